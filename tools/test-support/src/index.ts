@@ -1,0 +1,8 @@
+export { freePort } from './free-port';
+export {
+  startResponseRecorder,
+  type RecordedRequest,
+  type ResponseRecorder,
+  type ResponseRecorderOptions,
+} from './response-recorder';
+export { findSecretLeaks } from './secrets';

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `pnpm test`: every check of every project through Nx (cached), then one
+// summary line `N passed, N failed` summed from each project's vitest JSON
+// report. Exits non-zero when any target failed, any test failed, or no test ran.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureSystemPackages } from './system-packages.mjs';
+import { collectReports, summarize } from './test-summary.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const projectDirs = collectReports.projectDirs(root);
+
+const stillMissing = ensureSystemPackages();
+if (stillMissing.length > 0) {
+  console.error(`cannot run the tests without: ${stillMissing.join(', ')}`);
+  process.exit(1);
+}
+
+// Reports are Nx outputs: delete them so a stale one can never be counted;
+// Nx restores the cached ones when it replays a target.
+for (const dir of projectDirs) rmSync(join(dir, 'reports'), { recursive: true, force: true });
+
+const targets = process.env.THINGCERT_TEST_TARGETS ?? 'lint,typecheck,test,check-package';
+const nx = spawnSync(
+  'pnpm',
+  ['exec', 'nx', 'run-many', '-t', ...targets.split(','), '--outputStyle=static', ...process.argv.slice(2)],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
+);
+
+const totals = summarize(collectReports(root));
+for (const line of totals.details) console.log(line);
+console.log(`${totals.passed} passed, ${totals.failed} failed`);
+
+if (nx.status !== 0) {
+  console.error(`nx run-many exited with ${nx.status ?? nx.signal}`);
+  process.exit(1);
+}
+if (totals.failed > 0) process.exit(1);
+if (totals.passed === 0) {
+  console.error('no test ran');
+  process.exit(1);
+}

@@ -1,0 +1,31 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectReports, summarize } from './test-summary.mjs';
+
+describe('test summary', () => {
+  it('sums passed and failed tests over every project report, counting broken suites as failures', () => {
+    const root = mkdtempSync(join(tmpdir(), 'summary-'));
+    const write = (project: string, report: object) => {
+      mkdirSync(join(root, project, 'reports'), { recursive: true });
+      writeFileSync(join(root, project, 'reports', 'vitest.json'), JSON.stringify(report));
+    };
+    write('packages/a', {
+      numPassedTests: 3,
+      numFailedTests: 1,
+      testResults: [{ status: 'failed', assertionResults: [{ status: 'failed' }] }],
+    });
+    write('tools/b', {
+      numPassedTests: 2,
+      numFailedTests: 0,
+      testResults: [{ status: 'failed', assertionResults: [] }],
+    });
+    mkdirSync(join(root, 'apps', 'no-report'), { recursive: true });
+
+    const totals = summarize(collectReports(root)) as { passed: number; failed: number };
+
+    expect(totals.passed).toBe(5);
+    expect(totals.failed).toBe(2);
+  });
+});
