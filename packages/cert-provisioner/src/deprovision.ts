@@ -1,0 +1,296 @@
+import {
+  DeleteCertificateCommand,
+  DescribeCertificateCommand,
+  DetachPolicyCommand,
+  ListAttachedPoliciesCommand,
+  ListPrincipalThingsCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { CredentialStore, certificateIdOfPem, samePem } from './credential-store';
+import { DeprovisioningError, isAwsErrorNamed, type DeprovisionStep } from './errors';
+import { certificateObjectsOf, requestMarkerFolder, thingFolder, type FileNames } from './layout';
+import { realSleep, silentLogger, type ProvisionerDeps } from './provisioner-deps';
+import { runStep, type StepContext } from './run-step';
+
+/** Input of {@link deprovision}. */
+export interface DeprovisionInput {
+  /** The certificate to remove. */
+  readonly certificateId: string;
+  /** The thing it was made for (names the S3 folder and the errors). */
+  readonly thingName: string;
+  /**
+   * Bucket of the credentials.
+   * @default none: only the IoT side is cleaned up
+   */
+  readonly bucketName?: string;
+  /** @default '' */
+  readonly keyPrefix?: string;
+  /** File names inside the thing's folder. */
+  readonly fileNames?: FileNames;
+  /**
+   * Longest wait for asynchronous thing detachment before giving up, in ms.
+   * @default 30000
+   */
+  readonly detachTimeoutMs?: number;
+  /** @default never aborts */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link deprovision} did. */
+export interface DeprovisionResult {
+  /** False when the certificate was already gone. */
+  readonly certificateDeleted: boolean;
+  /** Policies detached from the certificate. */
+  readonly detachedPolicies: readonly string[];
+  /** Keys deleted from the bucket. */
+  readonly deletedObjects: readonly string[];
+  /** Credential keys left because they now belong to another certificate (rotation). */
+  readonly keptObjects: readonly string[];
+}
+
+interface CertificateFacts {
+  readonly arn: string;
+  readonly pem: string | undefined;
+  readonly status: string | undefined;
+}
+
+const FIRST_POLL_MS = 250;
+const MAX_POLL_MS = 4000;
+
+/**
+ * Removes a thing's certificate and only that certificate's objects.
+ * Idempotent: anything already gone counts as done.
+ * 1. waits (bounded, with backoff) until no thing is attached any more:
+ *    detaching is asynchronous in AWS IoT;
+ * 2. detaches any policy still attached;
+ * 3. sets the certificate INACTIVE and deletes it (`forceDelete`);
+ * 4. lists `<keyPrefix><thingName>/` (paginated) and deletes the credential
+ *    objects if they hold this certificate (after a rotation they hold the new
+ *    one and stay), plus this certificate's request markers.
+ *
+ * @example
+ * ```ts
+ * await deprovision(
+ *   { certificateId, thingName: 'sensor-1', bucketName: 'my-creds' },
+ *   { iot: new IoTClient({}), s3: new S3Client({}) },
+ * );
+ * ```
+ */
+export async function deprovision(
+  input: DeprovisionInput,
+  deps: ProvisionerDeps,
+): Promise<DeprovisionResult> {
+  const { thingName, certificateId } = input;
+  const logger = deps.logger ?? silentLogger;
+  const sleep = deps.sleep ?? realSleep;
+  const context: StepContext = {
+    logger,
+    signal: input.signal,
+    fields: { operation: 'deprovision', thingName, certificateId },
+  };
+  const signalOption = { abortSignal: input.signal };
+  const wrap = (step: DeprovisionStep, error: unknown): Error =>
+    new DeprovisioningError({ thingName, step, certificateId }, { cause: error });
+  const gone = (error: unknown) => isAwsErrorNamed(error, 'ResourceNotFoundException');
+
+  const facts = await runStep(
+    context,
+    'describeCertificate',
+    async (): Promise<CertificateFacts | undefined> => {
+      try {
+        const out = await deps.iot.send(
+          new DescribeCertificateCommand({ certificateId }),
+          signalOption,
+        );
+        const description = out.certificateDescription;
+        if (!description?.certificateArn) throw new Error('DescribeCertificate returned no ARN');
+        return {
+          arn: description.certificateArn,
+          pem: description.certificatePem,
+          status: description.status,
+        };
+      } catch (error) {
+        if (gone(error)) return undefined;
+        throw error;
+      }
+    },
+    wrap,
+  );
+
+  const detachedPolicies: string[] = [];
+  if (facts) {
+    await runStep(
+      context,
+      'waitForThingDetachment',
+      async () => {
+        const limitMs = input.detachTimeoutMs ?? 30_000;
+        // Counts the time slept rather than the clock, so the bound is exact
+        // and tests with an instant sleep stay deterministic.
+        let waited = 0;
+        for (let attempt = 0; ; attempt++) {
+          const things = await listPrincipalThings(deps, facts.arn, input.signal);
+          if (things.length === 0) return;
+          if (waited >= limitMs) {
+            throw new Error(
+              `still attached to thing(s) ${things.slice(0, 5).join(', ')} after ${Math.round(waited / 1000)} s; detach them (remove the ThingPrincipalAttachment) and retry`,
+            );
+          }
+          const delay = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** attempt, limitMs - waited);
+          logger.info('Waiting for thing detachment', {
+            ...context.fields,
+            things,
+            delayMs: delay,
+          });
+          await sleep(delay, input.signal);
+          waited += delay;
+        }
+      },
+      wrap,
+    );
+    await runStep(
+      context,
+      'detachPolicies',
+      async () => {
+        let marker: string | undefined;
+        do {
+          const page = await deps.iot.send(
+            new ListAttachedPoliciesCommand({ target: facts.arn, marker }),
+            signalOption,
+          );
+          for (const policy of page.policies ?? []) {
+            if (!policy.policyName) continue;
+            try {
+              await deps.iot.send(
+                new DetachPolicyCommand({ policyName: policy.policyName, target: facts.arn }),
+                signalOption,
+              );
+            } catch (error) {
+              if (!gone(error)) throw error;
+            }
+            detachedPolicies.push(policy.policyName);
+          }
+          marker = page.nextMarker;
+        } while (marker);
+      },
+      wrap,
+    );
+    await runStep(
+      context,
+      'deactivateCertificate',
+      async () => {
+        // INACTIVE is only reachable from ACTIVE; other states need no change.
+        if (facts.status !== undefined && facts.status !== 'ACTIVE') return;
+        try {
+          await deps.iot.send(
+            new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }),
+            signalOption,
+          );
+        } catch (error) {
+          if (!gone(error)) throw error;
+        }
+      },
+      wrap,
+    );
+    await runStep(
+      context,
+      'deleteCertificate',
+      async () => {
+        try {
+          await deps.iot.send(
+            new DeleteCertificateCommand({ certificateId, forceDelete: true }),
+            signalOption,
+          );
+        } catch (error) {
+          if (!gone(error)) throw error;
+        }
+      },
+      wrap,
+    );
+  } else {
+    logger.info('Certificate already gone', context.fields);
+  }
+
+  if (!input.bucketName) {
+    return {
+      certificateDeleted: facts !== undefined,
+      detachedPolicies,
+      deletedObjects: [],
+      keptObjects: [],
+    };
+  }
+  const location = {
+    thingName,
+    bucketName: input.bucketName,
+    keyPrefix: input.keyPrefix,
+    fileNames: input.fileNames,
+  };
+  const store = new CredentialStore(deps.s3, input.bucketName);
+  const plan = await runStep(
+    context,
+    'listObjects',
+    async () => {
+      const keys = await store.list(thingFolder(location), input.signal);
+      const credentials = certificateObjectsOf(location);
+      const credentialKeys = new Set(Object.values(credentials));
+      const remove: string[] = [];
+      const keep: string[] = [];
+      const certificateObject = keys.includes(credentials.certificate)
+        ? await store.get(credentials.certificate, input.signal)
+        : undefined;
+      const ours =
+        certificateObject === undefined ||
+        certificateIdOfPem(certificateObject.body) === certificateId ||
+        (facts?.pem !== undefined && samePem(certificateObject.body, facts.pem));
+      const markers = requestMarkerFolder(location);
+      for (const key of keys) {
+        if (credentialKeys.has(key)) {
+          (ours ? remove : keep).push(key);
+        } else if (key.startsWith(markers)) {
+          const marker = await store.get(key, input.signal);
+          if (marker && markerNames(marker.body, certificateId)) remove.push(key);
+        }
+      }
+      return { remove, keep };
+    },
+    wrap,
+  );
+  if (plan.keep.length > 0) {
+    logger.info('Credential objects belong to another certificate; keeping them', {
+      ...context.fields,
+      objects: plan.keep,
+    });
+  }
+  await runStep(context, 'deleteObjects', () => store.deleteMany(plan.remove, input.signal), wrap);
+  return {
+    certificateDeleted: facts !== undefined,
+    detachedPolicies,
+    deletedObjects: plan.remove,
+    keptObjects: plan.keep,
+  };
+}
+
+function markerNames(body: string, certificateId: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as { certificateId?: unknown };
+    return parsed.certificateId === certificateId;
+  } catch {
+    return false;
+  }
+}
+
+async function listPrincipalThings(
+  deps: ProvisionerDeps,
+  principal: string,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const things: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.iot.send(new ListPrincipalThingsCommand({ principal, nextToken }), {
+      abortSignal: signal,
+    });
+    things.push(...(page.things ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return things;
+}

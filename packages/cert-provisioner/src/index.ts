@@ -1,0 +1,47 @@
+export { createAwsClients, type AwsClients, type AwsClientsOptions } from './aws-clients';
+export {
+  parseCertificateProperties,
+  replacementReasons,
+  type CertificateProperties,
+} from './certificate-properties';
+export {
+  createCertificateResourceHandler,
+  resourceDataOf,
+  type CertificateResourceData,
+  type CertificateResourceHandlerOptions,
+} from './certificate-resource-handler';
+export { certificateIdOfPem } from './credential-store';
+export { deprovision, type DeprovisionInput, type DeprovisionResult } from './deprovision';
+export { describeProvisioned, type DescribeProvisionedInput } from './describe-provisioned';
+export {
+  DeadlineError,
+  DeprovisioningError,
+  DuplicateRequestError,
+  InvalidPropertyError,
+  isDeadlineError,
+  isDeprovisioningError,
+  isDuplicateRequestError,
+  isInvalidPropertyError,
+  isObjectConflictError,
+  isProvisioningError,
+  isResourceDriftError,
+  ObjectConflictError,
+  ProvisioningError,
+  ResourceDriftError,
+  type CompensationOutcome,
+  type DeprovisionStep,
+  type ProvisionStep,
+} from './errors';
+export { generateKeyAndCsr, type KeyAlgorithm, type KeyAndCsr } from './generate-key-and-csr';
+export {
+  certificateObjectsOf,
+  requestMarkerFolder,
+  thingFolder,
+  type CertificateLocation,
+  type CertificateObjects,
+  type FileNames,
+} from './layout';
+export { provision, type KeyMode, type ProvisionInput, type ProvisionResult } from './provision';
+export { realSleep, type ProvisionerDeps, type Sleep } from './provisioner-deps';
+export { requestMarkerKey, type RequestMarker } from './request-claim';
+export { rotate, type RotateInput, type RotateResult } from './rotate';

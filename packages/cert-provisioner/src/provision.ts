@@ -1,0 +1,354 @@
+import {
+  CreateCertificateFromCsrCommand,
+  CreateKeysAndCertificateCommand,
+  DeleteCertificateCommand,
+  DescribeEndpointCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import {
+  CredentialStore,
+  certificateIdOfPem,
+  isPreconditionFailure,
+  samePem,
+} from './credential-store';
+import {
+  describeCause,
+  isAwsErrorNamed,
+  isProvisioningError,
+  ObjectConflictError,
+  ProvisioningError,
+  type ProvisionStep,
+} from './errors';
+import { generateKeyAndCsr, type KeyAlgorithm } from './generate-key-and-csr';
+import { certificateObjectsOf, type CertificateLocation, type CertificateObjects } from './layout';
+import { silentLogger, type ProvisionerDeps } from './provisioner-deps';
+import { runStep, type StepContext } from './run-step';
+
+/** Who makes the key pair. */
+export type KeyMode = 'server' | 'csr';
+
+/** Input of {@link provision}. */
+export interface ProvisionInput extends CertificateLocation {
+  /**
+   * `server`: AWS IoT makes an RSA-2048 key pair (`CreateKeysAndCertificate`).
+   * `csr`: the key pair is made here and only a CSR goes to AWS IoT
+   * (`CreateCertificateFromCsr`).
+   * @default 'server'
+   */
+  readonly keyMode?: KeyMode;
+  /**
+   * Key type in `csr` mode (`server` mode is always RSA-2048).
+   * @default 'EC_P256'
+   */
+  readonly keyAlgorithm?: KeyAlgorithm;
+  /**
+   * KMS key id or ARN for SSE-KMS on every object written.
+   * @default bucket default encryption
+   */
+  readonly kmsKeyId?: string;
+  /**
+   * Id of a certificate whose objects at this location may be overwritten
+   * (rotation). Objects of any other certificate are never overwritten.
+   * @default none
+   */
+  readonly replacesCertificateId?: string;
+  /**
+   * Aborts the work (the Lambda deadline is close); cleanup still runs.
+   * @default never aborts
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link provision} created. No key material: safe to log and return. */
+export interface ProvisionResult {
+  readonly certificateId: string;
+  readonly certificateArn: string;
+  /** The `iot:Data-ATS` endpoint address devices connect to. */
+  readonly endpoint: string;
+  readonly bucketName: string;
+  /** S3 keys of the certificate, public key and private key. */
+  readonly objects: CertificateObjects;
+}
+
+const PEM_CONTENT_TYPE = 'application/x-pem-file';
+
+interface CreatedCertificate {
+  readonly certificateId: string;
+  readonly certificateArn: string;
+  readonly certificatePem: string;
+  readonly publicKeyPem: string;
+  readonly privateKeyPem: string;
+}
+
+/**
+ * Creates a certificate for one thing and stores its credentials:
+ * 1. looks up the `iot:Data-ATS` endpoint;
+ * 2. creates an ACTIVE certificate (`server` or `csr` key mode);
+ * 3. writes the certificate, then the public and private key, to
+ *    `<keyPrefix><thingName>/` (SSE-KMS when `kmsKeyId` is set). The
+ *    certificate is written with `If-None-Match: *`; an existing one is
+ *    overwritten only when it is this certificate (a retry) or
+ *    `replacesCertificateId`.
+ *
+ * If anything fails after the certificate exists, the objects written are
+ * deleted and the certificate set INACTIVE and deleted before the
+ * {@link ProvisioningError} is thrown: no orphans.
+ *
+ * @example
+ * ```ts
+ * const result = await provision(
+ *   { thingName: 'sensor-1', bucketName: 'my-creds', keyMode: 'csr' },
+ *   { iot: new IoTClient({}), s3: new S3Client({}) },
+ * );
+ * console.log(result.certificateArn, result.objects.certificate);
+ * ```
+ */
+export async function provision(
+  input: ProvisionInput,
+  deps: ProvisionerDeps,
+): Promise<ProvisionResult> {
+  const { thingName } = input;
+  const logger = deps.logger ?? silentLogger;
+  const context: StepContext = {
+    logger,
+    signal: input.signal,
+    fields: { operation: 'provision', thingName },
+  };
+  const signalOption = { abortSignal: input.signal };
+  const before = (step: ProvisionStep, error: unknown): Error =>
+    isProvisioningError(error)
+      ? error
+      : new ProvisioningError({ thingName, step, compensation: 'not-needed' }, { cause: error });
+
+  const endpoint = await runStep(
+    context,
+    'describeEndpoint',
+    async () => {
+      const out = await deps.iot.send(
+        new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }),
+        signalOption,
+      );
+      if (!out.endpointAddress) throw new Error('DescribeEndpoint returned no endpointAddress');
+      return out.endpointAddress;
+    },
+    before,
+  );
+
+  const created = await createCertificate(input, deps, context, before);
+  const fields = { certificateId: created.certificateId };
+  logger.info('Certificate created', { ...context.fields, ...fields });
+
+  const store = new CredentialStore(deps.s3, input.bucketName);
+  const objects = certificateObjectsOf(input);
+  const written = new Set<string>();
+  const put = { kmsKeyId: input.kmsKeyId, contentType: PEM_CONTENT_TYPE, signal: input.signal };
+  const after = (step: ProvisionStep, error: unknown): ProvisioningError =>
+    new ProvisioningError(
+      { thingName, step, certificateId: created.certificateId, compensation: 'not-needed' },
+      { cause: error },
+    );
+  try {
+    await runStep(
+      context,
+      'storeCertificate',
+      async () => {
+        written.add(objects.certificate);
+        try {
+          await store.put(objects.certificate, created.certificatePem, {
+            ...put,
+            ifNoneMatch: true,
+          });
+          return;
+        } catch (error) {
+          if (!isPreconditionFailure(error)) throw error;
+          written.delete(objects.certificate);
+        }
+        // Something is there already: whose is it?
+        const existing = await store.get(objects.certificate, input.signal);
+        const owner = existing ? certificateIdOfPem(existing.body) : undefined;
+        const replaceable =
+          existing === undefined ||
+          samePem(existing.body, created.certificatePem) ||
+          (input.replacesCertificateId !== undefined && owner === input.replacesCertificateId);
+        if (!replaceable) {
+          throw new ObjectConflictError({
+            bucketName: input.bucketName,
+            key: objects.certificate,
+            ...(owner ? { ownerCertificateId: owner } : {}),
+          });
+        }
+        written.add(objects.certificate);
+        await store.put(objects.certificate, created.certificatePem, {
+          ...put,
+          ...(existing?.etag ? { ifMatch: existing.etag } : { ifNoneMatch: true }),
+        });
+      },
+      after,
+    );
+    // The certificate object claims the folder; the key files follow it.
+    await runStep(
+      context,
+      'storePublicKey',
+      async () => {
+        written.add(objects.publicKey);
+        await store.put(objects.publicKey, created.publicKeyPem, put);
+      },
+      after,
+    );
+    await runStep(
+      context,
+      'storePrivateKey',
+      async () => {
+        written.add(objects.privateKey);
+        await store.put(objects.privateKey, created.privateKeyPem, put);
+      },
+      after,
+    );
+  } catch (error) {
+    const failure = isProvisioningError(error) ? error : after('storeCertificate', error);
+    const problem = await compensate(
+      created.certificateId,
+      [...written],
+      store,
+      deps,
+      logger,
+      context.fields,
+    );
+    throw new ProvisioningError(
+      {
+        thingName,
+        step: failure.step,
+        certificateId: created.certificateId,
+        compensation: problem ? 'failed' : 'done',
+        ...(problem ? { compensationProblem: problem } : {}),
+      },
+      { cause: failure.cause },
+    );
+  }
+
+  logger.info('Provisioned', { ...context.fields, ...fields, objects: Object.values(objects) });
+  return {
+    certificateId: created.certificateId,
+    certificateArn: created.certificateArn,
+    endpoint,
+    bucketName: input.bucketName,
+    objects,
+  };
+}
+
+async function createCertificate(
+  input: ProvisionInput,
+  deps: ProvisionerDeps,
+  context: StepContext,
+  wrap: (step: ProvisionStep, error: unknown) => Error,
+): Promise<CreatedCertificate> {
+  const signalOption = { abortSignal: input.signal };
+  const mode = input.keyMode ?? 'server';
+  switch (mode) {
+    case 'server':
+      return runStep(
+        context,
+        'createCertificate',
+        async () => {
+          const out = await deps.iot.send(
+            new CreateKeysAndCertificateCommand({ setAsActive: true }),
+            signalOption,
+          );
+          const { certificateId, certificateArn, certificatePem, keyPair } = out;
+          if (
+            !certificateId ||
+            !certificateArn ||
+            !certificatePem ||
+            !keyPair?.PrivateKey ||
+            !keyPair.PublicKey
+          ) {
+            throw new Error('CreateKeysAndCertificate returned an incomplete answer');
+          }
+          return {
+            certificateId,
+            certificateArn,
+            certificatePem,
+            publicKeyPem: keyPair.PublicKey,
+            privateKeyPem: keyPair.PrivateKey,
+          };
+        },
+        wrap,
+      );
+    case 'csr': {
+      const keys = await runStep(
+        context,
+        'generateKey',
+        () => generateKeyAndCsr(input.thingName, input.keyAlgorithm ?? 'EC_P256'),
+        wrap,
+      );
+      return runStep(
+        context,
+        'createCertificate',
+        async () => {
+          const out = await deps.iot.send(
+            new CreateCertificateFromCsrCommand({
+              certificateSigningRequest: keys.csrPem,
+              setAsActive: true,
+            }),
+            signalOption,
+          );
+          const { certificateId, certificateArn, certificatePem } = out;
+          if (!certificateId || !certificateArn || !certificatePem) {
+            throw new Error('CreateCertificateFromCsr returned an incomplete answer');
+          }
+          return {
+            certificateId,
+            certificateArn,
+            certificatePem,
+            publicKeyPem: keys.publicKeyPem,
+            privateKeyPem: keys.privateKeyPem,
+          };
+        },
+        wrap,
+      );
+    }
+  }
+}
+
+/**
+ * Undoes a half-finished provision: objects first (they hold the private key),
+ * then INACTIVE and delete. Deliberately ignores the abort signal: cleanup must
+ * run especially when the deadline stopped the work. Returns a one-line
+ * problem description when something could not be undone.
+ */
+async function compensate(
+  certificateId: string,
+  written: string[],
+  store: CredentialStore,
+  deps: ProvisionerDeps,
+  logger: NonNullable<ProvisionerDeps['logger']>,
+  fields: Record<string, unknown>,
+): Promise<string | undefined> {
+  const problems: string[] = [];
+  const attempt = async (what: string, work: () => Promise<unknown>) => {
+    try {
+      await work();
+    } catch (error) {
+      if (isAwsErrorNamed(error, 'ResourceNotFoundException')) return;
+      problems.push(`${what}: ${describeCause(error)}`);
+    }
+  };
+  logger.warn('Compensating: removing the new certificate and its objects', {
+    ...fields,
+    certificateId,
+    objects: written,
+  });
+  if (written.length > 0) await attempt('deleteObjects', () => store.deleteMany(written));
+  await attempt('deactivateCertificate', () =>
+    deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' })),
+  );
+  await attempt('deleteCertificate', () =>
+    deps.iot.send(new DeleteCertificateCommand({ certificateId, forceDelete: true })),
+  );
+  if (problems.length > 0) {
+    logger.error('Compensation incomplete', { ...fields, certificateId, problems });
+    return problems.join('; ');
+  }
+  logger.info('Compensation done', { ...fields, certificateId });
+  return undefined;
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { describeCloud, parseCliArgs } from './cli-args';
+
+describe('Function: parseCliArgs', () => {
+  it('maps every flag to startLocalCloud options', () => {
+    expect(
+      parseCliArgs([
+        '--state-dir',
+        '/tmp/s',
+        '--iot-port=4000',
+        '--s3-port',
+        '4001',
+        '--mqtt-port',
+        '8883',
+        '--verbose',
+        '--throttle',
+        'CreateKeysAndCertificate=10',
+        '--throttle=AttachPolicy=2.5',
+        '--detach-delay-ms',
+        '1500',
+      ]),
+    ).toEqual({
+      kind: 'start',
+      options: {
+        stateDir: '/tmp/s',
+        iotPort: 4000,
+        s3Port: 4001,
+        mqttPort: 8883,
+        verbose: true,
+        throttle: { CreateKeysAndCertificate: 10, AttachPolicy: 2.5 },
+        detachDelayMs: 1500,
+      },
+    });
+  });
+
+  it('starts with defaults when given nothing, and answers --help', () => {
+    expect(parseCliArgs([])).toEqual({ kind: 'start', options: {} });
+    expect(parseCliArgs(['--help'])).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    [['--bogus']],
+    [['--iot-port', 'abc']],
+    [['--iot-port', '70000']],
+    [['--throttle', 'CreateThing']],
+    [['--throttle', 'CreateThing=0']],
+    [['--state-dir']],
+    [['--detach-delay-ms', '-1']],
+  ])('refuses %j with a UsageError', (argv) => {
+    expect(() => parseCliArgs(argv)).toThrow(expect.objectContaining({ name: 'UsageError' }));
+  });
+});
+
+describe('Function: describeCloud', () => {
+  it('prints endpoints and one quoted export line per variable', () => {
+    const lines = describeCloud({
+      iotEndpoint: 'http://127.0.0.1:1',
+      s3Endpoint: 'http://127.0.0.1:2',
+      mqtt: { host: 'localhost', port: 3, caPath: '/tmp/ca.pem' },
+      env: { A: 'plain', B: "it's spaced" },
+    });
+    expect(lines.filter((l) => l.startsWith('export '))).toEqual([
+      'export A=plain',
+      `export B='it'\\''s spaced'`,
+    ]);
+    expect(lines.join('\n')).toContain('http://127.0.0.1:1');
+  });
+});

@@ -1,0 +1,164 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CertificateAuthority } from './certificate-authority';
+import { LocalCloudError } from './errors';
+import { startIotControlPlane } from './iot-control-plane';
+import { IotRegistry } from './iot-registry';
+import { startMqttBroker } from './mqtt-broker';
+import { startS3Server } from './s3-server';
+
+/** Options for {@link startLocalCloud}. */
+export interface LocalCloudOptions {
+  /** AWS region used in ARNs and `env.AWS_REGION`. @default 'us-east-1' */
+  region?: string;
+  /** Account id used in ARNs. @default '000000000000' */
+  accountId?: string;
+  /** Port of the IoT control plane (HTTP). @default 0 (a free port) */
+  iotPort?: number;
+  /** Port of the S3 server (HTTP). @default 0 (a free port) */
+  s3Port?: number;
+  /** Port of the MQTT broker (mTLS). @default 0 (a free port) */
+  mqttPort?: number;
+  /**
+   * Directory that keeps the registry, S3 objects and the CA across restarts
+   * (created 0700; key files 0600).
+   * @default undefined: state in memory, CA in a temporary directory removed by `stop()`
+   */
+  stateDir?: string;
+  /**
+   * Token-bucket throttling per IoT operation name, in requests per second
+   * (burst = rate); excess calls get `ThrottlingException`.
+   * @default {} (no throttling)
+   */
+  throttle?: Partial<Record<string, number>>;
+  /** DetachThingPrincipal takes effect after this many milliseconds, as AWS's is asynchronous. @default 0 */
+  detachDelayMs?: number;
+  /** Write one JSON line per request (operation, status, latencyMs) to `log`. @default false */
+  verbose?: boolean;
+  /** Where log lines go; giving it turns logging on. @default stderr when `verbose` */
+  log?: (line: string) => void;
+}
+
+/** A running local cloud. */
+export interface LocalCloud {
+  region: string;
+  accountId: string;
+  /** IoT control plane, e.g. `http://127.0.0.1:40123`. */
+  iotEndpoint: string;
+  /** S3, e.g. `http://127.0.0.1:40124` (path-style: the SDK uses it for IP endpoints). */
+  s3Endpoint: string;
+  /** What DescribeEndpoint answers: `localhost`, which the broker certificate covers. */
+  dataEndpoint: string;
+  /** The mTLS MQTT 3.1.1 broker. `caPath` is the PEM of the local CA that signs every certificate. */
+  mqtt: { host: string; port: number; caPath: string };
+  /**
+   * `AWS_ENDPOINT_URL_IOT`, `AWS_ENDPOINT_URL_S3`, `AWS_REGION`, dummy
+   * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `THINGCERT_MQTT_PORT`, `THINGCERT_CA_FILE`.
+   */
+  env: Record<string, string>;
+  /** Drops every MQTT connection, closes the listener and listens again on the same port. */
+  restartBroker(): Promise<void>;
+  /** Waits until every delayed DetachThingPrincipal has taken effect. */
+  settle(): Promise<void>;
+  /** Stops all servers (and removes the temporary CA directory when there is no `stateDir`). */
+  stop(): Promise<void>;
+}
+
+/** Internals `startMosquitto` needs; not part of the public API. */
+export const cloudInternals = new WeakMap<LocalCloud, { ca: CertificateAuthority }>();
+
+/**
+ * Starts the IoT control plane, S3 and the mTLS MQTT broker on loopback.
+ * @example
+ * ```ts
+ * const cloud = await startLocalCloud();
+ * try {
+ *   const iot = new IoTClient({ endpoint: cloud.iotEndpoint, region: cloud.region });
+ *   const { certificateId } = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+ * } finally {
+ *   await cloud.stop();
+ * }
+ * ```
+ */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const dataEndpoint = 'localhost';
+  const log =
+    options.log ??
+    (options.verbose === true ? (line: string) => process.stderr.write(`${line}\n`) : undefined);
+  const stateDir = options.stateDir === undefined ? undefined : resolve(options.stateDir);
+  const tempDir =
+    stateDir === undefined ? await mkdtemp(join(tmpdir(), 'thingcert-local-cloud-')) : undefined;
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch(() => undefined);
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+  };
+  try {
+    const ca = await CertificateAuthority.open(join(stateDir ?? (tempDir as string), 'ca'));
+    const registry = await IotRegistry.open(stateDir);
+    const server = await ca.createServerCredentials();
+    const broker = await startMqttBroker({
+      port: options.mqttPort ?? 0,
+      region,
+      accountId,
+      registry,
+      caPem: ca.certificatePem,
+      serverCertPem: server.certPem,
+      serverKeyPem: server.keyPem,
+      log,
+    });
+    cleanups.push(() => broker.close());
+    const iot = await startIotControlPlane({
+      port: options.iotPort ?? 0,
+      region,
+      accountId,
+      dataEndpoint,
+      registry,
+      ca,
+      throttle: options.throttle ?? {},
+      detachDelayMs: options.detachDelayMs ?? 0,
+      log,
+      onCertificateUnusable: (id) => broker.dropCertificate(id),
+    });
+    cleanups.push(() => iot.close());
+    const s3 = await startS3Server({ port: options.s3Port ?? 0, region, stateDir, log });
+    cleanups.push(() => s3.close());
+
+    const iotEndpoint = `http://127.0.0.1:${iot.port}`;
+    const s3Endpoint = `http://127.0.0.1:${s3.port}`;
+    let stopped: Promise<void> | undefined;
+    const cloud: LocalCloud = {
+      region,
+      accountId,
+      iotEndpoint,
+      s3Endpoint,
+      dataEndpoint,
+      mqtt: { host: dataEndpoint, port: broker.port, caPath: ca.certificatePath },
+      env: {
+        AWS_ENDPOINT_URL_IOT: iotEndpoint,
+        AWS_ENDPOINT_URL_S3: s3Endpoint,
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: 'AKIALOCALCLOUD000000',
+        AWS_SECRET_ACCESS_KEY: 'local-cloud-secret-access-key-not-a-secret',
+        THINGCERT_MQTT_PORT: String(broker.port),
+        THINGCERT_CA_FILE: ca.certificatePath,
+      },
+      restartBroker: () => broker.restart(),
+      settle: () => iot.settle(),
+      stop: () => {
+        stopped ??= registry.save().then(cleanup);
+        return stopped;
+      },
+    };
+    cloudInternals.set(cloud, { ca });
+    return cloud;
+  } catch (error) {
+    await cleanup();
+    throw error instanceof LocalCloudError
+      ? error
+      : new LocalCloudError('local cloud failed to start', { cause: error });
+  }
+}

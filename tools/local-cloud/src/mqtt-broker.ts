@@ -1,0 +1,243 @@
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { createServer as createTlsServer, type Server, type TLSSocket } from 'node:tls';
+import type { AddressInfo, Socket } from 'node:net';
+import { certificateIdOf } from './certificate-authority';
+import { LocalCloudError } from './errors';
+import { requestLogLine } from './http-service';
+import type { IotRegistry } from './iot-registry';
+import {
+  evaluatePolicies,
+  iotResourceArn,
+  type AuthorizationRequest,
+  type IotAction,
+} from './policy-evaluator';
+
+/** What the broker needs; built by `startLocalCloud`. */
+export interface MqttBrokerOptions {
+  port: number;
+  region: string;
+  accountId: string;
+  registry: IotRegistry;
+  caPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+  log: ((line: string) => void) | undefined;
+}
+
+/** The running broker. */
+export interface MqttBroker {
+  port: number;
+  /** Closes every live connection authenticated with this certificate. */
+  dropCertificate(certificateId: string): void;
+  /** Drops all connections and listens again on the same port. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Session {
+  certificateId: string;
+  certificateArn: string;
+  clientId: string;
+}
+
+/** AWS IoT-like MQTT 3.1.1 over mTLS: aedes behind a TLS server, authorised by IoT policies. */
+export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
+  const { registry } = options;
+  const where = { region: options.region, accountId: options.accountId };
+  const sessions = new Map<Client, Session>();
+  const sockets = new Set<Socket>();
+  const log = (fields: Record<string, string | number | undefined>) =>
+    options.log?.(requestLogLine({ service: 'mqtt', ...fields }));
+
+  const authorize = (session: Session, action: IotAction, resource: string): boolean => {
+    const certificate = registry.certificates.get(session.certificateId);
+    if (certificate?.status !== 'ACTIVE') return false;
+    const attachedThings = registry.thingsFor(session.certificateArn);
+    // Thing variables resolve only when the client id names a thing attached to the certificate.
+    const thingName = attachedThings.includes(session.clientId) ? session.clientId : undefined;
+    const request: AuthorizationRequest = {
+      action,
+      resource,
+      clientId: session.clientId,
+      thingName,
+      isAttached: thingName !== undefined,
+    };
+    const documents = registry.policiesFor(session.certificateArn).map((p) => p.policyDocument);
+    const result = evaluatePolicies(documents, request);
+    if (!result.allowed)
+      log({
+        event: 'denied',
+        action,
+        resource,
+        clientId: session.clientId,
+        decision: result.decision,
+      });
+    return result.allowed;
+  };
+
+  const broker = await Aedes.createBroker({
+    authenticate: (client, _username, _password, done) => {
+      const socket = client.conn as TLSSocket;
+      const peer =
+        typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+      const raw = peer?.raw;
+      const refuse = (reason: string) => {
+        log({ event: 'connect-refused', clientId: client.id, reason });
+        const error = new Error(reason) as AuthenticateError;
+        error.returnCode = 5;
+        done(error, false);
+      };
+      if (raw === undefined) return refuse('no client certificate');
+      const certificateId = certificateIdOf(raw);
+      const certificate = registry.certificates.get(certificateId);
+      if (certificate === undefined) return refuse('certificate not registered');
+      if (certificate.status !== 'ACTIVE') return refuse(`certificate is ${certificate.status}`);
+      const session: Session = {
+        certificateId,
+        certificateArn: certificate.certificateArn,
+        clientId: client.id,
+      };
+      if (!authorize(session, 'iot:Connect', iotResourceArn('client', client.id, where))) {
+        return refuse('iot:Connect not allowed');
+      }
+      sessions.set(client, session);
+      log({ event: 'connected', clientId: client.id, certificateId });
+      done(null, true);
+    },
+    authorizePublish: (client, packet, done) => {
+      // `client` is null for messages the broker publishes itself ($SYS).
+      if (client === null) return done(null);
+      const session = sessions.get(client);
+      if (
+        session === undefined ||
+        !authorize(session, 'iot:Publish', iotResourceArn('topic', packet.topic, where))
+      ) {
+        // AWS IoT disconnects an MQTT 3.1.1 client that publishes where it may not.
+        done(new Error(`iot:Publish not allowed on ${packet.topic}`));
+        client.close();
+        return;
+      }
+      done(null);
+    },
+    authorizeSubscribe: (client, subscription, done) => {
+      const session = sessions.get(client);
+      if (
+        session === undefined ||
+        !authorize(
+          session,
+          'iot:Subscribe',
+          iotResourceArn('topicfilter', subscription.topic, where),
+        )
+      ) {
+        done(new Error(`iot:Subscribe not allowed on ${subscription.topic}`));
+        client.close();
+        return;
+      }
+      done(null, subscription);
+    },
+    authorizeForward: (client, packet) => {
+      if (packet.topic.startsWith('$SYS/')) return null;
+      const session = sessions.get(client);
+      if (session === undefined) return null;
+      return authorize(session, 'iot:Receive', iotResourceArn('topic', packet.topic, where))
+        ? packet
+        : null;
+    },
+  });
+  broker.on('clientDisconnect', (client) => sessions.delete(client));
+  broker.on('clientError', (client, error) =>
+    log({ event: 'client-error', clientId: client.id, error: error.message }),
+  );
+  broker.on('connectionError', (_client, error) =>
+    log({ event: 'connection-error', error: error.message }),
+  );
+
+  let servers: Server[] = [];
+  let port = options.port;
+
+  const makeServer = (): Server => {
+    const server = createTlsServer({
+      key: options.serverKeyPem,
+      cert: options.serverCertPem,
+      ca: [options.caPem],
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    });
+    server.on('secureConnection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      broker.handle(socket);
+    });
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    // Garbage, plain TCP and unknown certificates end here: log and carry on.
+    server.on('tlsClientError', (error) => log({ event: 'tls-error', error: error.message }));
+    return server;
+  };
+
+  const listen = (server: Server, host: string, wanted: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      server.once('error', onError);
+      server.listen({ port: wanted, host, exclusive: true }, () => {
+        server.off('error', onError);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+
+  const open = async (): Promise<void> => {
+    const ipv4 = makeServer();
+    try {
+      port = await listen(ipv4, '127.0.0.1', port);
+    } catch (error) {
+      throw new LocalCloudError(`MQTT broker cannot listen on 127.0.0.1:${port}`, { cause: error });
+    }
+    servers = [ipv4];
+    // Clients given `localhost` may try ::1 first (aws-crt does): answer there too when we can.
+    const ipv6 = makeServer();
+    try {
+      await listen(ipv6, '::1', port);
+      servers.push(ipv6);
+    } catch (error) {
+      log({ event: 'ipv6-unavailable', error: String(error) });
+    }
+  };
+
+  const closeListeners = async (): Promise<void> => {
+    const closing = servers.map(
+      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
+    for (const client of [...sessions.keys()]) client.close();
+    for (const socket of sockets) socket.destroy();
+    servers = [];
+    await Promise.all(closing);
+  };
+
+  await open();
+  return {
+    get port() {
+      return port;
+    },
+    dropCertificate: (certificateId) => {
+      for (const [client, session] of sessions) {
+        if (session.certificateId === certificateId) {
+          log({ event: 'dropped', clientId: session.clientId, certificateId });
+          client.close();
+          // Do not wait for the client to answer the TLS close: cut the socket now.
+          client.conn.destroy();
+        }
+      }
+    },
+    restart: async () => {
+      await closeListeners();
+      await open();
+    },
+    close: async () => {
+      await closeListeners();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// Fixtures shared by this package's integration tests.
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateKeysAndCertificateCommand,
+  CreatePolicyCommand,
+  CreateThingCommand,
+  IoTClient,
+} from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../src/index';
+
+const credentials = { accessKeyId: 'AKIATEST', secretAccessKey: 'test-secret' };
+
+/** A running cloud with real SDK clients pointed at it. */
+export interface CloudFixture {
+  cloud: LocalCloud;
+  iot: IoTClient;
+  s3: S3Client;
+  ca: string;
+  stop(): Promise<void>;
+}
+
+export async function startCloudFixture(options: LocalCloudOptions = {}): Promise<CloudFixture> {
+  const cloud = await startLocalCloud(options);
+  // Retries off so throttling and errors surface on the first answer.
+  const iot = new IoTClient({
+    endpoint: cloud.iotEndpoint,
+    region: cloud.region,
+    credentials,
+    maxAttempts: 1,
+  });
+  const s3 = new S3Client({
+    endpoint: cloud.s3Endpoint,
+    region: cloud.region,
+    credentials,
+    maxAttempts: 1,
+  });
+  return {
+    cloud,
+    iot,
+    s3,
+    ca: readFileSync(cloud.mqtt.caPath, 'utf8'),
+    stop: async () => {
+      iot.destroy();
+      s3.destroy();
+      await cloud.stop();
+    },
+  };
+}
+
+/** A device identity: certificate, key and the ARN to attach things and policies to. */
+export interface Device {
+  certificateId: string;
+  certificateArn: string;
+  certificatePem: string;
+  privateKey: string;
+}
+
+let counter = 0;
+
+/** Registers an ACTIVE certificate with `statements` as its policy, and optionally a thing. */
+export async function createDevice(
+  iot: IoTClient,
+  options: { statements?: object[]; thingName?: string; active?: boolean } = {},
+): Promise<Device> {
+  const created = await iot.send(
+    new CreateKeysAndCertificateCommand({ setAsActive: options.active ?? true }),
+  );
+  const device: Device = {
+    certificateId: created.certificateId!,
+    certificateArn: created.certificateArn!,
+    certificatePem: created.certificatePem!,
+    privateKey: created.keyPair!.PrivateKey!,
+  };
+  if (options.statements !== undefined) {
+    const policyName = `policy-${++counter}-${device.certificateId.slice(0, 8)}`;
+    await iot.send(
+      new CreatePolicyCommand({
+        policyName,
+        policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: options.statements }),
+      }),
+    );
+    await iot.send(new AttachPolicyCommand({ policyName, target: device.certificateArn }));
+  }
+  if (options.thingName !== undefined) {
+    await iot.send(new CreateThingCommand({ thingName: options.thingName }));
+    await iot.send(
+      new AttachThingPrincipalCommand({
+        thingName: options.thingName,
+        principal: device.certificateArn,
+      }),
+    );
+  }
+  return device;
+}
+
+export const allowAll = [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }];
+
+/** mqtt.js options for an mTLS MQTT 3.1.1 connection to the local broker. */
+export function mqttOptions(
+  fixture: CloudFixture,
+  device: Device,
+  clientId: string,
+): IClientOptions {
+  return {
+    protocol: 'mqtts',
+    host: '127.0.0.1',
+    servername: 'localhost',
+    port: fixture.cloud.mqtt.port,
+    ca: fixture.ca,
+    cert: device.certificatePem,
+    key: device.privateKey,
+    clientId,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  };
+}
+
+/** Connects with mqtt.js; resolves on CONNACK success, rejects on refusal or socket error. */
+export function connectMqtt(options: IClientOptions): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(options);
+    const fail = (error: Error) => {
+      client.end(true);
+      reject(error);
+    };
+    client.once('connect', () => {
+      client.off('error', fail);
+      client.off('close', onClose);
+      resolve(client);
+    });
+    const onClose = () => fail(new Error('connection closed before CONNACK'));
+    client.once('error', fail);
+    client.once('close', onClose);
+  });
+}
+
+/** Resolves when the client's connection closes. */
+export function closed(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => {
+    if (!client.connected) return resolve();
+    client.once('close', () => resolve());
+  });
+}
+
+/** Resolves with the next message on `topic`. */
+export function nextMessage(client: MqttClient, topic: string): Promise<string> {
+  return new Promise((resolve) => {
+    const onMessage = (received: string, payload: Buffer) => {
+      if (received !== topic) return;
+      client.off('message', onMessage);
+      resolve(payload.toString('utf8'));
+    };
+    client.on('message', onMessage);
+  });
+}
