@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { createEventLog, type RunEvent } from './event-log';
+
+function capture(json: boolean) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const log = createEventLog(
+    { json, now: () => new Date('2030-01-01T00:00:00.000Z') },
+    {
+      stdout: { write: (l: string) => stdout.push(l) },
+      stderr: { write: (l: string) => stderr.push(l) },
+    },
+  );
+  return { log, stdout, stderr };
+}
+
+const run: RunEvent[] = [
+  { event: 'connecting', endpoint: 'e', port: 8883, clientId: 'thing-1', protocol: 'mqtt5' },
+  { event: 'connected', reconnect: false, sessionPresent: false },
+  { event: 'subscribed', topic: 'test/topic' },
+  { event: 'publishing', topic: 'test/topic', index: 1, message: 'Hello World! [1]' },
+  { event: 'published', topic: 'test/topic', index: 1, message: 'Hello World! [1]' },
+  { event: 'received', topic: 'test/topic', payload: '"Hello World! [1]"' },
+  { event: 'done', received: 1, expected: 1 },
+  { event: 'disconnecting' },
+  { event: 'disconnected' },
+];
+
+describe('Function: createEventLog', () => {
+  it('writes the seed-style log in text mode', () => {
+    const { log, stdout } = capture(false);
+    run.forEach(log);
+    expect(stdout.join('')).toBe(
+      [
+        "Connecting to e:8883 with client ID 'thing-1' (MQTT 5)...",
+        'Connected!',
+        "Subscribed to topic 'test/topic'",
+        "Publishing message to topic 'test/topic': Hello World! [1]",
+        `Received message from topic 'test/topic': "Hello World! [1]"`,
+        '1 message(s) received.',
+        'Disconnecting...',
+        'Disconnected!',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('writes one JSON object per line with event and time in JSON mode', () => {
+    const { log, stdout } = capture(true);
+    run.forEach(log);
+    const events = stdout.map((line) => JSON.parse(line) as { event: string; time: string });
+    expect(events.map((e) => e.event)).toEqual([
+      'connecting',
+      'connected',
+      'subscribed',
+      'published',
+      'received',
+      'done',
+      'disconnected',
+    ]);
+    expect(events[5]).toEqual({
+      time: '2030-01-01T00:00:00.000Z',
+      event: 'done',
+      received: 1,
+      expected: 1,
+    });
+    expect(stdout.every((line) => line.endsWith('}\n'))).toBe(true);
+  });
+
+  it('sends text errors to stderr and JSON errors to stdout', () => {
+    const text = capture(false);
+    text.log({ event: 'error', kind: 'user', message: 'bad cert' });
+    expect(text.stderr).toEqual(['error: bad cert\n']);
+    expect(text.stdout).toEqual([]);
+    const json = capture(true);
+    json.log({ event: 'error', kind: 'fault', message: 'boom' });
+    expect(JSON.parse(json.stdout[0]!)).toMatchObject({
+      event: 'error',
+      kind: 'fault',
+      message: 'boom',
+    });
+  });
+});

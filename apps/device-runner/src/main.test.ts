@@ -1,0 +1,203 @@
+import { DeviceConnection } from '@thingcert/device-client';
+import { findSecretLeaks } from '@thingcert/test-support';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoTransportFactory, type EchoBroker } from '../test/echo-transport';
+import { main, type MainDeps } from './main';
+
+let work: string;
+let certPath: string;
+let keyPath: string;
+let keyPem: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'device-runner-main-'));
+  certPath = join(work, 'device.pem.crt');
+  keyPath = join(work, 'private.pem.key');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-subj',
+      '/CN=test',
+      '-days',
+      '1',
+    ],
+    { stdio: 'ignore' },
+  );
+  await chmod(keyPath, 0o600);
+  keyPem = await readFile(keyPath, 'utf8');
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+function deps(broker: EchoBroker = {}, signal = new AbortController().signal) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const made: NonNullable<EchoBroker['made']> = [];
+  const value: MainDeps = {
+    stdout: { write: (line: string) => stdout.push(line) },
+    stderr: { write: (line: string) => stderr.push(line) },
+    env: {},
+    signal,
+    readConfigFile: (path) => readFile(path, 'utf8'),
+    createS3: () => {
+      throw new Error('S3 is not used in these tests');
+    },
+    createConnection: (options) =>
+      new DeviceConnection({
+        ...options,
+        transportFactory: echoTransportFactory({ ...broker, made }),
+      }),
+  };
+  return { deps: value, stdout, stderr, made };
+}
+
+const args = () => [
+  'run',
+  '--thing',
+  'thing-1',
+  '--endpoint',
+  'localhost',
+  '--cert',
+  certPath,
+  '--key',
+  keyPath,
+];
+
+describe('Function: main', () => {
+  it('prints usage on --help and exits 0', async () => {
+    const { deps: d, stdout, stderr } = deps();
+    expect(await main(['--help'], d)).toBe(0);
+    expect(stdout.join('')).toContain('Usage: device-runner run [options]');
+    expect(stderr).toEqual([]);
+  });
+
+  it('prints the problem and usage on stderr and exits 2 for bad flags', async () => {
+    const { deps: d, stdout, stderr } = deps();
+    expect(await main(['run', '--colour', 'red'], d)).toBe(2);
+    expect(stderr.join('')).toMatch(/^device-runner: Unknown option '--colour'\n\nUsage:/);
+    expect(stdout).toEqual([]);
+  });
+
+  it('runs the 5-message scenario and exits 0, disconnecting cleanly', async () => {
+    const { deps: d, stdout, made } = deps();
+    expect(await main([...args(), '--json'], d)).toBe(0);
+    const events = stdout.map((line) => JSON.parse(line) as { event: string });
+    const names = events.map((e) => e.event);
+    expect(names.slice(0, 4)).toEqual(['credentials', 'connecting', 'connected', 'subscribed']);
+    expect(names.slice(-2)).toEqual(['done', 'disconnected']);
+    // Publishes are pipelined, so PUBACKs and echoes interleave: compare the middle as a multiset.
+    expect(names.slice(4, -2).sort()).toEqual([
+      ...Array<string>(5).fill('published'),
+      ...Array<string>(5).fill('received'),
+    ]);
+    expect(events.find((e) => e.event === 'done')).toMatchObject({ received: 5, expected: 5 });
+    expect(made).toMatchObject([
+      { stopped: true, options: { clientId: 'thing-1', protocol: 'mqtt5' } },
+    ]);
+  });
+
+  it('exits 1 when a signal stops a finite run before all messages came back', async () => {
+    const controller = new AbortController();
+    const { deps: d, stderr } = deps({ swallow: true }, controller.signal);
+    const code = await main([...args(), '--count', '1'], {
+      ...d,
+      stdout: {
+        write: (line: string) => {
+          d.stdout.write(line);
+          if (line.startsWith('Publishing')) controller.abort();
+        },
+      },
+    });
+    expect(code).toBe(1);
+    expect(stderr.join('')).toContain('error: stopped by a signal after 0 of 1 messages came back');
+  });
+
+  it('exits 1 with the policy to check when the broker refuses the publish', async () => {
+    const { deps: d, stderr, made } = deps({ denied: ['test/topic'] });
+    expect(await main(args(), d)).toBe(1);
+    expect(stderr.join('')).toMatch(/^error: The broker refused .*iot:Publish/);
+    expect(made[0]?.stopped).toBe(true);
+  });
+
+  it('exits 1 with the connection hint when the connect fails', async () => {
+    const { deps: d, stderr } = deps({ failWith: 'AWS_IO_DNS_INVALID_NAME' });
+    expect(await main(args(), d)).toBe(1);
+    expect(stderr.join('')).toContain('DNS lookup failed');
+    expect(stderr.join('')).toContain('[AWS_IO_DNS_INVALID_NAME]');
+  });
+
+  it('refuses a key file others can read, naming the chmod fix, without leaking the key', async () => {
+    await chmod(keyPath, 0o644);
+    try {
+      const { deps: d, stdout, stderr } = deps();
+      expect(await main(args(), d)).toBe(1);
+      expect(stderr.join('')).toContain(`chmod 600 ${keyPath}`);
+      expect(findSecretLeaks(stdout.join('') + stderr.join(''), [keyPem])).toEqual([]);
+    } finally {
+      await chmod(keyPath, 0o600);
+    }
+  });
+
+  it('stops gracefully on a signal in --forever mode and exits 0', async () => {
+    const controller = new AbortController();
+    const { deps: d, stdout, made } = deps({}, controller.signal);
+    const running = main([...args(), '--forever', '--json'], {
+      ...d,
+      stdout: {
+        write: (line: string) => {
+          d.stdout.write(line);
+          if (line.includes('"event":"done"')) controller.abort();
+        },
+      },
+    });
+    expect(await running).toBe(0);
+    expect(stdout.at(-1)).toContain('"event":"disconnected"');
+    expect(made[0]?.stopped).toBe(true);
+  });
+
+  it('reports an unexpected failure as an internal error with exit 1', async () => {
+    const { deps: d, stderr } = deps();
+    const code = await main(args(), {
+      ...d,
+      createConnection: () => {
+        throw new TypeError('wiring bug');
+      },
+    });
+    expect(code).toBe(1);
+    expect(stderr.join('')).toContain('internal error: wiring bug');
+  });
+
+  it('reads settings from a --config file', async () => {
+    const file = join(work, 'config.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        thing: 'from-file',
+        endpoint: 'localhost',
+        cert: certPath,
+        key: keyPath,
+        count: 2,
+      }),
+    );
+    const { deps: d, stdout, made } = deps();
+    expect(await main(['run', '--config', file], d)).toBe(0);
+    expect(stdout.join('')).toContain('2 message(s) received.');
+    expect(made[0]?.options.clientId).toBe('from-file');
+  });
+});

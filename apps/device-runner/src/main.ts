@@ -1,0 +1,55 @@
+import { isDeviceUserError, type DeviceConnectionOptions } from '@thingcert/device-client';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { isIncompleteRunError, isUsageError } from './errors';
+import { createEventLog, type OutputStreams } from './event-log';
+import { resolveCommand, type ReadConfigFile } from './run-config';
+import { runDevice, type RunDeviceDeps } from './run-device';
+import { USAGE } from './usage';
+
+/** What `main` needs from the outside world; `cli.ts` passes the real ones. */
+export interface MainDeps extends OutputStreams, RunDeviceDeps {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readConfigFile: ReadConfigFile;
+  /** Aborted on SIGTERM/SIGINT: stop gracefully. */
+  readonly signal: AbortSignal;
+}
+
+export type { DeviceConnectionOptions, S3Client };
+
+/**
+ * The whole CLI as a function: returns the exit status (0 success, 1 runtime
+ * failure with its reason, 2 bad usage). User errors get a message with the
+ * fix; anything else is reported as an internal error.
+ */
+export async function main(argv: readonly string[], deps: MainDeps): Promise<number> {
+  let command;
+  try {
+    command = await resolveCommand(argv, deps.env, deps.readConfigFile);
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    deps.stderr.write(`device-runner: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (command.kind === 'help') {
+    deps.stdout.write(USAGE);
+    return 0;
+  }
+  const { config } = command;
+  const log = createEventLog({ json: config.json }, deps);
+  try {
+    await runDevice(config, deps, log, deps.signal);
+    return 0;
+  } catch (error) {
+    if (config.forever && deps.signal.aborted) return 0;
+    const message = error instanceof Error ? error.message : String(error);
+    if (isDeviceUserError(error) || isIncompleteRunError(error) || deps.signal.aborted) {
+      log({ event: 'error', kind: 'user', message });
+    } else {
+      log({ event: 'error', kind: 'fault', message });
+      if (!config.json && error instanceof Error && error.stack !== undefined) {
+        deps.stderr.write(`${error.stack}\n`);
+      }
+    }
+    return 1;
+  }
+}

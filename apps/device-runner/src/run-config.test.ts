@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { resolveCommand, type RunConfig } from './run-config';
+
+const noFile = (path: string): Promise<string> =>
+  Promise.reject(Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' }));
+const files =
+  (content: Record<string, string>) =>
+  (path: string): Promise<string> =>
+    content[path] === undefined ? noFile(path) : Promise.resolve(content[path]);
+
+const base = ['run', '--thing', 't1', '--endpoint', 'e.example', '--bucket', 'b'];
+
+async function config(
+  argv: string[],
+  env: Record<string, string> = {},
+  read = noFile,
+): Promise<RunConfig> {
+  const command = await resolveCommand(argv, env, read);
+  if (command.kind !== 'run') throw new Error('expected run');
+  return command.config;
+}
+
+describe('Function: resolveCommand', () => {
+  it('fills the seed defaults', async () => {
+    expect(await config(base, { HOME: '/h' })).toMatchObject({
+      topic: 'test/topic',
+      count: 5,
+      message: 'Hello World!',
+      protocol: 'mqtt5',
+      port: 8883,
+      interval: 0,
+      forever: false,
+      json: false,
+      ca: undefined,
+      cert: undefined,
+    });
+  });
+
+  it('puts downloaded credentials under $STATE_DIRECTORY when systemd gives one', async () => {
+    expect((await config(base, { STATE_DIRECTORY: '/var/lib/x' })).credentialsDir).toBe(
+      '/var/lib/x/credentials/t1',
+    );
+  });
+
+  it('lets flags beat environment, environment beat the file, the file beat defaults', async () => {
+    const read = files({
+      '/c.json': JSON.stringify({
+        topic: 'file/topic',
+        count: 7,
+        port: 1883,
+        message: 'from file',
+        forever: true,
+        credentialsDir: '/file/dir',
+      }),
+    });
+    const env = { THINGCERT_TOPIC: 'env/topic', THINGCERT_COUNT: '9', THINGCERT_MQTT_PORT: '9999' };
+    const resolved = await config([...base, '--config', '/c.json', '--count', '3'], env, read);
+    expect(resolved).toMatchObject({
+      count: 3,
+      topic: 'env/topic',
+      port: 9999,
+      message: 'from file',
+      forever: true,
+      credentialsDir: '/file/dir',
+    });
+  });
+
+  it('reads everything from the environment, including the local cloud variables', async () => {
+    const resolved = await config(['run'], {
+      THINGCERT_THING: 'env-thing',
+      THINGCERT_ENDPOINT: 'localhost',
+      THINGCERT_MQTT_PORT: '41234',
+      THINGCERT_CA_FILE: '/ca.pem',
+      THINGCERT_CERT: '/c.pem',
+      THINGCERT_KEY: '/k.pem',
+      THINGCERT_PROTOCOL: 'mqtt3',
+      THINGCERT_JSON: 'true',
+      THINGCERT_FOREVER: '0',
+      THINGCERT_INTERVAL: '250',
+    });
+    expect(resolved).toMatchObject({
+      thing: 'env-thing',
+      endpoint: 'localhost',
+      port: 41234,
+      ca: '/ca.pem',
+      cert: '/c.pem',
+      key: '/k.pem',
+      protocol: 'mqtt3',
+      json: true,
+      forever: false,
+      interval: 250,
+    });
+  });
+
+  it('takes the config file path from THINGCERT_CONFIG too', async () => {
+    const read = files({
+      '/etc/x.json': JSON.stringify({ thing: 'f', endpoint: 'e', bucket: 'b' }),
+    });
+    expect(await config(['run'], { THINGCERT_CONFIG: '/etc/x.json' }, read)).toMatchObject({
+      thing: 'f',
+    });
+  });
+
+  it('answers --help and -h even with other arguments', async () => {
+    expect(await resolveCommand(['--help'], {}, noFile)).toEqual({ kind: 'help' });
+    expect(await resolveCommand(['run', '-h', '--port', 'x'], {}, noFile)).toEqual({
+      kind: 'help',
+    });
+  });
+
+  it.each([
+    [[], {}, 'missing command: run'],
+    [['start'], {}, "unknown command 'start'"],
+    [[...base, 'extra'], {}, "unexpected argument 'extra'"],
+    [[...base, '--bogus'], {}, "Unknown option '--bogus'"],
+    [[...base, '--port'], {}, "Option '--port <value>' argument missing"],
+    [['run', '--endpoint', 'e', '--bucket', 'b'], {}, 'missing --thing'],
+    [['run', '--thing', 't', '--bucket', 'b'], {}, 'missing --endpoint'],
+    [['run', '--thing', 't', '--endpoint', 'e'], {}, 'missing credentials'],
+    [[...base, '--cert', '/c'], {}, '--cert and --key go together'],
+    [[...base, '--protocol', 'mqtt4'], {}, "--protocol must be mqtt5 or mqtt3, not 'mqtt4'"],
+    [[...base, '--port', '0'], {}, "--port must be a whole number from 1 to 65535, not '0'"],
+    [[...base, '--port', '70000'], {}, 'from 1 to 65535'],
+    [[...base, '--count', '-1'], {}, "Option '--count' argument is ambiguous"],
+    [[...base, '--count=-1'], {}, "--count must be a whole number from 0 to 1000000, not '-1'"],
+    [
+      [...base, '--count', '2.5'],
+      {},
+      "--count must be a whole number from 0 to 1000000, not '2.5'",
+    ],
+    [[...base, '--interval', 'soon'], {}, '--interval must be a whole number'],
+    [[...base, '--topic', ' '], {}, '--topic must not be empty'],
+    [base, { THINGCERT_MQTT_PORT: 'abc' }, 'THINGCERT_MQTT_PORT must be a whole number'],
+    [base, { THINGCERT_JSON: 'maybe' }, "THINGCERT_JSON must be true or false, not 'maybe'"],
+    [base, { THINGCERT_PROTOCOL: 'http' }, '--protocol must be mqtt5 or mqtt3'],
+    [[...base, '--config', '/missing.json'], {}, 'cannot read config file /missing.json (ENOENT)'],
+  ] as Array<[string[], Record<string, string>, string]>)(
+    '%j with env %j is a usage error: %s',
+    async (argv, env, message) => {
+      await expect(resolveCommand(argv, env, noFile)).rejects.toMatchObject({
+        name: 'UsageError',
+        message: expect.stringContaining(message) as unknown,
+      });
+    },
+  );
+
+  it.each([
+    ['{not json', 'is not valid JSON'],
+    ['[1]', 'must hold a JSON object'],
+    ['{"colour":"red"}', 'unknown key "colour"'],
+    ['{"port":"8883"}', '"port" must be a number'],
+    ['{"forever":"yes"}', '"forever" must be a boolean'],
+    ['{"thing":5}', '"thing" must be a string'],
+    ['{"count":-3}', '"count" in /c.json must be a whole number'],
+  ])('rejects config file %s: %s', async (content, message) => {
+    await expect(
+      resolveCommand([...base, '--config', '/c.json'], {}, files({ '/c.json': content })),
+    ).rejects.toMatchObject({
+      name: 'UsageError',
+      message: expect.stringContaining(message) as unknown,
+    });
+  });
+});

@@ -1,0 +1,295 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors';
+
+/** Everything `device-runner run` needs, after flags, environment, file and defaults. */
+export interface RunConfig {
+  /** S3 bucket to fetch credentials from; unused when `cert` and `key` are given. */
+  readonly bucket: string | undefined;
+  readonly thing: string;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+  readonly ca: string | undefined;
+  readonly endpoint: string;
+  readonly port: number;
+  readonly topic: string;
+  readonly count: number;
+  readonly message: string;
+  /** Milliseconds between publishes. */
+  readonly interval: number;
+  readonly protocol: 'mqtt5' | 'mqtt3';
+  readonly forever: boolean;
+  readonly json: boolean;
+  readonly region: string | undefined;
+  readonly credentialsDir: string;
+}
+
+/** What the command line asks for. */
+export type Command =
+  { readonly kind: 'help' } | { readonly kind: 'run'; readonly config: RunConfig };
+
+/** Keys of the JSON config file (camelCase flag names). */
+const KEYS = [
+  'bucket',
+  'thing',
+  'cert',
+  'key',
+  'ca',
+  'endpoint',
+  'port',
+  'topic',
+  'count',
+  'message',
+  'interval',
+  'protocol',
+  'forever',
+  'json',
+  'region',
+  'credentialsDir',
+] as const;
+type Key = (typeof KEYS)[number];
+type RawValue = string | number | boolean;
+type Layer = Partial<Record<Key, RawValue>>;
+
+const ENV: Record<Key, string> = {
+  bucket: 'THINGCERT_BUCKET',
+  thing: 'THINGCERT_THING',
+  cert: 'THINGCERT_CERT',
+  key: 'THINGCERT_KEY',
+  ca: 'THINGCERT_CA_FILE',
+  endpoint: 'THINGCERT_ENDPOINT',
+  port: 'THINGCERT_MQTT_PORT',
+  topic: 'THINGCERT_TOPIC',
+  count: 'THINGCERT_COUNT',
+  message: 'THINGCERT_MESSAGE',
+  interval: 'THINGCERT_INTERVAL',
+  protocol: 'THINGCERT_PROTOCOL',
+  forever: 'THINGCERT_FOREVER',
+  json: 'THINGCERT_JSON',
+  region: 'THINGCERT_REGION',
+  credentialsDir: 'THINGCERT_CREDENTIALS_DIR',
+};
+
+const BOOLEAN_KEYS = new Set<Key>(['forever', 'json']);
+const NUMBER_KEYS = new Set<Key>(['port', 'count', 'interval']);
+
+/** Reads the `--config` file; injected so tests need no files. */
+export type ReadConfigFile = (path: string) => Promise<string>;
+
+/**
+ * Parses `argv` (without node and script), the environment and the optional
+ * JSON config file into a {@link Command}. Flags beat environment variables,
+ * which beat the file, which beats the defaults. Throws {@link UsageError} for
+ * anything the operator must fix.
+ */
+export async function resolveCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  readConfigFile: ReadConfigFile,
+): Promise<Command> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        bucket: { type: 'string' },
+        thing: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        ca: { type: 'string' },
+        endpoint: { type: 'string' },
+        port: { type: 'string' },
+        topic: { type: 'string' },
+        count: { type: 'string' },
+        message: { type: 'string' },
+        interval: { type: 'string' },
+        protocol: { type: 'string' },
+        forever: { type: 'boolean' },
+        json: { type: 'boolean' },
+        region: { type: 'string' },
+        'credentials-dir': { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    // node:util's message goes on about '--' positionals; the first sentence is the point.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message.split('. To specify')[0] ?? message, { cause: error });
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { kind: 'help' };
+  if (positionals.length === 0) throw new UsageError('missing command: run');
+  if (positionals[0] !== 'run') throw new UsageError(`unknown command '${positionals[0]}'`);
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument '${positionals[1]}'`);
+  }
+
+  const flags: Layer = {};
+  for (const key of KEYS) {
+    const flag = key === 'credentialsDir' ? 'credentials-dir' : key;
+    const value = values[flag as keyof typeof values];
+    if (value !== undefined) flags[key] = value;
+  }
+
+  const fromEnv: Layer = {};
+  for (const key of KEYS) {
+    const value = env[ENV[key]];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+
+  const configPath = values.config ?? emptyToUndefined(env.THINGCERT_CONFIG);
+  const fromFile = configPath === undefined ? {} : await readLayerFile(configPath, readConfigFile);
+
+  const pick = (key: Key): { value: RawValue; source: string } | undefined => {
+    if (flags[key] !== undefined) return { value: flags[key], source: `--${flagName(key)}` };
+    if (fromEnv[key] !== undefined) return { value: fromEnv[key], source: ENV[key] };
+    if (fromFile[key] !== undefined)
+      return { value: fromFile[key], source: `"${key}" in ${configPath}` };
+    return undefined;
+  };
+
+  // Malformed values first: "--count many" deserves that message, not "missing --thing".
+  const port = integer(pick('port'), 8883, 1, 65_535);
+  const count = integer(pick('count'), 5, 0, 1_000_000);
+  const interval = integer(pick('interval'), 0, 0, 86_400_000);
+  const forever = boolean(pick('forever'), false);
+  const json = boolean(pick('json'), false);
+  const protocol = text(pick('protocol')) ?? 'mqtt5';
+  if (protocol !== 'mqtt5' && protocol !== 'mqtt3') {
+    throw new UsageError(`--protocol must be mqtt5 or mqtt3, not '${protocol}'`);
+  }
+  const topic = text(pick('topic')) ?? 'test/topic';
+  const message = text(pick('message')) ?? 'Hello World!';
+
+  const thing = text(pick('thing'));
+  if (thing === undefined)
+    throw new UsageError('missing --thing (the thing name, used as client id)');
+  const endpoint = text(pick('endpoint'));
+  if (endpoint === undefined) {
+    throw new UsageError(
+      'missing --endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)',
+    );
+  }
+  const cert = text(pick('cert'));
+  const key = text(pick('key'));
+  const bucket = text(pick('bucket'));
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError('--cert and --key go together');
+  }
+  if (cert === undefined && bucket === undefined) {
+    throw new UsageError('missing credentials: give --bucket, or --cert and --key');
+  }
+  const credentialsDir =
+    text(pick('credentialsDir')) ??
+    join(
+      emptyToUndefined(env.STATE_DIRECTORY) ?? join(homedir(), '.thingcert'),
+      'credentials',
+      thing,
+    );
+
+  return {
+    kind: 'run',
+    config: {
+      bucket,
+      thing,
+      cert,
+      key,
+      ca: text(pick('ca')),
+      endpoint,
+      port,
+      topic,
+      count,
+      message,
+      interval,
+      protocol,
+      forever,
+      json,
+      region: text(pick('region')),
+      credentialsDir,
+    },
+  };
+}
+
+async function readLayerFile(path: string, read: ReadConfigFile): Promise<Layer> {
+  let content: string;
+  try {
+    content = await read(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`cannot read config file ${path} (${code})`, { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(content);
+  } catch (error) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new UsageError(`config file ${path} must hold a JSON object`);
+  }
+  const layer: Layer = {};
+  for (const [name, value] of Object.entries(data)) {
+    if (!(KEYS as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `config file ${path}: unknown key "${name}" (known: ${KEYS.join(', ')})`,
+      );
+    }
+    const key = name as Key;
+    const expected = BOOLEAN_KEYS.has(key) ? 'boolean' : NUMBER_KEYS.has(key) ? 'number' : 'string';
+    if (typeof value !== expected) {
+      throw new UsageError(`config file ${path}: "${name}" must be a ${expected}`);
+    }
+    layer[key] = value as RawValue;
+  }
+  return layer;
+}
+
+function flagName(key: Key): string {
+  return key === 'credentialsDir' ? 'credentials-dir' : key;
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function text(picked: { value: RawValue; source: string } | undefined): string | undefined {
+  if (picked === undefined) return undefined;
+  const value = String(picked.value);
+  if (value.trim() === '') throw new UsageError(`${picked.source} must not be empty`);
+  return value;
+}
+
+function integer(
+  picked: { value: RawValue; source: string } | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (picked === undefined) return fallback;
+  const raw = String(picked.value).trim();
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(
+      `${picked.source} must be a whole number from ${min} to ${max}, not '${raw}'`,
+    );
+  }
+  return value;
+}
+
+function boolean(
+  picked: { value: RawValue; source: string } | undefined,
+  fallback: boolean,
+): boolean {
+  if (picked === undefined) return fallback;
+  if (typeof picked.value === 'boolean') return picked.value;
+  const raw = String(picked.value).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new UsageError(`${picked.source} must be true or false, not '${raw}'`);
+}

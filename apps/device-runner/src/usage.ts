@@ -1,0 +1,46 @@
+/** `device-runner --help`. Kept next to the parser so both change together. */
+export const USAGE = `Usage: device-runner run [options]
+
+Connects an AWS IoT thing over mTLS MQTT, subscribes to a topic, publishes
+N messages and waits until all come back (the seed's pubsub sample), then
+disconnects -- or stays connected as a service with --forever.
+
+Credentials (one of):
+  --bucket <name>          download <thing>/device.pem.crt and private.pem.key from S3
+                           (endpoint: AWS_ENDPOINT_URL_S3; region: --region / AWS_REGION)
+  --cert <file> --key <file>
+                           use files on disk (the key must be mode 0600)
+
+Options:
+  --thing <name>           thing name, used as MQTT client id (required)
+  --endpoint <host>        AWS IoT data endpoint, xxxx-ats.iot.<region>.amazonaws.com (required)
+  --port <n>               broker port (default 8883)
+  --ca <file>              CA bundle for the broker (default: system trust store)
+  --protocol mqtt5|mqtt3   MQTT version (default mqtt5)
+  --topic <topic>          topic to subscribe and publish to (default test/topic)
+  --count <n>              messages to publish (default 5; 0 with --forever just stays online)
+  --message <text>         message text; sent as "<text> [i]" (default "Hello World!")
+  --interval <ms>          pause between publishes, milliseconds (default 0)
+  --forever                stay connected after the messages until SIGTERM/SIGINT
+  --json                   one JSON object per output line
+  --region <region>        region of the S3 bucket
+  --credentials-dir <dir>  where downloaded credentials go (0700; default
+                           $STATE_DIRECTORY or ~/.thingcert/credentials/<thing>)
+  --config <file.json>     JSON file with the same settings in camelCase
+                           (bucket, thing, cert, key, ca, endpoint, port, topic, count,
+                           message, interval, protocol, forever, json, region, credentialsDir)
+  -h, --help               show this help
+
+Environment (flags win over environment, environment over --config file):
+  THINGCERT_BUCKET THINGCERT_THING THINGCERT_CERT THINGCERT_KEY THINGCERT_CA_FILE
+  THINGCERT_ENDPOINT THINGCERT_MQTT_PORT THINGCERT_TOPIC THINGCERT_COUNT
+  THINGCERT_MESSAGE THINGCERT_INTERVAL THINGCERT_PROTOCOL THINGCERT_FOREVER
+  THINGCERT_JSON THINGCERT_REGION THINGCERT_CREDENTIALS_DIR THINGCERT_CONFIG
+
+Exit status: 0 all messages came back (or --forever stopped by a signal),
+1 runtime failure (the reason is printed), 2 bad usage.
+
+Example:
+  device-runner run --bucket my-certs --thing thing-1 \\
+    --endpoint abc123-ats.iot.eu-west-1.amazonaws.com --count 5
+`;

@@ -1,0 +1,59 @@
+import type {
+  AckResult,
+  MqttTransport,
+  QoS,
+  TransportEvents,
+  TransportFactory,
+  TransportOptions,
+} from '@thingcert/device-client';
+
+/** Behaviour of the in-memory broker behind {@link echoTransportFactory}. */
+export interface EchoBroker {
+  /** Topics whose publishes the broker refuses (like a policy denial in MQTT 5). */
+  readonly denied?: readonly string[];
+  /** Fail the connect with this native error instead of accepting it. */
+  readonly failWith?: string;
+  /** Acknowledge publishes but never deliver them back. */
+  readonly swallow?: boolean;
+  /** Transports made so far. */
+  readonly made?: Array<{ options: TransportOptions; stopped: boolean }>;
+}
+
+/** A transport backed by an in-memory broker that echoes publishes to subscribers. */
+export function echoTransportFactory(broker: EchoBroker = {}): TransportFactory {
+  return (options: TransportOptions, events: TransportEvents): MqttTransport => {
+    const filters = new Set<string>();
+    const record = { options, stopped: false };
+    broker.made?.push(record);
+    return {
+      start() {
+        setImmediate(() => {
+          events.onConnecting();
+          if (broker.failWith !== undefined)
+            events.onConnectionFailure({ nativeError: broker.failWith });
+          else events.onConnected({ sessionPresent: false });
+        });
+      },
+      subscribe(filter: string): Promise<AckResult> {
+        filters.add(filter);
+        return Promise.resolve({ ok: true });
+      },
+      unsubscribe(filter: string): Promise<void> {
+        filters.delete(filter);
+        return Promise.resolve();
+      },
+      publish(topic: string, payload: Uint8Array, _qos: QoS): Promise<AckResult> {
+        if (broker.denied?.includes(topic)) return Promise.resolve({ ok: false, reasonCode: 135 });
+        if (!broker.swallow && filters.has(topic)) {
+          const copy = Buffer.from(payload);
+          setImmediate(() => events.onMessage(topic, copy));
+        }
+        return Promise.resolve({ ok: true });
+      },
+      stop(): Promise<void> {
+        record.stopped = true;
+        return Promise.resolve();
+      },
+    };
+  };
+}

@@ -1,0 +1,161 @@
+import { DeviceConnectionError, type ConnectionFailureReason } from './errors';
+
+/** Where the client tried to connect, for messages. */
+export interface ConnectionTarget {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly clientId: string;
+  readonly protocol: 'mqtt5' | 'mqtt3';
+}
+
+/** What the transport knows about one failed attempt. */
+export interface FailureDetails {
+  /** aws-crt error name, e.g. `AWS_IO_DNS_INVALID_NAME`. */
+  readonly nativeError?: string;
+  /** MQTT 5 CONNACK / DISCONNECT reason code, or MQTT 3.1.1 CONNACK return code. */
+  readonly reasonCode?: number;
+  /** Free text from the native layer, when that is all there is. */
+  readonly text?: string;
+}
+
+const HINTS: Record<ConnectionFailureReason, string> = {
+  dns: 'the endpoint name does not resolve: check --endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS) and the DNS settings of this host',
+  refused:
+    'nothing accepts connections there: check --endpoint and --port (AWS IoT uses 8883 for MQTT over TLS)',
+  timeout:
+    'no answer in time: check outbound access to the port (security group, NACL, proxy) and that the endpoint is right',
+  tls: 'the TLS handshake failed: check --ca (Amazon Root CA 1 for AWS IoT, or omit it to use the system trust store), that the certificate is registered and ACTIVE, and the system clock',
+  rejected:
+    'the broker refused this client: check that the certificate is registered and ACTIVE (aws iot describe-certificate), attached to the thing, and that its policy allows iot:Connect for the client id',
+  credentials:
+    'the certificate or private key could not be loaded: check the --cert and --key files (PEM, readable by this user)',
+  protocol:
+    'the broker does not speak this MQTT version: try --protocol mqtt3 (or mqtt5), and check --port',
+  unknown: 'check the endpoint, port, certificate state and policy',
+};
+
+const SUMMARIES: Record<ConnectionFailureReason, string> = {
+  dns: 'DNS lookup failed',
+  refused: 'connection refused',
+  timeout: 'timed out',
+  tls: 'TLS handshake failed',
+  rejected: 'the broker rejected the connection',
+  credentials: 'cannot load the certificate or key',
+  protocol: 'protocol mismatch',
+  unknown: 'connection failed',
+};
+
+/** Maps an aws-crt error name (and CONNACK codes) to a reason we can explain. */
+export function failureReason(details: FailureDetails): ConnectionFailureReason {
+  const name = details.nativeError ?? '';
+  if (name.startsWith('AWS_IO_DNS')) return 'dns';
+  if (name === 'AWS_IO_SOCKET_CONNECTION_REFUSED') return 'refused';
+  if (
+    name === 'AWS_IO_SOCKET_TIMEOUT' ||
+    name === 'AWS_IO_TLS_NEGOTIATION_TIMEOUT' ||
+    name === 'AWS_ERROR_MQTT_TIMEOUT' ||
+    name === 'AWS_ERROR_MQTT5_CONNACK_TIMEOUT' ||
+    name === 'AWS_IO_SOCKET_NO_ROUTE_TO_HOST' ||
+    name === 'AWS_IO_SOCKET_NETWORK_DOWN'
+  ) {
+    return 'timeout';
+  }
+  if (name === 'AWS_IO_FILE_VALIDATION_FAILURE' || name.startsWith('AWS_ERROR_FILE')) {
+    return 'credentials';
+  }
+  if (name.startsWith('AWS_IO_TLS')) return 'tls';
+  if (
+    name === 'AWS_ERROR_MQTT5_CONNACK_CONNECTION_REFUSED' ||
+    name === 'AWS_ERROR_MQTT_UNEXPECTED_HANGUP' ||
+    name === 'AWS_IO_SOCKET_CLOSED' ||
+    name === 'AWS_ERROR_MQTT5_DISCONNECT_RECEIVED' ||
+    (details.reasonCode !== undefined && details.reasonCode !== 0) ||
+    /rejected/i.test(details.text ?? '')
+  ) {
+    return 'rejected';
+  }
+  if (
+    name === 'AWS_ERROR_MQTT5_DECODE_PROTOCOL_ERROR' ||
+    name === 'AWS_ERROR_MQTT_PROTOCOL_ERROR' ||
+    name.startsWith('AWS_ERROR_MQTT_UNSUPPORTED_PROTOCOL')
+  ) {
+    return 'protocol';
+  }
+  return 'unknown';
+}
+
+/**
+ * Failures that will not go away by trying again: the initial connect gives up
+ * on them at once instead of retrying until the timeout.
+ */
+export function isPermanentFailure(reason: ConnectionFailureReason): boolean {
+  switch (reason) {
+    case 'tls':
+    case 'rejected':
+    case 'credentials':
+    case 'protocol':
+    case 'dns':
+    case 'refused':
+      return true;
+    case 'timeout':
+    case 'unknown':
+      return false;
+  }
+}
+
+/**
+ * Builds the error an operator sees: where we tried, what happened, what to
+ * check, and the native error name in parentheses (never alone).
+ *
+ * @example
+ * ```ts
+ * connectionError({ nativeError: 'AWS_IO_DNS_INVALID_NAME' }, target).message;
+ * // "Cannot connect to typo.example:8883 as 'thing-1' (MQTT 5): DNS lookup failed; check: ... [AWS_IO_DNS_INVALID_NAME]"
+ * ```
+ */
+export function connectionError(
+  details: FailureDetails,
+  target: ConnectionTarget,
+  options?: ErrorOptions,
+): DeviceConnectionError {
+  const reason = failureReason(details);
+  const hint = HINTS[reason];
+  const codes = [
+    details.nativeError,
+    details.reasonCode !== undefined && details.reasonCode !== 0
+      ? `reason code ${details.reasonCode}`
+      : undefined,
+    details.nativeError === undefined ? details.text : undefined,
+  ].filter((part): part is string => part !== undefined && part !== '');
+  const protocol = target.protocol === 'mqtt5' ? 'MQTT 5' : 'MQTT 3.1.1';
+  return new DeviceConnectionError(
+    `Cannot connect to ${target.endpoint}:${target.port} as '${target.clientId}' (${protocol}): ` +
+      `${SUMMARIES[reason]}; check: ${hint}${codes.length > 0 ? ` [${codes.join(', ')}]` : ''}`,
+    {
+      reason,
+      hint,
+      ...(details.nativeError === undefined ? {} : { nativeError: details.nativeError }),
+    },
+    options,
+  );
+}
+
+/** The error for a connect that did not finish within `timeoutMs`. */
+export function connectTimeoutError(
+  target: ConnectionTarget,
+  timeoutMs: number,
+  last: DeviceConnectionError | undefined,
+): DeviceConnectionError {
+  const hint = last?.hint ?? HINTS.timeout;
+  return new DeviceConnectionError(
+    `Cannot connect to ${target.endpoint}:${target.port} as '${target.clientId}': not connected after ${timeoutMs} ms` +
+      (last === undefined ? '' : ` (last attempt: ${last.message})`) +
+      `; check: ${hint}`,
+    {
+      reason: last?.reason ?? 'timeout',
+      hint,
+      ...(last?.nativeError ? { nativeError: last.nativeError } : {}),
+    },
+    last === undefined ? undefined : { cause: last },
+  );
+}

@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import { fakeFactory, type FakeTransport } from '../test/fake-transport';
+import { DeviceConnection, type DeviceConnectionOptions } from './device-connection';
+
+function setup(
+  extra: Partial<DeviceConnectionOptions> = {},
+  onStart: (transport: FakeTransport) => void = (transport) => transport.connect(),
+) {
+  const { factory, transports } = fakeFactory((transport) => {
+    transport.onStart = () => onStart(transport);
+  });
+  const connection = new DeviceConnection({
+    thingName: 'thing-1',
+    endpoint: 'example-ats.iot.eu-west-1.amazonaws.com',
+    certPath: '/c',
+    keyPath: '/k',
+    transportFactory: factory,
+    ...extra,
+  });
+  return {
+    connection,
+    transport: (): FakeTransport => {
+      const transport = transports[0];
+      if (transport === undefined) throw new Error('no transport yet');
+      return transport;
+    },
+  };
+}
+
+describe('Class: DeviceConnection', () => {
+  describe('Method: start', () => {
+    it('passes thing name as client id, MQTT 5, port 8883 and the defaults to the transport', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      expect(transport().options).toEqual({
+        protocol: 'mqtt5',
+        endpoint: 'example-ats.iot.eu-west-1.amazonaws.com',
+        port: 8883,
+        clientId: 'thing-1',
+        certPath: '/c',
+        keyPath: '/k',
+        caPath: undefined,
+        keepAliveSeconds: 60,
+        minReconnectDelayMs: 1_000,
+        maxReconnectDelayMs: 60_000,
+        sessionExpirySeconds: 3_600,
+      });
+      expect(connection.state).toBe('connected');
+    });
+
+    it('delivers lifecycle events to listeners attached before start, in order', async () => {
+      const { connection } = setup({}, (transport) => {
+        transport.events.onConnecting();
+        transport.fail({ nativeError: 'AWS_IO_SOCKET_TIMEOUT' });
+        transport.events.onConnecting();
+        transport.connect();
+      });
+      const seen: string[] = [];
+      connection.on('connecting', ({ attempt }) => seen.push(`connecting ${attempt}`));
+      connection.on('connectionFailure', ({ error }) => seen.push(`failure ${error.reason}`));
+      connection.on('connected', ({ reconnect }) => seen.push(`connected reconnect=${reconnect}`));
+      await connection.start();
+      expect(seen).toEqual([
+        'connecting 1',
+        'failure timeout',
+        'connecting 2',
+        'connected reconnect=false',
+      ]);
+    });
+
+    it('gives up at the first permanent failure and frees the transport', async () => {
+      const { connection, transport } = setup({}, (t) =>
+        t.fail({ nativeError: 'AWS_IO_DNS_INVALID_NAME' }),
+      );
+      await expect(connection.start()).rejects.toMatchObject({
+        name: 'DeviceConnectionError',
+        reason: 'dns',
+        nativeError: 'AWS_IO_DNS_INVALID_NAME',
+        message: expect.stringContaining('--endpoint') as unknown,
+      });
+      expect(transport().stopped).toBe(1);
+      expect(connection.state).toBe('stopped');
+    });
+
+    it('times out when no connection comes, naming the last failure', async () => {
+      const { connection, transport } = setup({ connectTimeoutMs: 20 }, (t) =>
+        t.fail({ nativeError: 'AWS_IO_SOCKET_TIMEOUT' }),
+      );
+      await expect(connection.start()).rejects.toMatchObject({
+        name: 'DeviceConnectionError',
+        reason: 'timeout',
+        message: expect.stringContaining('not connected after 20 ms') as unknown,
+      });
+      expect(transport().stopped).toBe(1);
+    });
+
+    it('reports unreadable credential files when the transport cannot be built', async () => {
+      const connection = new DeviceConnection({
+        thingName: 't',
+        endpoint: 'e',
+        certPath: '/missing',
+        keyPath: '/missing',
+        transportFactory: () => {
+          throw Object.assign(new Error('native'), { error_name: 'AWS_ERROR_FILE_INVALID_PATH' });
+        },
+      });
+      await expect(connection.start()).rejects.toMatchObject({ reason: 'credentials' });
+      expect(connection.state).toBe('stopped');
+    });
+
+    it('may be called only once', async () => {
+      const { connection } = setup();
+      await connection.start();
+      await expect(connection.start()).rejects.toMatchObject({ name: 'ConnectionClosedError' });
+    });
+  });
+
+  describe('Method: subscribe', () => {
+    it('routes messages to handlers whose filter matches', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      const a: string[] = [];
+      const b: string[] = [];
+      await connection.subscribe('sensors/+/temp', ({ topic }) => a.push(topic));
+      await connection.subscribe('sensors/#', ({ payload }) => b.push(payload.toString()));
+      transport().events.onMessage('sensors/x/temp', Buffer.from('21'));
+      transport().events.onMessage('other', Buffer.from('no'));
+      expect(a).toEqual(['sensors/x/temp']);
+      expect(b).toEqual(['21']);
+    });
+
+    it('resubscribes after a reconnect without session, not after one with session', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      await connection.subscribe('a/b', () => undefined);
+      const resubscribed = new Promise<readonly string[]>((resolve) =>
+        connection.on('resubscribed', ({ filters }) => resolve(filters)),
+      );
+
+      transport().drop();
+      transport().connect(true);
+      expect(transport().subscribes).toEqual(['a/b']);
+
+      transport().drop();
+      transport().connect(false);
+      expect(await resubscribed).toEqual(['a/b']);
+      expect(transport().subscribes).toEqual(['a/b', 'a/b']);
+    });
+
+    it('rejects a refused SUBACK with OperationDeniedError and forgets the handler', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      transport().subackResult = { ok: false, reasonCode: 135 };
+      await expect(connection.subscribe('secret/#', () => undefined)).rejects.toMatchObject({
+        name: 'OperationDeniedError',
+        operation: 'subscribe',
+        topic: 'secret/#',
+        message: expect.stringContaining('iot:Subscribe') as unknown,
+      });
+      transport().drop();
+      transport().connect(false);
+      expect(transport().subscribes).toEqual(['secret/#']);
+    });
+
+    it('reports a throwing handler as an error event and keeps delivering', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      const errors: string[] = [];
+      const got: string[] = [];
+      connection.on('error', ({ error }) => errors.push(error.message));
+      await connection.subscribe('t', () => {
+        throw new Error('handler broke');
+      });
+      await connection.subscribe('t', ({ payload }) => got.push(payload.toString()));
+      transport().events.onMessage('t', Buffer.from('x'));
+      expect(errors).toEqual(['handler broke']);
+      expect(got).toEqual(['x']);
+    });
+  });
+
+  describe('Method: publish', () => {
+    it('resolves on PUBACK only', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      let done = false;
+      const publish = connection.publish('t', 'hello').then(() => (done = true));
+      await Promise.resolve();
+      expect(done).toBe(false);
+      expect(transport().publishes[0]).toMatchObject({ topic: 't', payload: 'hello', qos: 1 });
+      transport().publishes[0]!.ack.resolve({ ok: true });
+      await publish;
+      expect(done).toBe(true);
+    });
+
+    it('bounds the offline queue while reconnecting and drains it after', async () => {
+      const { connection, transport } = setup({ maxOfflineQueue: 2 });
+      await connection.start();
+      transport().drop();
+      const first = connection.publish('t', '1');
+      const second = connection.publish('t', '2');
+      await expect(connection.publish('t', '3')).rejects.toMatchObject({
+        name: 'OfflineQueueFullError',
+        limit: 2,
+      });
+      transport().connect(true);
+      for (const p of transport().publishes) p.ack.resolve({ ok: true });
+      await expect(Promise.all([first, second])).resolves.toEqual([undefined, undefined]);
+      expect(transport().publishes.map((p) => p.payload)).toEqual(['1', '2']);
+    });
+
+    it('turns a refused PUBACK (MQTT 5 reason code) into OperationDeniedError', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      const publish = connection.publish('forbidden', 'x');
+      transport().publishes[0]!.ack.resolve({ ok: false, reasonCode: 135 });
+      await expect(publish).rejects.toMatchObject({
+        name: 'OperationDeniedError',
+        message: expect.stringContaining('iot:Publish') as unknown,
+      });
+    });
+
+    it('fails a publish the broker keeps disconnecting over (MQTT 3.1.1 denial)', async () => {
+      const { connection, transport } = setup({ deniedAfterDisconnects: 2 });
+      await connection.start();
+      const publish = connection.publish('forbidden', 'x');
+      const outcome = publish.then(
+        () => 'resolved',
+        (error: Error) => error.name,
+      );
+      transport().drop();
+      transport().connect(true);
+      transport().drop();
+      expect(await outcome).toBe('OperationDeniedError');
+    });
+
+    it('refuses before start and after stop', async () => {
+      const { connection } = setup();
+      await expect(connection.publish('t', 'x')).rejects.toMatchObject({
+        name: 'ConnectionClosedError',
+      });
+      await connection.start();
+      await connection.stop();
+      await expect(connection.publish('t', 'x')).rejects.toMatchObject({
+        name: 'ConnectionClosedError',
+      });
+    });
+  });
+
+  describe('Method: stop', () => {
+    it('stops the transport once, rejects waiting operations and emits stopped', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      const pending = connection.publish('t', 'x');
+      const stopped: unknown[] = [];
+      connection.on('stopped', (event) => stopped.push(event));
+      await Promise.all([connection.stop(), connection.stop()]);
+      await expect(pending).rejects.toMatchObject({ name: 'ConnectionClosedError' });
+      expect(transport().stopped).toBe(1);
+      expect(stopped).toEqual([{}]);
+      expect(connection.state).toBe('stopped');
+    });
+
+    it('ignores transport events that arrive after stop', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      await connection.stop();
+      const events: string[] = [];
+      connection.on('connected', () => events.push('connected'));
+      connection.on('disconnected', () => events.push('disconnected'));
+      transport().drop();
+      transport().connect();
+      expect(events).toEqual([]);
+    });
+  });
+});

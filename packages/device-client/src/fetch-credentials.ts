@@ -1,0 +1,195 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CredentialsError } from './errors';
+import { assertKeyFilePrivate, ensurePrivateDirectory } from './key-file-permissions';
+import { verifyKeyPair } from './verify-key-pair';
+import { writeFileAtomic } from './write-file-atomic';
+
+/** Where a device's certificate, key and optional CA are on disk. */
+export interface DeviceCredentials {
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** CA bundle to trust for the broker; `undefined` means the system trust store. */
+  readonly caPath: string | undefined;
+}
+
+/** Object names under `<keyPrefix><thing>/`, as the cert-provisioner writes them. */
+export interface CredentialObjectNames {
+  /** @default 'device.pem.crt' */
+  readonly certificate?: string;
+  /** @default 'private.pem.key' */
+  readonly privateKey?: string;
+  /** Root CA object to download too; none when absent. @default undefined */
+  readonly rootCa?: string;
+}
+
+/** Options for {@link fetchCredentials}. */
+export interface FetchCredentialsOptions {
+  /** S3 client (endpoint and region come from its own configuration). */
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** Thing name; objects live under `<keyPrefix><thing>/`. */
+  readonly thing: string;
+  /** Directory for the files; created 0700 if missing. */
+  readonly dir: string;
+  /** @default '' */
+  readonly keyPrefix?: string;
+  /** @default see {@link CredentialObjectNames} */
+  readonly objects?: CredentialObjectNames;
+  readonly abortSignal?: AbortSignal;
+}
+
+/** File names written into `dir`; the seed's names, so existing docs still apply. */
+const CERT_FILE = 'device.pem.crt';
+const KEY_FILE = 'private.pem.key';
+const CA_FILE = 'root-ca.pem';
+
+/**
+ * Downloads a thing's certificate and private key (and optionally a root CA)
+ * from S3 into `dir`: directory 0700, files 0600, each written atomically. The
+ * pair is verified in memory before anything is written, and an existing key
+ * file readable by group/others is refused (it must be treated as leaked).
+ *
+ * @example
+ * ```ts
+ * const s3 = new S3Client({});
+ * const credentials = await fetchCredentials({
+ *   s3, bucket: 'my-bucket', thing: 'thing-1', dir: '/var/lib/thingcert/thing-1',
+ * });
+ * // credentials.certPath, credentials.keyPath
+ * ```
+ */
+export async function fetchCredentials(
+  options: FetchCredentialsOptions,
+): Promise<DeviceCredentials> {
+  const prefix = `${options.keyPrefix ?? ''}${options.thing}/`;
+  const names = options.objects ?? {};
+  const certKey = prefix + (names.certificate ?? 'device.pem.crt');
+  const keyKey = prefix + (names.privateKey ?? 'private.pem.key');
+  const caKey = names.rootCa === undefined ? undefined : prefix + names.rootCa;
+
+  await ensurePrivateDirectory(options.dir);
+  const certPath = join(options.dir, CERT_FILE);
+  const keyPath = join(options.dir, KEY_FILE);
+  const caPath = caKey === undefined ? undefined : join(options.dir, CA_FILE);
+  // Refuse before downloading: a loose key there means someone got it already.
+  await assertKeyFilePrivate(keyPath);
+
+  const [certificatePem, privateKeyPem, caPem] = await Promise.all([
+    getObjectText(options, certKey),
+    getObjectText(options, keyKey),
+    caKey === undefined ? Promise.resolve(undefined) : getObjectText(options, caKey),
+  ]);
+  verifyKeyPair(certificatePem, privateKeyPem, {
+    certificate: `s3://${options.bucket}/${certKey}`,
+    privateKey: `s3://${options.bucket}/${keyKey}`,
+  });
+
+  // Key first: if the certificate write fails, the old certificate no longer
+  // matches, which the next start detects instead of connecting half-updated.
+  await writeFileAtomic(keyPath, privateKeyPem, { mode: 0o600 });
+  await writeFileAtomic(certPath, certificatePem, { mode: 0o600 });
+  if (caPath !== undefined && caPem !== undefined) {
+    await writeFileAtomic(caPath, caPem, { mode: 0o600 });
+  }
+  return { certPath, keyPath, caPath };
+}
+
+/** Options for {@link loadCredentialFiles}. */
+export interface CredentialFiles {
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** @default undefined (system trust store) */
+  readonly caPath?: string;
+}
+
+/**
+ * Checks credentials already on disk (`--cert/--key`): the key file must not be
+ * readable by group/others and must match the certificate.
+ *
+ * @example
+ * ```ts
+ * const credentials = await loadCredentialFiles({ certPath: 'device.pem.crt', keyPath: 'private.pem.key' });
+ * ```
+ */
+export async function loadCredentialFiles(files: CredentialFiles): Promise<DeviceCredentials> {
+  if (!(await assertKeyFilePrivate(files.keyPath))) {
+    throw new CredentialsError(`Private key file ${files.keyPath} does not exist`, {
+      reason: 'unreadable-file',
+      location: files.keyPath,
+    });
+  }
+  const [certificatePem, privateKeyPem] = await Promise.all([
+    readText(files.certPath, 'certificate'),
+    readText(files.keyPath, 'private key'),
+  ]);
+  if (files.caPath !== undefined) await readText(files.caPath, 'CA');
+  verifyKeyPair(certificatePem, privateKeyPem, {
+    certificate: files.certPath,
+    privateKey: files.keyPath,
+  });
+  return { certPath: files.certPath, keyPath: files.keyPath, caPath: files.caPath };
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new CredentialsError(
+      `Cannot read ${what} file ${path} (${code}): check the path and that this user may read it`,
+      { reason: 'unreadable-file', location: path },
+    );
+  }
+}
+
+async function getObjectText(options: FetchCredentialsOptions, key: string): Promise<string> {
+  const location = `s3://${options.bucket}/${key}`;
+  try {
+    const response = await options.s3.send(
+      new GetObjectCommand({ Bucket: options.bucket, Key: key }),
+      { abortSignal: options.abortSignal },
+    );
+    if (response.Body === undefined) throw new Error('empty body');
+    return await response.Body.transformToString('utf8');
+  } catch (error) {
+    throw s3Error(error, location);
+  }
+}
+
+function s3Error(error: unknown, location: string): CredentialsError {
+  const name = error instanceof Error ? error.name : 'Error';
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  switch (name) {
+    case 'NoSuchKey':
+      return new CredentialsError(
+        `${location} does not exist: check the bucket, the thing name and that its certificate was provisioned`,
+        { reason: 'not-found', location },
+        { cause: error },
+      );
+    case 'NoSuchBucket':
+      return new CredentialsError(
+        `Bucket of ${location} does not exist: check --bucket and the region`,
+        { reason: 'no-such-bucket', location },
+        { cause: error },
+      );
+    case 'AccessDenied':
+    case 'Forbidden':
+      return new CredentialsError(
+        `Access denied to ${location}: the instance role needs s3:GetObject on it (and kms:Decrypt if the bucket uses SSE-KMS)`,
+        { reason: 'access-denied', location },
+        { cause: error },
+      );
+    default:
+      if (status === 403)
+        return s3Error(Object.assign(new Error(), { name: 'AccessDenied' }), location);
+      if (status === 404)
+        return s3Error(Object.assign(new Error(), { name: 'NoSuchKey' }), location);
+      return new CredentialsError(
+        `Could not download ${location}: ${name}${error instanceof Error && error.message ? `: ${error.message}` : ''}`,
+        { reason: 'other', location },
+        { cause: error },
+      );
+  }
+}

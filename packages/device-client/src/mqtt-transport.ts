@@ -1,0 +1,62 @@
+import type { FailureDetails } from './connection-failure';
+
+/** MQTT protocol version: MQTT 5 (default) or MQTT 3.1.1. */
+export type MqttProtocol = 'mqtt5' | 'mqtt3';
+
+/** Quality of service the device client supports (AWS IoT has no QoS 2). */
+export type QoS = 0 | 1;
+
+/** Everything a transport needs to open an mTLS MQTT connection. */
+export interface TransportOptions {
+  readonly protocol: MqttProtocol;
+  readonly endpoint: string;
+  readonly port: number;
+  readonly clientId: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** `undefined`: the system trust store. */
+  readonly caPath: string | undefined;
+  readonly keepAliveSeconds: number;
+  readonly minReconnectDelayMs: number;
+  readonly maxReconnectDelayMs: number;
+  /** Session kept by the broker across reconnects (MQTT 5 session expiry). */
+  readonly sessionExpirySeconds: number;
+}
+
+/** What a transport reports; the connection core turns these into typed events. */
+export interface TransportEvents {
+  onConnecting(): void;
+  onConnected(info: { sessionPresent: boolean }): void;
+  onConnectionFailure(failure: FailureDetails): void;
+  onDisconnected(failure: FailureDetails): void;
+  onMessage(topic: string, payload: Buffer): void;
+}
+
+/** Result of a PUBACK or SUBACK the broker sent back. */
+export interface AckResult {
+  /** `true` when the broker accepted the operation. */
+  readonly ok: boolean;
+  /** MQTT 5 reason code (or 3.1.1 SUBACK return code) when the broker refused. */
+  readonly reasonCode?: number;
+}
+
+/**
+ * The thin adapter over one aws-crt client (MQTT 5 or 3.1.1). It reconnects on
+ * its own once started; {@link DeviceConnection} holds all the logic above it.
+ */
+export interface MqttTransport {
+  /** Begins connecting; progress arrives through {@link TransportEvents}. */
+  start(): void;
+  subscribe(filter: string, qos: QoS): Promise<AckResult>;
+  unsubscribe(filter: string): Promise<void>;
+  /** Resolves on PUBACK (QoS 1) or once written (QoS 0). */
+  publish(topic: string, payload: Uint8Array, qos: QoS): Promise<AckResult>;
+  /** Disconnects, waits until the native client stopped, and frees it. Never throws. */
+  stop(): Promise<void>;
+}
+
+/** Creates a transport; replaced in tests, the aws-crt one by default. */
+export type TransportFactory = (
+  options: TransportOptions,
+  events: TransportEvents,
+) => MqttTransport;
