@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_APP_CONFIG, readAppConfig } from './app-config';
+import { isInvalidAppConfigError } from './errors';
+
+const from = (values: Record<string, unknown>) => (key: string) => values[key];
+
+describe('Function: readAppConfig', () => {
+  it("defaults to the seed's topology: one thing, test/topic, 5 messages", () => {
+    expect(readAppConfig(from({}))).toEqual({
+      stackName: 'Thingcert',
+      region: undefined,
+      thingNames: ['thingcert-device-1'],
+      topic: 'test/topic',
+      messageCount: 5,
+      instanceType: 't4g.micro',
+      keyMode: 'server',
+    });
+    expect(readAppConfig(from({}))).toEqual(DEFAULT_APP_CONFIG);
+  });
+
+  it('reads -c strings', () => {
+    const config = readAppConfig(
+      from({
+        stackName: 'Fleet-2',
+        region: 'eu-central-1',
+        thingNames: 'dev-1, dev-2',
+        topic: 'dt/fleet',
+        messageCount: '12',
+        instanceType: 't3.small',
+        keyMode: 'csr',
+      }),
+    );
+    expect(config).toEqual({
+      stackName: 'Fleet-2',
+      region: 'eu-central-1',
+      thingNames: ['dev-1', 'dev-2'],
+      topic: 'dt/fleet',
+      messageCount: 12,
+      instanceType: 't3.small',
+      keyMode: 'csr',
+    });
+  });
+
+  it('reads cdk.json values (arrays and numbers)', () => {
+    const config = readAppConfig(from({ thingNames: ['a', 'b'], messageCount: 3 }));
+    expect(config.thingNames).toEqual(['a', 'b']);
+    expect(config.messageCount).toBe(3);
+  });
+
+  it("uses the CLI's region when no region is given, and the context's when it is", () => {
+    expect(readAppConfig(from({}), 'us-west-2').region).toBe('us-west-2');
+    expect(readAppConfig(from({ region: 'eu-west-1' }), 'us-west-2').region).toBe('eu-west-1');
+  });
+
+  it.each([
+    ['fails if the stack name is invalid', { stackName: '1stack' }, /stackName/],
+    ['fails if the region is not a region', { region: 'mars' }, /region/],
+    ['fails if a thing name is empty', { thingNames: 'a,,b' }, /empty name/],
+    ['fails if thingNames is neither string nor string array', { thingNames: 3 }, /thingNames/],
+    ['fails if messageCount is not a positive integer', { messageCount: '0' }, /messageCount/],
+    ['fails if messageCount is not a number', { messageCount: 'five' }, /messageCount/],
+    ['fails if the instance type is malformed', { instanceType: 'big' }, /instanceType/],
+    ['fails if the key mode is unknown', { keyMode: 'hsm' }, /keyMode/],
+    ['fails if the topic is not a string', { topic: ['a'] }, /topic must be a string/],
+  ])('%s', (_label, values, message) => {
+    let thrown: unknown;
+    try {
+      readAppConfig(from(values));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isInvalidAppConfigError(thrown)).toBe(true);
+    expect(String(thrown)).toMatch(message);
+  });
+});

@@ -1,0 +1,133 @@
+import type { KeyMode } from '@thingcert/constructs';
+import { InvalidAppConfigError } from './errors';
+
+/** Settings of the thingcert infra app, read from CDK context. */
+export interface AppConfig {
+  /** CloudFormation stack name. */
+  readonly stackName: string;
+  /** Region to deploy to; `undefined` leaves it to the CLI's profile/environment. */
+  readonly region: string | undefined;
+  /** One device per thing name. */
+  readonly thingNames: readonly string[];
+  /** Topic the devices publish to and subscribe to. */
+  readonly topic: string;
+  /** Messages each device sends. */
+  readonly messageCount: number;
+  /** EC2 instance type of the devices. */
+  readonly instanceType: string;
+  /** Who makes the key pairs. */
+  readonly keyMode: KeyMode;
+}
+
+/** The seed's topology: one thing, `test/topic`, five messages. */
+export const DEFAULT_APP_CONFIG: AppConfig = {
+  stackName: 'Thingcert',
+  region: undefined,
+  thingNames: ['thingcert-device-1'],
+  topic: 'test/topic',
+  messageCount: 5,
+  instanceType: 't4g.micro',
+  keyMode: 'server',
+};
+
+/** Context keys the app reads. */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'region',
+  'thingNames',
+  'topic',
+  'messageCount',
+  'instanceType',
+  'keyMode',
+] as const;
+
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+
+/**
+ * Reads the app settings from CDK context (`-c key=value` arrives as a string,
+ * `cdk.json` may hold JSON values), falling back to {@link DEFAULT_APP_CONFIG}.
+ * Thing names and topics are checked again, in depth, by the constructs.
+ *
+ * @param context returns the context value of a key, `undefined` when unset
+ * @param environmentRegion region the CDK CLI resolved (`CDK_DEFAULT_REGION`)
+ * @throws InvalidAppConfigError naming the key
+ * @example
+ * const config = readAppConfig((key) => app.node.tryGetContext(key), process.env.CDK_DEFAULT_REGION);
+ */
+export function readAppConfig(
+  context: (key: string) => unknown,
+  environmentRegion?: string,
+): AppConfig {
+  const text = (key: string, fallback: string): string => {
+    const value = context(key);
+    if (value === undefined || value === null || value === '') return fallback;
+    if (typeof value !== 'string') {
+      throw new InvalidAppConfigError(
+        `Context ${key} must be a string (got ${JSON.stringify(value)})`,
+      );
+    }
+    return value.trim();
+  };
+
+  const stackName = text('stackName', DEFAULT_APP_CONFIG.stackName);
+  if (!STACK_NAME.test(stackName)) {
+    throw new InvalidAppConfigError(
+      `Context stackName ${JSON.stringify(stackName)} must start with a letter and hold up to 128 letters, digits and '-'`,
+    );
+  }
+
+  const region = text('region', environmentRegion ?? '') || undefined;
+  if (region !== undefined && !REGION.test(region)) {
+    throw new InvalidAppConfigError(
+      `Context region ${JSON.stringify(region)} is not an AWS region name`,
+    );
+  }
+
+  const rawThingNames = context('thingNames');
+  let thingNames: string[];
+  if (rawThingNames === undefined || rawThingNames === null || rawThingNames === '') {
+    thingNames = [...DEFAULT_APP_CONFIG.thingNames];
+  } else if (typeof rawThingNames === 'string') {
+    thingNames = rawThingNames.split(',').map((name) => name.trim());
+  } else if (Array.isArray(rawThingNames) && rawThingNames.every((n) => typeof n === 'string')) {
+    thingNames = rawThingNames.map((name) => name.trim());
+  } else {
+    throw new InvalidAppConfigError(
+      'Context thingNames must be a comma-separated string or an array of strings',
+    );
+  }
+  if (thingNames.some((name) => name === '')) {
+    throw new InvalidAppConfigError('Context thingNames contains an empty name');
+  }
+
+  const topic = text('topic', DEFAULT_APP_CONFIG.topic);
+
+  const rawCount = context('messageCount');
+  const messageCount =
+    rawCount === undefined || rawCount === null || rawCount === ''
+      ? DEFAULT_APP_CONFIG.messageCount
+      : Number(rawCount);
+  if (!Number.isInteger(messageCount) || messageCount < 1) {
+    throw new InvalidAppConfigError(
+      `Context messageCount must be a positive integer (got ${JSON.stringify(rawCount)})`,
+    );
+  }
+
+  const instanceType = text('instanceType', DEFAULT_APP_CONFIG.instanceType);
+  if (!INSTANCE_TYPE.test(instanceType)) {
+    throw new InvalidAppConfigError(
+      `Context instanceType ${JSON.stringify(instanceType)} is not an EC2 instance type such as t4g.micro`,
+    );
+  }
+
+  const keyMode = text('keyMode', DEFAULT_APP_CONFIG.keyMode);
+  if (keyMode !== 'server' && keyMode !== 'csr') {
+    throw new InvalidAppConfigError(
+      `Context keyMode must be 'server' or 'csr' (got ${JSON.stringify(keyMode)})`,
+    );
+  }
+
+  return { stackName, region, thingNames, topic, messageCount, instanceType, keyMode };
+}

@@ -1,0 +1,7 @@
+import { defineConfig } from 'vitest/config';
+import { testConfig } from '../../tools/build/vitest-preset';
+
+// Every file loads aws-cdk-lib (seconds of module loading); sharing the module
+// cache between files in a worker pays that once per worker. The tests share
+// no global state: each builds its own App.
+export default defineConfig(testConfig({ isolate: false }));

@@ -1,0 +1,166 @@
+import { CustomResource, Duration, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { CertificateProvisioner } from './certificate-provisioner';
+import { InvalidConstructPropsError } from './errors';
+import { assertValidThingName } from './iot-names';
+
+/**
+ * Where the device key pair is made: `server` = AWS IoT makes it
+ * (CreateKeysAndCertificate, RSA-2048); `csr` = the provisioner makes the key
+ * and AWS IoT signs a CSR (CreateCertificateFromCsr).
+ */
+export type KeyMode = 'server' | 'csr';
+
+/** Algorithm of the device key pair. `server` mode supports only `RSA_2048`. */
+export type KeyAlgorithm = 'EC_P256' | 'RSA_2048';
+
+/** Props of {@link DeviceCertificate}. */
+export interface DeviceCertificateProps {
+  /** The provisioner Lambda (and, through it, the credentials bucket). */
+  readonly provisioner: CertificateProvisioner;
+
+  /** Thing the certificate is for; its files go under `<keyPrefix><thingName>/`. */
+  readonly thingName: string;
+
+  /**
+   * Prefix of the thing's folder in the bucket: empty, or ending with `/`.
+   *
+   * @default ''
+   */
+  readonly keyPrefix?: string;
+
+  /**
+   * Who makes the key pair.
+   *
+   * @default 'server'
+   */
+  readonly keyMode?: KeyMode;
+
+  /**
+   * Key algorithm.
+   *
+   * @default 'RSA_2048' in `server` mode, 'EC_P256' in `csr` mode
+   */
+  readonly keyAlgorithm?: KeyAlgorithm;
+
+  /**
+   * Change this value to rotate the certificate: CloudFormation sends an
+   * Update, the provisioner issues a new certificate (new physical id) and the
+   * old one is deleted afterwards.
+   *
+   * @default no rotation token
+   */
+  readonly rotationToken?: string;
+
+  /**
+   * How long CloudFormation waits for the provisioner to answer before the
+   * resource fails (instead of the default hour). Must exceed the Lambda
+   * timeout so the Lambda's own FAILED answer arrives first.
+   *
+   * @default twice the provisioner's Lambda timeout (10 minutes by default)
+   */
+  readonly serviceTimeout?: Duration;
+}
+
+/** CloudFormation's upper bound for `ServiceTimeout`. */
+const MAX_SERVICE_TIMEOUT_SECONDS = 3600;
+/**
+ * Safe folder names: no `*` or `?` (they would widen the IAM resources built
+ * from the prefix) and no `.` or `..` segments.
+ */
+const KEY_PREFIX_PATTERN = /^(?:(?!\.{1,2}\/)[A-Za-z0-9_.-]+\/)*$/;
+
+/**
+ * An AWS IoT client certificate made by the provisioner Lambda through a
+ * custom resource. Private key material stays in the KMS-encrypted bucket: the
+ * resource's attributes carry only ARNs, ids, the endpoint and object keys.
+ *
+ * @example
+ * const cert = new DeviceCertificate(stack, 'Cert', { provisioner, thingName: 'sensor-1' });
+ * new CfnOutput(stack, 'CertificateArn', { value: cert.certificateArn });
+ */
+export class DeviceCertificate extends Construct {
+  /** The custom resource. */
+  readonly resource: CustomResource;
+  /** Thing the certificate belongs to. */
+  readonly thingName: string;
+  /** Prefix of the thing's folder in the bucket. */
+  readonly keyPrefix: string;
+  /** Who makes the key pair. */
+  readonly keyMode: KeyMode;
+  /** Key algorithm. */
+  readonly keyAlgorithm: KeyAlgorithm;
+  /** The provisioner behind the resource. */
+  readonly provisioner: CertificateProvisioner;
+  /** ARN of the certificate. */
+  readonly certificateArn: string;
+  /** Id of the certificate (the resource's physical id). */
+  readonly certificateId: string;
+  /** The account's `iot:Data-ATS` endpoint. */
+  readonly endpoint: string;
+  /** Object key of the certificate PEM. */
+  readonly certificateObjectKey: string;
+  /** Object key of the private key PEM (encrypted with the bucket key). */
+  readonly privateKeyObjectKey: string;
+  /** Object key of the public key PEM. */
+  readonly publicKeyObjectKey: string;
+
+  constructor(scope: Construct, id: string, props: DeviceCertificateProps) {
+    super(scope, id);
+    assertValidThingName(props.thingName);
+    const keyPrefix = props.keyPrefix ?? '';
+    if (Token.isUnresolved(keyPrefix) || !KEY_PREFIX_PATTERN.test(keyPrefix)) {
+      throw new InvalidConstructPropsError(
+        `keyPrefix must be empty or literal path segments ending with '/' (got ${JSON.stringify(keyPrefix)})`,
+      );
+    }
+    const keyMode = props.keyMode ?? 'server';
+    const keyAlgorithm = props.keyAlgorithm ?? (keyMode === 'server' ? 'RSA_2048' : 'EC_P256');
+    if (keyMode === 'server' && keyAlgorithm !== 'RSA_2048') {
+      throw new InvalidConstructPropsError(
+        "keyMode 'server' makes RSA-2048 keys only (CreateKeysAndCertificate); use keyMode 'csr' for EC_P256",
+      );
+    }
+    const lambdaTimeout = props.provisioner.timeout.toSeconds();
+    const serviceTimeout = props.serviceTimeout ?? Duration.seconds(lambdaTimeout * 2);
+    const serviceSeconds = serviceTimeout.toSeconds();
+    if (serviceSeconds <= lambdaTimeout || serviceSeconds > MAX_SERVICE_TIMEOUT_SECONDS) {
+      throw new InvalidConstructPropsError(
+        `serviceTimeout must be longer than the provisioner timeout (${lambdaTimeout} s) and at most ${MAX_SERVICE_TIMEOUT_SECONDS} s (got ${serviceSeconds} s)`,
+      );
+    }
+
+    this.thingName = props.thingName;
+    this.keyPrefix = keyPrefix;
+    this.keyMode = keyMode;
+    this.keyAlgorithm = keyAlgorithm;
+    this.provisioner = props.provisioner;
+    props.provisioner.allowThingPrefix(`${keyPrefix}${props.thingName}/`);
+
+    const bucket = props.provisioner.bucket;
+    this.resource = new CustomResource(this, 'Resource', {
+      resourceType: 'Custom::ThingcertDeviceCertificate',
+      serviceToken: props.provisioner.serviceToken,
+      serviceTimeout,
+      properties: {
+        ThingName: props.thingName,
+        BucketName: bucket.bucketName,
+        KeyPrefix: keyPrefix,
+        KmsKeyId: bucket.encryptionKey.keyArn,
+        KeyMode: keyMode,
+        KeyAlgorithm: keyAlgorithm,
+        ...(props.rotationToken === undefined ? {} : { RotationToken: props.rotationToken }),
+      },
+    });
+    // The Lambda needs its S3, KMS and IoT permissions for Create and, above
+    // all, for Delete: make CloudFormation delete this resource before them.
+    this.resource.node.addDependency(props.provisioner.role);
+
+    this.certificateArn = this.resource.getAttString('CertificateArn');
+    this.certificateId = this.resource.ref;
+    this.endpoint = this.resource.getAttString('IoTEndpoint');
+    this.certificateObjectKey = this.resource.getAttString('CertificateObjectKey');
+    this.privateKeyObjectKey = this.resource.getAttString('PrivateKeyObjectKey');
+    this.publicKeyObjectKey = this.resource.getAttString('PublicKeyObjectKey');
+  }
+}

@@ -1,0 +1,254 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { describe, expect, it } from 'vitest';
+import { fakeBundles, newStack, publicVpc, templateOf } from '../test/stack-fixture';
+import {
+  dependsOnOf,
+  logicalIdsOf,
+  onlyResource,
+  resourcesOf,
+  statementsOfRole,
+} from '../test/template-queries';
+import { CertificateBucket } from './certificate-bucket';
+import { CertificateProvisioner } from './certificate-provisioner';
+import { DeviceInstance, type DeviceInstanceProps } from './device-instance';
+import { DEVICE_RUNNER_METADATA_KEY } from './device-runner-config';
+import { IotDevice } from './iot-device';
+
+function setup(props: Partial<DeviceInstanceProps> = {}, keyPrefix?: string) {
+  const { stack } = newStack();
+  const bundles = fakeBundles();
+  const bucket = new CertificateBucket(stack, 'Credentials');
+  const provisioner = CertificateProvisioner.forBucket(bucket, { code: bundles.provisionerCode });
+  const device = new IotDevice(stack, 'Device', {
+    thingName: 'dev-1',
+    topics: ['test/topic', 'other/topic'],
+    provisioner,
+    keyPrefix,
+  });
+  const vpc = publicVpc(stack);
+  const instance = new DeviceInstance(stack, 'Runner', {
+    device,
+    vpc,
+    runnerBundleDirectory: bundles.runnerBundleDirectory,
+    ...props,
+  });
+  const template = templateOf(stack);
+  const [instanceId, resource] = onlyResource(template, 'AWS::EC2::Instance');
+  return { stack, template, instance, instanceId, resource };
+}
+
+function userDataOf(resource: { Properties?: Record<string, unknown> }): string {
+  const join = (
+    resource.Properties?.['UserData'] as { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } }
+  )['Fn::Base64']['Fn::Join'][1];
+  return join.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+}
+
+describe('Class: DeviceInstance', () => {
+  describe('Security properties', () => {
+    const { template, instanceId, resource } = setup();
+
+    it('requires IMDSv2 through its launch template', () => {
+      const [templateId, launchTemplate] = onlyResource(template, 'AWS::EC2::LaunchTemplate');
+      expect(launchTemplate.Properties?.['LaunchTemplateData']).toEqual({
+        MetadataOptions: { HttpTokens: 'required' },
+      });
+      expect(resource.Properties?.['LaunchTemplate']).toMatchObject({
+        Version: { 'Fn::GetAtt': [templateId, 'LatestVersionNumber'] },
+      });
+    });
+
+    it('has an encrypted gp3 root volume', () => {
+      expect(resource.Properties?.['BlockDeviceMappings']).toEqual([
+        {
+          DeviceName: '/dev/xvda',
+          Ebs: { DeleteOnTermination: true, Encrypted: true, VolumeSize: 8, VolumeType: 'gp3' },
+        },
+      ]);
+    });
+
+    it('has no key pair and a security group without ingress', () => {
+      expect(resource.Properties?.['KeyName']).toBeUndefined();
+      const [, group] = onlyResource(template, 'AWS::EC2::SecurityGroup');
+      expect(group.Properties?.['SecurityGroupIngress']).toBeUndefined();
+      expect(logicalIdsOf(template, 'AWS::EC2::SecurityGroupIngress')).toEqual([]);
+      expect(group.Properties?.['SecurityGroupEgress']).toEqual([
+        expect.objectContaining({
+          IpProtocol: 'tcp',
+          FromPort: 443,
+          ToPort: 443,
+          CidrIp: '0.0.0.0/0',
+        }),
+        expect.objectContaining({
+          IpProtocol: 'tcp',
+          FromPort: 8883,
+          ToPort: 8883,
+          CidrIp: '0.0.0.0/0',
+        }),
+      ]);
+    });
+
+    it('runs Amazon Linux 2023 arm64 on t4g.micro', () => {
+      expect(resource.Properties?.['InstanceType']).toBe('t4g.micro');
+      const parameters = Object.keys(
+        (template.toJSON() as { Parameters: Record<string, unknown> }).Parameters,
+      );
+      expect(parameters.some((name) => /al2023.*arm64/i.test(name))).toBe(true);
+    });
+
+    it('lets SSM Session Manager in through the AWS core policy', () => {
+      const roleId = logicalIdsOf(template, 'AWS::IAM::Role').find((id) =>
+        id.startsWith('Runner'),
+      )!;
+      expect(resourcesOf(template)[roleId]!.Properties?.['ManagedPolicyArns']).toEqual([
+        {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore'],
+          ],
+        },
+      ]);
+    });
+
+    it('lets the role read only its own credentials and the runner bundle', () => {
+      const roleId = logicalIdsOf(template, 'AWS::IAM::Role').find((id) =>
+        id.startsWith('Runner'),
+      )!;
+      const [certId] = onlyResource(template, 'Custom::ThingcertDeviceCertificate');
+      const statements = statementsOfRole(template, roleId);
+      expect(statements.map((s) => s.Action)).toEqual([
+        's3:GetObject',
+        'kms:Decrypt',
+        's3:GetObject',
+      ]);
+      const credentialObjects = JSON.stringify(statements[0]!.Resource);
+      for (const attribute of [
+        'CertificateObjectKey',
+        'PrivateKeyObjectKey',
+        'PublicKeyObjectKey',
+      ]) {
+        expect(credentialObjects).toContain(`["${certId}","${attribute}"]`);
+      }
+      expect(JSON.stringify(statements[2]!.Resource)).toMatch(/cdk-hnb659fds-assets-.*\.zip/);
+    });
+
+    it('is created after, and deleted before, the attachments it needs to connect', () => {
+      const attachments = [
+        ...logicalIdsOf(template, 'AWS::IoT::PolicyPrincipalAttachment'),
+        ...logicalIdsOf(template, 'AWS::IoT::ThingPrincipalAttachment'),
+      ];
+      expect(dependsOnOf(template, instanceId)).toEqual(expect.arrayContaining(attachments));
+    });
+  });
+
+  describe('Device runner', () => {
+    const { template, resource } = setup({ messageCount: 7, message: 'hi', topic: 'other/topic' });
+    const [bucketId] = logicalIdsOf(template, 'AWS::S3::Bucket').filter((id) =>
+      id.startsWith('CredentialsBucket'),
+    );
+    const [certId] = onlyResource(template, 'Custom::ThingcertDeviceCertificate');
+    const expectedConfig = {
+      bucket: { Ref: bucketId },
+      thing: 'dev-1',
+      endpoint: { 'Fn::GetAtt': [certId, 'IoTEndpoint'] },
+      topic: 'other/topic',
+      count: 7,
+      message: 'hi',
+      protocol: 'mqtt5',
+      region: { Ref: 'AWS::Region' },
+      forever: true,
+    };
+
+    it('records the runner configuration and bundle in the instance metadata', () => {
+      const metadata = resource.Metadata?.[DEVICE_RUNNER_METADATA_KEY] as Record<string, unknown>;
+      expect(metadata['config']).toEqual(expectedConfig);
+      const asset = metadata['asset'] as { s3Bucket: unknown; s3Key: string };
+      expect(asset.s3Bucket).toEqual({
+        'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}',
+      });
+      expect(asset.s3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
+    });
+
+    it('installs Node.js 22, fetches the bundle, writes the same config and starts the service', () => {
+      const script = userDataOf(resource);
+      const steps = [
+        'set -euo pipefail',
+        "aws s3 cp 's3://",
+        'dnf install -y nodejs22 unzip',
+        'alternatives --set node /usr/bin/node-22',
+        'unzip -q /tmp/thingcert-device-runner.zip -d /opt/thingcert/device-runner',
+        "cat > /etc/thingcert/device-runner.json <<'THINGCERT_CONFIG'",
+        'install -m 0644 /opt/thingcert/device-runner/thingcert-device-runner.service /etc/systemd/system/thingcert-device-runner.service',
+        'systemctl enable --now thingcert-device-runner.service',
+      ];
+      let cursor = 0;
+      for (const step of steps) {
+        const at = script.indexOf(step, cursor);
+        expect(at, step).toBeGreaterThanOrEqual(cursor);
+        cursor = at;
+      }
+      const join = (
+        resource.Properties?.['UserData'] as { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } }
+      )['Fn::Base64']['Fn::Join'][1];
+      expect(join).toEqual(
+        expect.arrayContaining([{ Ref: bucketId }, { 'Fn::GetAtt': [certId, 'IoTEndpoint'] }]),
+      );
+      expect(script).toContain('"thing":"dev-1"');
+      expect(script).toContain('"count":7');
+      expect(script).toContain('"forever":true');
+    });
+
+    it('replaces the instance when the user data changes', () => {
+      const a = setup({ message: 'one' }).instanceId;
+      const b = setup({ message: 'two' }).instanceId;
+      expect(a).not.toBe(b);
+    });
+  });
+
+  describe('Props', () => {
+    it('picks the x86_64 image for an x86 instance type', () => {
+      const { template } = setup({ instanceType: new ec2.InstanceType('t3.micro') });
+      const parameters = Object.keys(
+        (template.toJSON() as { Parameters: Record<string, unknown> }).Parameters,
+      );
+      expect(parameters.some((name) => /al2023.*x8664/i.test(name))).toBe(true);
+      expect(parameters.some((name) => /arm64/i.test(name))).toBe(false);
+    });
+
+    it('writes port 443 and opens only 443 when asked', () => {
+      const { template, resource } = setup({ port: 443 });
+      expect(
+        (resource.Metadata?.[DEVICE_RUNNER_METADATA_KEY] as { config: { port: number } }).config
+          .port,
+      ).toBe(443);
+      const [, group] = onlyResource(template, 'AWS::EC2::SecurityGroup');
+      expect(group.Properties?.['SecurityGroupEgress']).toHaveLength(1);
+    });
+
+    it.each<[string, Partial<DeviceInstanceProps>, RegExp]>([
+      [
+        'fails if the topic is not one of the device topics',
+        { topic: 'elsewhere' },
+        /not one of the device's topics/,
+      ],
+      ['fails if the topic is invalid', { topic: 'test/#' }, /MQTT wildcard/],
+      ['fails if the message count is zero', { messageCount: 0 }, /messageCount/],
+      ['fails if the message count is fractional', { messageCount: 1.5 }, /messageCount/],
+      ['fails if the message is empty', { message: '' }, /128 KiB/],
+      ['fails if the port is not an IoT port', { port: 1883 }, /8883 or 443/],
+      ['fails if the root volume is too small', { rootVolumeSizeGiB: 4 }, /at least 8/],
+      ['fails if the interval is negative', { messageIntervalMs: -1 }, /messageIntervalMs/],
+      [
+        'fails if the runner bundle is missing',
+        { runnerBundleDirectory: '/nonexistent/thingcert/bundle' },
+        /device-runner:build/,
+      ],
+    ])('%s', (_label, props, message) => {
+      expect(() => setup(props)).toThrow(message);
+    });
+
+    it('fails if the certificate uses a key prefix the runner cannot follow', () => {
+      expect(() => setup({}, 'fleet/')).toThrow(/empty keyPrefix/);
+    });
+  });
+});

@@ -1,0 +1,350 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { Construct } from 'constructs';
+import { assertBundleDirectory, deviceRunnerBundleDirectory } from './bundle-directories';
+import {
+  DEVICE_RUNNER_METADATA_KEY,
+  type DeviceRunnerConfig,
+  type DeviceRunnerMetadata,
+  type DeviceRunnerProtocol,
+} from './device-runner-config';
+import { InvalidConstructPropsError } from './errors';
+import type { IotDevice } from './iot-device';
+import { assertValidTopic } from './iot-names';
+
+/** Props of {@link DeviceInstance}. */
+export interface DeviceInstanceProps {
+  /** The IoT device this instance runs as. */
+  readonly device: IotDevice;
+
+  /** VPC to launch into. Its subnets need a route to the internet (IoT, S3, SSM, dnf). */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * Subnets to launch into.
+   *
+   * @default public subnets, with a public IP, no ingress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security group for the instance; it should have no ingress rules.
+   *
+   * @default a new group with no ingress and egress only to TCP 443 and the MQTT port
+   */
+  readonly securityGroup?: ec2.ISecurityGroup;
+
+  /**
+   * Instance type. Its architecture picks the Amazon Linux 2023 image.
+   *
+   * @default t4g.micro (arm64)
+   */
+  readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * Topic the runner publishes to and subscribes to; must be one of the device's topics.
+   *
+   * @default the device's first topic
+   */
+  readonly topic?: string;
+
+  /**
+   * Messages the runner publishes (and expects back) per run.
+   *
+   * @default 5
+   */
+  readonly messageCount?: number;
+
+  /**
+   * Message text; the runner numbers each message.
+   *
+   * @default 'Hello World!'
+   */
+  readonly message?: string;
+
+  /**
+   * Milliseconds between messages.
+   *
+   * @default the runner's default
+   */
+  readonly messageIntervalMs?: number;
+
+  /**
+   * MQTT protocol.
+   *
+   * @default 'mqtt5'
+   */
+  readonly protocol?: DeviceRunnerProtocol;
+
+  /**
+   * MQTT port (8883, or 443 with ALPN); the security group allows it out.
+   *
+   * @default 8883
+   */
+  readonly port?: number;
+
+  /**
+   * Size of the encrypted gp3 root volume in GiB.
+   *
+   * @default 8
+   */
+  readonly rootVolumeSizeGiB?: number;
+
+  /**
+   * One-minute CloudWatch metrics (charged). When `false` the construct
+   * acknowledges cdk-nag `AwsSolutions-EC28`.
+   *
+   * @default false
+   */
+  readonly detailedMonitoring?: boolean;
+
+  /**
+   * Directory of the device runner bundle to deploy.
+   *
+   * @default the `@thingcert/device-runner` bundle (`dist/bundle`)
+   */
+  readonly runnerBundleDirectory?: string;
+}
+
+/** Where the bundle and its configuration live on the instance (as in the systemd unit). */
+const RUNNER_HOME = '/opt/thingcert/device-runner';
+const CONFIG_FILE = '/etc/thingcert/device-runner.json';
+const SERVICE_UNIT = 'thingcert-device-runner.service';
+const MAX_MESSAGE_BYTES = 128 * 1024;
+const MAX_MESSAGE_COUNT = 100_000;
+
+/**
+ * An EC2 instance that is one IoT device: Amazon Linux 2023 (arm64 by
+ * default), IMDSv2 required, encrypted EBS, SSM Session Manager and no SSH (no
+ * key pair, no ingress). User data installs Node.js 22, fetches the device
+ * runner bundle (a CDK asset), writes its configuration and runs it as a
+ * systemd service. The instance role can read only this device's credentials
+ * and the bundle.
+ *
+ * @example
+ * new DeviceInstance(stack, 'Sensor1Instance', { device, vpc });
+ */
+export class DeviceInstance extends Construct {
+  /** The instance. */
+  readonly instance: ec2.Instance;
+  /** Its role. */
+  readonly role: iam.Role;
+  /** Its security group. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** The runner configuration written to the instance (values may be tokens). */
+  readonly runnerConfig: DeviceRunnerConfig;
+  /** The device runner bundle asset. */
+  readonly runnerAsset: s3assets.Asset;
+
+  constructor(scope: Construct, id: string, props: DeviceInstanceProps) {
+    super(scope, id);
+    // Without this flag the IMDSv2 launch template gets a fixed name, which
+    // collides between devices (launch template names are unique per region).
+    this.node.setContext('@aws-cdk/aws-ec2:uniqueImdsv2TemplateName', true);
+    const device = props.device;
+    const certificate = device.certificate;
+    const topic = props.topic ?? device.topics[0];
+    if (topic === undefined) {
+      throw new InvalidConstructPropsError('The device has no topics');
+    }
+    assertValidTopic(topic);
+    if (!device.topics.includes(topic)) {
+      throw new InvalidConstructPropsError(
+        `topic ${JSON.stringify(topic)} is not one of the device's topics (${device.topics.join(', ')}): its policy would refuse it`,
+      );
+    }
+    if (certificate.keyPrefix !== '') {
+      throw new InvalidConstructPropsError(
+        'The device runner reads credentials from <thing>/ at the bucket root: use an empty keyPrefix',
+      );
+    }
+    const messageCount = props.messageCount ?? 5;
+    if (!Number.isInteger(messageCount) || messageCount < 1 || messageCount > MAX_MESSAGE_COUNT) {
+      throw new InvalidConstructPropsError(
+        `messageCount must be an integer from 1 to ${MAX_MESSAGE_COUNT} (got ${messageCount})`,
+      );
+    }
+    const message = props.message ?? 'Hello World!';
+    if (message.length === 0 || Buffer.byteLength(message, 'utf8') > MAX_MESSAGE_BYTES) {
+      throw new InvalidConstructPropsError('message must be 1 byte to 128 KiB (AWS IoT limit)');
+    }
+    if (
+      props.messageIntervalMs !== undefined &&
+      (!Number.isInteger(props.messageIntervalMs) || props.messageIntervalMs < 0)
+    ) {
+      throw new InvalidConstructPropsError('messageIntervalMs must be a non-negative integer');
+    }
+    const port = props.port ?? 8883;
+    if (port !== 8883 && port !== 443) {
+      throw new InvalidConstructPropsError('port must be 8883 or 443 (AWS IoT MQTT over TLS)');
+    }
+    const rootVolumeSizeGiB = props.rootVolumeSizeGiB ?? 8;
+    if (!Number.isInteger(rootVolumeSizeGiB) || rootVolumeSizeGiB < 8) {
+      throw new InvalidConstructPropsError(
+        'rootVolumeSizeGiB must be an integer of at least 8 (the AL2023 image size)',
+      );
+    }
+    const bundleDirectory = props.runnerBundleDirectory ?? deviceRunnerBundleDirectory();
+    assertBundleDirectory(
+      bundleDirectory,
+      'Device runner bundle',
+      'pnpm exec nx run device-runner:build',
+    );
+
+    const instanceType = props.instanceType ?? new ec2.InstanceType('t4g.micro');
+    const cpuType =
+      instanceType.architecture === ec2.InstanceArchitecture.ARM_64
+        ? ec2.AmazonLinuxCpuType.ARM_64
+        : ec2.AmazonLinuxCpuType.X86_64;
+
+    this.runnerAsset = new s3assets.Asset(this, 'RunnerBundle', { path: bundleDirectory });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `thingcert device ${device.thingName}`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason:
+        'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for the SSM agent and Session Manager (the only way in: no SSH, no ingress); it lists no wildcard actions.',
+    });
+    device.grantReadCredentials(this.role);
+    // Exactly the bundle object; Asset.grantRead would add s3:GetObject*/List* wildcards.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRunnerBundle',
+        actions: ['s3:GetObject'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 's3',
+            region: '',
+            account: '',
+            resource: this.runnerAsset.s3BucketName,
+            resourceName: this.runnerAsset.s3ObjectKey,
+          }),
+        ],
+      }),
+    );
+
+    this.securityGroup = props.securityGroup ?? this.createSecurityGroup(props.vpc, port);
+
+    const region = Stack.of(this).region;
+    this.runnerConfig = {
+      bucket: certificate.provisioner.bucket.bucketName,
+      thing: device.thingName,
+      endpoint: device.endpoint,
+      ...(port === 8883 ? {} : { port }),
+      topic,
+      count: messageCount,
+      message,
+      ...(props.messageIntervalMs === undefined ? {} : { interval: props.messageIntervalMs }),
+      protocol: props.protocol ?? 'mqtt5',
+      region,
+      forever: true,
+    };
+
+    const userData = ec2.UserData.forLinux({ shebang: '#!/bin/bash' });
+    this.instance = new ec2.Instance(this, 'Instance', {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PUBLIC },
+      instanceType,
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType }),
+      role: this.role,
+      securityGroup: this.securityGroup,
+      requireImdsv2: true,
+      detailedMonitoring: props.detailedMonitoring ?? false,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(rootVolumeSizeGiB, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+      propagateTagsToVolumeOnCreation: true,
+      userData,
+      // User data runs at first boot only: a new configuration needs a new instance.
+      userDataCausesReplacement: true,
+    });
+    this.writeUserData(userData);
+
+    // Create after, and delete before, the attachments the device needs to connect.
+    this.instance.node.addDependency(device.policyAttachment, device.thingAttachment);
+
+    const metadata: DeviceRunnerMetadata = {
+      config: this.runnerConfig,
+      asset: { s3Bucket: this.runnerAsset.s3BucketName, s3Key: this.runnerAsset.s3ObjectKey },
+    };
+    this.instance.instance.addMetadata(DEVICE_RUNNER_METADATA_KEY, metadata);
+
+    if (!(props.detailedMonitoring ?? false)) {
+      Validations.of(this.instance).acknowledge({
+        id: 'AwsSolutions-EC28',
+        reason:
+          'A test device publishing a handful of messages; five-minute basic metrics suffice. Set detailedMonitoring to turn it on.',
+      });
+    }
+    Validations.of(this.instance).acknowledge({
+      id: 'AwsSolutions-EC29',
+      reason:
+        'The device instance is disposable and replaced on configuration changes; termination protection would block those replacements and stack deletion.',
+    });
+  }
+
+  /** Id of the EC2 instance. */
+  get instanceId(): string {
+    return this.instance.instanceId;
+  }
+
+  private createSecurityGroup(vpc: ec2.IVpc, port: number): ec2.SecurityGroup {
+    const group = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: 'thingcert device: no ingress; egress HTTPS and MQTT over TLS only',
+      allowAllOutbound: false,
+    });
+    group.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS: S3, SSM, package repositories',
+    );
+    if (port !== 443) {
+      group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), 'MQTT over TLS to AWS IoT');
+    }
+    return group;
+  }
+
+  private writeUserData(userData: ec2.UserData): void {
+    const stack = Stack.of(this);
+    userData.addCommands('set -euo pipefail');
+    const zip = userData.addS3DownloadCommand({
+      bucket: this.runnerAsset.bucket,
+      bucketKey: this.runnerAsset.s3ObjectKey,
+      localFile: '/tmp/thingcert-device-runner.zip',
+      region: stack.region,
+    });
+    // Tokens inside the JSON are rendered by CloudFormation at deploy time.
+    const configJson = stack.toJsonString(this.runnerConfig);
+    userData.addCommands(
+      'dnf install -y nodejs22 unzip',
+      // AL2023 names its Node.js binaries node-<major>; /usr/bin/node (used by
+      // the systemd unit) is an `alternatives` link that must point at 22.
+      'alternatives --set node /usr/bin/node-22',
+      '/usr/bin/node --version | grep -q "^v22\\."',
+      `rm -rf ${RUNNER_HOME} && mkdir -p ${RUNNER_HOME} /etc/thingcert`,
+      `unzip -q ${zip} -d ${RUNNER_HOME}`,
+      `rm -f ${zip}`,
+      `cat > ${CONFIG_FILE} <<'THINGCERT_CONFIG'`,
+      configJson,
+      'THINGCERT_CONFIG',
+      `chmod 0644 ${CONFIG_FILE}`,
+      `install -m 0644 ${RUNNER_HOME}/${SERVICE_UNIT} /etc/systemd/system/${SERVICE_UNIT}`,
+      'systemctl daemon-reload',
+      `systemctl enable --now ${SERVICE_UNIT}`,
+    );
+  }
+}
