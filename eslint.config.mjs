@@ -56,7 +56,7 @@ function depConstraints(inTests) {
   ];
 }
 
-const testFiles = ['**/*.test.ts', '**/*.bench.ts', '**/test/**/*.ts'];
+const testFiles = ['**/*.test.ts', '**/*.bench.ts', '**/test/**/*.ts', '**/bench/**'];
 
 export default tseslint.config(
   {

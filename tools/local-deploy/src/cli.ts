@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runLocal } from './run-local';
+
+const USAGE = `usage: pnpm start [-- options]
+
+Deploys the synthesized apps/infra stack onto a local cloud and runs its devices.
+
+  --once            devices send their messages once; then delete the stack and exit (0 = all came back)
+  --keep            leave the stack running after the devices finished, until Ctrl-C
+  --things N        deploy a fleet of N things (1..50)
+  --context K=V     extra CDK context for the synth (repeatable)
+  --log-file PATH   append every raw log line (deployer, Lambda, devices) to PATH
+  --verbose         show every Lambda and local-cloud log line
+  -h, --help        this text`;
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
+let parsed;
+try {
+  parsed = parseArgs({
+    args,
+    options: {
+      once: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      things: { type: 'string' },
+      context: { type: 'string', multiple: true, default: [] },
+      'log-file': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const context: Record<string, unknown> = {};
+for (const pair of values.context) {
+  const at = pair.indexOf('=');
+  if (at <= 0) fail(`--context expects KEY=VALUE, got "${pair}"`);
+  context[pair.slice(0, at)] = pair.slice(at + 1);
+}
+if (values.things !== undefined) {
+  const count = Number(values.things);
+  if (!Number.isInteger(count) || count < 1 || count > 50)
+    fail(`--things expects an integer from 1 to 50, got "${values.things}"`);
+  context.thingCount = String(count);
+}
+if (values.once && values.keep) fail('--once and --keep exclude each other');
+
+const workspaceRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const untilStopped = new Promise<void>((resolveStop) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`\n${signal}: deleting the stack…`);
+      resolveStop();
+    });
+  }
+});
+
+const exitCode = await runLocal({
+  workspaceRoot,
+  context,
+  once: values.once,
+  keep: values.keep,
+  verbose: values.verbose,
+  ...(values['log-file'] ? { logFile: resolve(values['log-file']) } : {}),
+  untilStopped,
+  print: (line) => console.log(line),
+});
+process.exit(exitCode);

@@ -1,0 +1,31 @@
+/** The template uses something the local deployer cannot resolve or honour. */
+export class TemplateError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TemplateError';
+  }
+}
+
+/** A resource step failed; names the resource, the step and the reason. */
+export class ResourceStepError extends Error {
+  readonly logicalId: string;
+  readonly step: string;
+
+  constructor(logicalId: string, step: string, reason: string, options?: ErrorOptions) {
+    super(`${logicalId}: ${step} failed: ${reason}`, options);
+    this.name = 'ResourceStepError';
+    this.logicalId = logicalId;
+    this.step = step;
+  }
+}
+
+/** Teardown finished but left stack resources behind in the local cloud. */
+export class LeftoverResourcesError extends Error {
+  readonly leftovers: readonly string[];
+
+  constructor(leftovers: readonly string[]) {
+    super(`teardown left ${leftovers.length} resource(s) behind: ${leftovers.join('; ')}`);
+    this.name = 'LeftoverResourcesError';
+    this.leftovers = leftovers;
+  }
+}

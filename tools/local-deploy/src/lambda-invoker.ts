@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+/** A function registered by the deployer from an `AWS::Lambda::Function`. */
+export interface LocalFunction {
+  readonly functionName: string;
+  readonly arn: string;
+  readonly assetDir: string;
+  readonly handler: string;
+  readonly timeoutSeconds: number;
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** How one invocation ended, from the runtime's point of view. */
+export interface InvocationOutcome {
+  readonly requestId: string;
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+}
+
+const runtimeEntry = fileURLToPath(new URL('./lambda-runtime.js', import.meta.url));
+
+/**
+ * Invokes a function once in a fresh Node.js process (a cold start every
+ * time, like a new Lambda sandbox), with the function's environment on top of
+ * `baseEnv`, killed when its `Timeout` passes. Every output line goes to `onLog`.
+ */
+export function invokeFunction(
+  fn: LocalFunction,
+  event: unknown,
+  baseEnv: Readonly<Record<string, string>>,
+  onLog: (line: string) => void,
+): Promise<InvocationOutcome> {
+  const requestId = randomUUID();
+  const timeoutMs = fn.timeoutSeconds * 1000;
+  const child = spawn(process.execPath, [runtimeEntry], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...baseEnv,
+      ...fn.environment,
+      AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+      AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeoutSeconds),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', onLog);
+  }
+  child.stdin.end(
+    JSON.stringify({
+      assetDir: fn.assetDir,
+      handler: fn.handler,
+      event,
+      timeoutMs,
+      functionName: fn.functionName,
+      requestId,
+    }),
+  );
+  return new Promise((resolve) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      onLog(
+        JSON.stringify({
+          level: 'ERROR',
+          message: `Task timed out after ${fn.timeoutSeconds} seconds`,
+        }),
+      );
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ requestId, exitCode, timedOut });
+    });
+  });
+}

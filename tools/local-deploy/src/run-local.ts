@@ -1,0 +1,140 @@
+import { appendFileSync } from 'node:fs';
+import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
+import { readCloudAssembly } from './cloud-assembly';
+import type { DeviceResult } from './device-process';
+import { LocalStack } from './local-stack';
+import { synthesize } from './synthesize';
+
+/** Options of one local run (what `pnpm start` parses its flags into). */
+export interface RunLocalOptions {
+  readonly workspaceRoot: string;
+  /** CDK context for the synth (e.g. `{ thingCount: 3 }`). */
+  readonly context?: Record<string, unknown>;
+  /** Devices send their messages once; then the stack is deleted. */
+  readonly once: boolean;
+  /** Leave the stack running after the devices finished, until `untilStopped` resolves. */
+  readonly keep: boolean;
+  readonly verbose: boolean;
+  /** Every raw line (deployer, functions, devices) is appended here too. */
+  readonly logFile?: string;
+  /** Resolves when the user asks to stop (Ctrl-C). */
+  readonly untilStopped: Promise<void>;
+  readonly print: (line: string) => void;
+}
+
+/** Text of a log field, whatever its JSON type. */
+function text(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function describeLine(source: string, line: string, verbose: boolean): string | undefined {
+  let parsed: Record<string, unknown> | undefined;
+  try {
+    const value: unknown = JSON.parse(line);
+    if (typeof value === 'object' && value !== null) parsed = value as Record<string, unknown>;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed) return `[${source}] ${line}`;
+  if (source.startsWith('device')) {
+    const { event, ...rest } = parsed;
+    const details = Object.entries(rest)
+      .filter(([key]) => key !== 'timestamp' && key !== 'time' && key !== 'level')
+      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(' ');
+    return `[${source}] ${text(event)} ${details}`.trimEnd();
+  }
+  if (!verbose && parsed.level !== 'ERROR' && parsed.level !== 'WARN') return undefined;
+  const step = parsed.step ? ` step=${text(parsed.step)}` : '';
+  const reason = parsed.reason ?? parsed.error;
+  return `[${source}] ${text(parsed.level)} ${text(parsed.message)}${step}${reason ? ` (${text(reason)})` : ''}`;
+}
+
+/**
+ * The main job: synthesize the infra app, start the local cloud, deploy the
+ * template onto it, stream the devices, and delete everything at the end.
+ * Returns the process exit code.
+ */
+export async function runLocal(options: RunLocalOptions): Promise<number> {
+  const { print } = options;
+  const log = (source: string, line: string): void => {
+    if (options.logFile) appendFileSync(options.logFile, `[${source}] ${line}\n`, { mode: 0o600 });
+    const text = describeLine(source, line, options.verbose);
+    if (text) print(text);
+  };
+  log('start', 'synthesizing apps/infra');
+  const outdir = synthesize({ workspaceRoot: options.workspaceRoot, context: options.context });
+  const [artifact] = readCloudAssembly(outdir);
+  if (!artifact) throw new Error(`no stack in ${outdir}`);
+  let cloud: LocalCloud | undefined;
+  let stack: LocalStack | undefined;
+  let exitCode = 0;
+  try {
+    cloud = await startLocalCloud({
+      verbose: options.verbose,
+      log: (line) => log('local-cloud', line),
+    });
+    log(
+      'start',
+      `local cloud up: IoT ${cloud.iotEndpoint}, S3 ${cloud.s3Endpoint}, MQTT ${cloud.mqtt.host}:${cloud.mqtt.port}`,
+    );
+    stack = new LocalStack(artifact.stackName, {
+      cloud,
+      log,
+      devicesRunOnce: options.once || options.keep,
+    });
+    await stack.deploy(artifact);
+    for (const [name, value] of Object.entries(stack.outputs()))
+      log('outputs', `${name} = ${String(value)}`);
+    if (options.once || options.keep) {
+      const results = await Promise.all(
+        [...stack.devices.values()].map((device) =>
+          device.exited.then((result) => [device.name, result] as const),
+        ),
+      );
+      for (const [name, result] of results) {
+        const ok = deviceSucceeded(result);
+        if (!ok) exitCode = 1;
+        log(
+          'start',
+          `${name}: ${ok ? `${result.received}/${result.expected} messages came back` : `failed (${result.error ?? `exit ${result.exitCode}`})`}`,
+        );
+      }
+      if (results.length === 0) {
+        log('start', 'no device instance in the stack');
+      }
+    }
+    if (options.keep || !options.once) {
+      if (options.keep) {
+        log('start', 'the stack stays up; point the AWS CLI/SDK and device-runner at it with:');
+        for (const [name, value] of Object.entries(cloud.env)) print(`export ${name}=${value}`);
+        print(
+          'pnpm device-runner run --bucket <bucket> --thing <thing>   # Ctrl-C here deletes the stack',
+        );
+      }
+      await options.untilStopped;
+    }
+  } catch (error) {
+    exitCode = 1;
+    log('start', `failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    if (stack) {
+      try {
+        await stack.destroy();
+      } catch (error) {
+        exitCode = 1;
+        log('start', `teardown: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    await cloud?.stop();
+  }
+  log('start', exitCode === 0 ? 'done' : 'finished with errors');
+  return exitCode;
+}
+
+function deviceSucceeded(result: DeviceResult): boolean {
+  return (
+    result.exitCode === 0 && result.expected !== undefined && result.received === result.expected
+  );
+}
