@@ -14,6 +14,8 @@ describe('Function: readAppConfig', () => {
       messageCount: 5,
       instanceType: 't4g.micro',
       keyMode: 'server',
+      protocol: 'mqtt3',
+      rotationToken: undefined,
     });
     expect(readAppConfig(from({}))).toEqual(DEFAULT_APP_CONFIG);
   });
@@ -28,6 +30,8 @@ describe('Function: readAppConfig', () => {
         messageCount: '12',
         instanceType: 't3.small',
         keyMode: 'csr',
+        protocol: 'mqtt5',
+        rotationToken: '2026-11-28',
       }),
     );
     expect(config).toEqual({
@@ -38,6 +42,8 @@ describe('Function: readAppConfig', () => {
       messageCount: 12,
       instanceType: 't3.small',
       keyMode: 'csr',
+      protocol: 'mqtt5',
+      rotationToken: '2026-11-28',
     });
   });
 
@@ -58,6 +64,8 @@ describe('Function: readAppConfig', () => {
     ['fails if a thing name is empty', { thingNames: 'a,,b' }, /empty name/],
     ['fails if thingNames is neither string nor string array', { thingNames: 3 }, /thingNames/],
     ['fails if messageCount is not a positive integer', { messageCount: '0' }, /messageCount/],
+    ['fails if the protocol is unknown', { protocol: 'mqtt4' }, /protocol/],
+    ['fails if the rotation token has spaces', { rotationToken: 'a b' }, /rotationToken/],
     ['fails if messageCount is not a number', { messageCount: 'five' }, /messageCount/],
     ['fails if the instance type is malformed', { instanceType: 'big' }, /instanceType/],
     ['fails if the key mode is unknown', { keyMode: 'hsm' }, /keyMode/],

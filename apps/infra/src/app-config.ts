@@ -17,6 +17,14 @@ export interface AppConfig {
   readonly instanceType: string;
   /** Who makes the key pairs. */
   readonly keyMode: KeyMode;
+  /**
+   * MQTT version the device runners speak. MQTT 3.1.1 by default, as the
+   * seed's SDK sample does, and as the local cloud's policy-enforcing broker
+   * speaks, so `pnpm start` runs exactly what deploys.
+   */
+  readonly protocol: 'mqtt3' | 'mqtt5';
+  /** Change it to rotate every device certificate; `undefined` = never rotated. */
+  readonly rotationToken: string | undefined;
 }
 
 /** The seed's topology: one thing, `test/topic`, five messages. */
@@ -28,6 +36,8 @@ export const DEFAULT_APP_CONFIG: AppConfig = {
   messageCount: 5,
   instanceType: 't4g.micro',
   keyMode: 'server',
+  protocol: 'mqtt3',
+  rotationToken: undefined,
 };
 
 /** Context keys the app reads. */
@@ -39,6 +49,8 @@ export const CONTEXT_KEYS = [
   'messageCount',
   'instanceType',
   'keyMode',
+  'protocol',
+  'rotationToken',
 ] as const;
 
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
@@ -129,5 +141,29 @@ export function readAppConfig(
     );
   }
 
-  return { stackName, region, thingNames, topic, messageCount, instanceType, keyMode };
+  const protocol = text('protocol', DEFAULT_APP_CONFIG.protocol);
+  if (protocol !== 'mqtt3' && protocol !== 'mqtt5') {
+    throw new InvalidAppConfigError(
+      `Context protocol must be 'mqtt3' or 'mqtt5' (got ${JSON.stringify(protocol)})`,
+    );
+  }
+
+  const rotationToken = text('rotationToken', '') || undefined;
+  if (rotationToken !== undefined && !/^[\w.:-]{1,64}$/.test(rotationToken)) {
+    throw new InvalidAppConfigError(
+      `Context rotationToken must be 1-64 letters, digits, '.', ':', '_' or '-' (got ${JSON.stringify(rotationToken)})`,
+    );
+  }
+
+  return {
+    stackName,
+    region,
+    thingNames,
+    topic,
+    messageCount,
+    instanceType,
+    keyMode,
+    protocol,
+    rotationToken,
+  };
 }

@@ -62,6 +62,8 @@ export class ThingcertStack extends Stack {
       messageCount: config.messageCount,
       instanceType: new ec2.InstanceType(config.instanceType),
       keyMode: config.keyMode,
+      protocol: config.protocol,
+      rotationToken: config.rotationToken,
       provisionerCode: props.provisionerCode,
       runnerBundleDirectory: props.runnerBundleDirectory,
     });

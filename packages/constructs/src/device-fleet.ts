@@ -74,6 +74,14 @@ export interface DeviceFleetProps {
   readonly keyAlgorithm?: KeyAlgorithm;
 
   /**
+   * Changing this value gives every device of the fleet a new certificate
+   * (the old ones are revoked after the new ones are stored).
+   *
+   * @default - no rotation token
+   */
+  readonly rotationToken?: string;
+
+  /**
    * Refuse fleets larger than this. AWS IoT throttles certificate creation
    * (about 10 per second per account) and CloudFormation creates the
    * certificates in parallel, so large fleets belong in several stacks.
@@ -165,6 +173,7 @@ export class DeviceFleet extends Construct {
         provisioner: this.provisioner,
         keyMode: props.keyMode,
         keyAlgorithm: props.keyAlgorithm,
+        rotationToken: props.rotationToken,
       });
       devices.push(device);
       instances.push(

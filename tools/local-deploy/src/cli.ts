@@ -10,7 +10,7 @@ Deploys the synthesized apps/infra stack onto a local cloud and runs its devices
 
   --once            devices send their messages once; then delete the stack and exit (0 = all came back)
   --keep            leave the stack running after the devices finished, until Ctrl-C
-  --things N        deploy a fleet of N things (1..50)
+  --things N        deploy a fleet of N things, thingcert-device-1..N (1..10)
   --context K=V     extra CDK context for the synth (repeatable)
   --log-file PATH   append every raw log line (deployer, Lambda, devices) to PATH
   --verbose         show every Lambda and local-cloud log line
@@ -20,6 +20,9 @@ function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
   process.exit(2);
 }
+
+// Node 20 is still supported here; the SDK's notice about future releases is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const args = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
 let parsed;
@@ -55,8 +58,10 @@ for (const pair of values.context) {
 if (values.things !== undefined) {
   const count = Number(values.things);
   if (!Number.isInteger(count) || count < 1 || count > 50)
-    fail(`--things expects an integer from 1 to 50, got "${values.things}"`);
-  context.thingCount = String(count);
+    fail(`--things expects an integer from 1 to 10, got "${values.things}"`);
+  context.thingNames = Array.from({ length: count }, (_, i) => `thingcert-device-${i + 1}`).join(
+    ',',
+  );
 }
 if (values.once && values.keep) fail('--once and --keep exclude each other');
 
