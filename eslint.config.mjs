@@ -69,6 +69,10 @@ export default tseslint.config(
       '**/vitest.config.ts',
       '**/tsup.config.ts',
       '**/test/fixtures/**',
+      // Temporary files tsup and vite write next to their configs while a
+      // build or test of the same project runs in parallel with lint.
+      '**/*.bundled_*.mjs',
+      '**/*.timestamp-*.mjs',
     ],
   },
   js.configs.recommended,

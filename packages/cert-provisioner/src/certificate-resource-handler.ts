@@ -2,7 +2,9 @@ import {
   customResourceHandler,
   isResponseDeliveryError,
   jsonConsoleLogger,
+  requestIdOfCreateFailedMarker,
   type CustomResourceEvent,
+  type DeleteEvent,
   type HandlerResult,
   type LambdaContextLike,
   type LambdaHandler,
@@ -21,7 +23,7 @@ import { DeadlineError, describeCause } from './errors';
 import { withFields } from './logger';
 import { provision, type ProvisionResult } from './provision';
 import { realSleep, type ProvisionerDeps } from './provisioner-deps';
-import { recordFailure, runClaimed, type ClaimedOutcome } from './request-claim';
+import { recordFailure, requestMarkerKey, runClaimed, type ClaimedOutcome } from './request-claim';
 
 /** Options for {@link createCertificateResourceHandler}. */
 export interface CertificateResourceHandlerOptions {
@@ -140,8 +142,36 @@ export function createCertificateResourceHandler(
           clearTimeout(timer);
         }
       },
-      { timeoutMarginMs: marginMs, logger, ...(options.retry ? { retry: options.retry } : {}) },
+      {
+        timeoutMarginMs: marginMs,
+        logger,
+        onFailedCreateDelete: removeFailedRequestMarker,
+        ...(options.retry ? { retry: options.retry } : {}),
+      },
     );
+
+    /**
+     * The failed Create left its request marker as a tombstone (so a late
+     * duplicate could not make a certificate nobody tracks). CloudFormation's
+     * rollback Delete is the end of that request: remove it, so deleting the
+     * stack leaves no object behind.
+     */
+    async function removeFailedRequestMarker(event: DeleteEvent): Promise<void> {
+      const createRequestId = requestIdOfCreateFailedMarker(event.PhysicalResourceId);
+      if (createRequestId === undefined) return;
+      const props = parseCertificateProperties(event.ResourceProperties);
+      const key = requestMarkerKey({
+        stackId: event.StackId,
+        requestId: createRequestId,
+        location: {
+          thingName: props.thingName,
+          bucketName: props.bucketName,
+          keyPrefix: props.keyPrefix,
+        },
+      });
+      await new CredentialStore(deps.s3, props.bucketName).deleteMany([key]);
+      logger.info('Removed the request marker of the failed Create', { step: 'cleanup' });
+    }
 
     async function provisionOnce(
       event: CustomResourceEvent,

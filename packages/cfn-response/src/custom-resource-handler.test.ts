@@ -206,6 +206,39 @@ describe('Function: customResourceHandler', () => {
       });
     });
 
+    it('runs the failed-Create cleanup hook for that Delete and acknowledges even if it throws', async () => {
+      recorder = await startResponseRecorder();
+      const logger = capturingLogger();
+      const cleaned: string[] = [];
+      const handler = customResourceHandler(
+        async () => {
+          throw new Error('create failed');
+        },
+        {
+          logger,
+          onFailedCreateDelete: async (event) => {
+            cleaned.push(event.PhysicalResourceId);
+            throw new Error('bucket gone');
+          },
+        },
+      );
+
+      await handler(event(recorder));
+      const markerId = (recorder.accepted()[0]?.json as { PhysicalResourceId: string })
+        .PhysicalResourceId;
+      await handler(
+        event(recorder, { RequestType: 'Delete', PhysicalResourceId: markerId, RequestId: 'r2' }),
+      );
+
+      expect(cleaned).toEqual([markerId]);
+      expect(recorder.accepted()[1]?.json).toMatchObject({ Status: 'SUCCESS' });
+      expect(
+        logger.lines.some(
+          (line) => line.level === 'WARN' && String(line.fields.reason).includes('bucket gone'),
+        ),
+      ).toBe(true);
+    });
+
     it('answers FAILED but keeps the created id when Data would exceed 4096 bytes', async () => {
       recorder = await startResponseRecorder();
       const handler = customResourceHandler(

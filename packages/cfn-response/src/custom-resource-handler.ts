@@ -2,6 +2,7 @@ import {
   parseCustomResourceEvent,
   responseAddressOf,
   type CustomResourceEvent,
+  type DeleteEvent,
   type ResourceProperties,
   type ResponseAddress,
 } from './events';
@@ -74,6 +75,14 @@ export interface CustomResourceHandlerOptions {
    * @default JSON lines on stdout/stderr
    */
   readonly logger?: StructuredLogger;
+  /**
+   * Called for the Delete CloudFormation sends after a failed Create (instead
+   * of the handler), to remove bookkeeping the failed attempt may have left,
+   * such as an idempotency marker. Its errors are logged; the Delete is
+   * acknowledged either way, since nothing of the resource exists.
+   * @default - nothing to clean up
+   */
+  readonly onFailedCreateDelete?: (event: DeleteEvent<ResourceProperties>) => Promise<void>;
 }
 
 type Outcome =
@@ -201,6 +210,16 @@ export function customResourceHandler<P extends ResourceProperties = ResourcePro
 
     if (event.RequestType === 'Delete' && isCreateFailedMarker(event.PhysicalResourceId)) {
       logger.info('Delete of a failed Create: nothing was created, acknowledging');
+      if (options.onFailedCreateDelete) {
+        try {
+          await options.onFailedCreateDelete(event);
+        } catch (error) {
+          logger.warn('Cleanup after a failed Create did not complete', {
+            ...base,
+            reason: reasonFromError(error),
+          });
+        }
+      }
       await send(
         { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId, ...base },
         event.ResponseURL,

@@ -32,6 +32,7 @@ export {
   MAX_PHYSICAL_ID_BYTES,
   MAX_RESPONSE_BYTES,
   reasonFromError,
+  requestIdOfCreateFailedMarker,
   type CustomResourceResponse,
 } from './response';
 export { putResponse, type RetryOptions } from './transport';

@@ -6,6 +6,7 @@ import {
   isCreateFailedMarker,
   MAX_RESPONSE_BYTES,
   reasonFromError,
+  requestIdOfCreateFailedMarker,
   responseBytes,
 } from './response';
 
@@ -62,6 +63,11 @@ describe('Physical ids', () => {
       defaultPhysicalResourceId({ ...event, RequestId: 'r2' }),
     );
     expect(defaultPhysicalResourceId(event)).toMatch(/^Cert-[0-9a-f]{16}$/);
+  });
+
+  it('recovers the failed Create request id from its marker', () => {
+    expect(requestIdOfCreateFailedMarker(createFailedMarker('req-7'))).toBe('req-7');
+    expect(requestIdOfCreateFailedMarker('cert-123')).toBeUndefined();
   });
 
   it('recognises its own failed-Create marker only', () => {

@@ -30,6 +30,17 @@ export function createFailedMarker(requestId: string): string {
   return `${CREATE_FAILED_MARKER}:${requestId}`.slice(0, MAX_PHYSICAL_ID_BYTES);
 }
 
+/**
+ * The `RequestId` of the failed Create a marker id was answered for, or
+ * `undefined` when `physicalResourceId` is not such a marker.
+ */
+export function requestIdOfCreateFailedMarker(physicalResourceId: string): string | undefined {
+  const prefix = `${CREATE_FAILED_MARKER}:`;
+  return physicalResourceId.startsWith(prefix)
+    ? physicalResourceId.slice(prefix.length)
+    : undefined;
+}
+
 /** True when `physicalResourceId` was answered for a Create that failed. */
 export function isCreateFailedMarker(physicalResourceId: string | undefined): boolean {
   return physicalResourceId?.startsWith(CREATE_FAILED_MARKER) ?? false;

@@ -29,3 +29,8 @@ export class LeftoverResourcesError extends Error {
     this.leftovers = leftovers;
   }
 }
+
+/** Type guard for {@link ResourceStepError}, by name so it works across copies. */
+export function isResourceStepError(error: unknown): error is ResourceStepError {
+  return error instanceof Error && error.name === 'ResourceStepError';
+}

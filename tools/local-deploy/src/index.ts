@@ -6,7 +6,12 @@ export {
 } from './cloud-assembly';
 export { deployOrder, dependenciesOf } from './dependency-order';
 export { DeviceProcess, type DeviceResult } from './device-process';
-export { LeftoverResourcesError, ResourceStepError, TemplateError } from './errors';
+export {
+  isResourceStepError,
+  LeftoverResourcesError,
+  ResourceStepError,
+  TemplateError,
+} from './errors';
 export { referencedResources, resolveValue, type ResolveContext } from './intrinsics';
 export { LocalStack, type DeployedResource, type LocalStackOptions } from './local-stack';
 export { ResponseEndpoint, type CustomResourceAnswer } from './response-endpoint';

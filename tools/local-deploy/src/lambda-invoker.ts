@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -20,7 +21,19 @@ export interface InvocationOutcome {
   readonly timedOut: boolean;
 }
 
-const runtimeEntry = fileURLToPath(new URL('./lambda-runtime.js', import.meta.url));
+/**
+ * The built runtime entry: beside this module in `dist`, or in `dist` when
+ * this module runs from source (tests).
+ */
+function runtimeEntry(): string {
+  for (const candidate of ['./lambda-runtime.js', '../dist/lambda-runtime.js']) {
+    const path = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  throw new Error(
+    'lambda-runtime.js not found: build tools/local-deploy (pnpm nx build local-deploy)',
+  );
+}
 
 /**
  * Invokes a function once in a fresh Node.js process (a cold start every
@@ -35,7 +48,7 @@ export function invokeFunction(
 ): Promise<InvocationOutcome> {
   const requestId = randomUUID();
   const timeoutMs = fn.timeoutSeconds * 1000;
-  const child = spawn(process.execPath, [runtimeEntry], {
+  const child = spawn(process.execPath, [runtimeEntry()], {
     env: {
       PATH: process.env.PATH ?? '',
       ...baseEnv,

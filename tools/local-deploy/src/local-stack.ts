@@ -172,19 +172,20 @@ export class LocalStack {
     this.template = artifact.template;
     this.assets = artifact.assetsByObjectKey;
     this.evaluateConditions();
-    const created: string[] = [];
+    const order = deployOrder(this.template);
     try {
-      for (const logicalId of deployOrder(this.template)) {
+      for (const logicalId of order) {
         const resource = this.template.Resources[logicalId]!;
         if (!this.included(resource)) continue;
         await this.create(logicalId, resource);
-        created.push(logicalId);
       }
     } catch (error) {
       this.log(
         `deploy failed: ${error instanceof Error ? error.message : String(error)}; rolling back`,
       );
-      await this.deleteResources(created.reverse());
+      // Everything recorded, including a failed custom resource with the id
+      // it answered: CloudFormation sends that one a Delete too.
+      await this.deleteResources(order.filter((id) => this.resources.has(id)).reverse());
       throw error;
     }
     const skipped = [...this.resources.values()]
@@ -233,7 +234,10 @@ export class LocalStack {
       const properties = this.resolveProperties(logicalId, resource);
       const metadata = JSON.stringify(resolveValue(resource.Metadata ?? {}, this.context()));
       const sameProperties = JSON.stringify(properties) === JSON.stringify(before.properties);
-      if (sameProperties && metadata === this.metadata.get(logicalId)) continue;
+      // Metadata matters for instances only: it carries what their user data runs.
+      const sameMetadata =
+        resource.Type !== 'AWS::EC2::Instance' || metadata === this.metadata.get(logicalId);
+      if (sameProperties && sameMetadata) continue;
       if (CUSTOM_RESOURCE.test(resource.Type)) {
         const answer = await this.customResource('Update', logicalId, resource, properties, before);
         this.record(
@@ -541,9 +545,26 @@ export class LocalStack {
       AWS_DEFAULT_REGION: this.region,
       ...this.options.functionEnvironment,
     };
-    void invokeFunction(fn, event, baseEnv, (line) =>
-      this.options.log(`lambda ${fn.functionName}`, line),
-    );
+    // Lambda runs CloudFormation's asynchronous invocation and retries it
+    // twice when the function fails; CloudFormation itself only ever waits
+    // for the answer (or the ServiceTimeout).
+    const invocations = (async (): Promise<never> => {
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const outcome = await invokeFunction(fn, event, baseEnv, (line) =>
+          this.options.log(`lambda ${fn.functionName}`, line),
+        );
+        if (outcome.exitCode === 0 && !outcome.timedOut) break;
+        this.log(
+          `${fn.functionName} ${outcome.timedOut ? 'timed out' : `failed (exit ${outcome.exitCode})`} on attempt ${attempt} of 3`,
+        );
+      }
+      // Give a response still in flight a moment to land before giving up.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      throw new Error(
+        `the function finished without answering CloudFormation; on AWS the stack would wait the ServiceTimeout of ${serviceTimeoutSeconds} s`,
+      );
+    })();
+    invocations.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -553,7 +574,9 @@ export class LocalStack {
       );
     });
     try {
-      const result = await this.step(logicalId, requestType, () => Promise.race([answer, timeout]));
+      const result = await this.step(logicalId, requestType, () =>
+        Promise.race([answer, timeout, invocations]),
+      );
       if (result.Status === 'FAILED') {
         if (requestType === 'Create') {
           // CloudFormation records the id a failed Create answered, and sends it a Delete on rollback.

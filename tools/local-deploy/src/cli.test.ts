@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+describe('pnpm start flags', () => {
+  it.each([
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--things', '0'], /--things expects an integer from 1 to 10, got "0"/],
+    [['--things', 'many'], /--things expects an integer/],
+    [['--context', 'novalue'], /--context expects KEY=VALUE/],
+    [['--once', '--keep'], /--once and --keep exclude each other/],
+  ])('%j exits 2 with the reason and the usage', (args, reason) => {
+    const result = run(...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(reason);
+    expect(result.stderr).toContain('usage: pnpm start');
+  });
+
+  it('--help prints the usage and exits 0', () => {
+    const result = run('--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('--things N');
+  });
+});

@@ -1,0 +1,229 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IoTClient, ListCertificatesCommand, ListThingsCommand } from '@aws-sdk/client-iot';
+import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
+import { findSecretLeaks, freePort } from '@thingcert/test-support';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readCloudAssembly, type StackArtifact } from './cloud-assembly';
+import { isResourceStepError, type ResourceStepError } from './errors';
+import { LocalStack } from './local-stack';
+import { synthesize } from './synthesize';
+
+// The real thing: the infra app synthesized here, the bundled provisioner
+// Lambda from its CDK asset, the bundled device runner, the local cloud.
+const workspaceRoot = join(import.meta.dirname, '..', '..', '..');
+
+function synth(context: Record<string, unknown> = {}): StackArtifact {
+  const [artifact] = readCloudAssembly(synthesize({ workspaceRoot, context }));
+  if (!artifact) throw new Error('no stack synthesized');
+  return artifact;
+}
+
+/** A deep copy of a template whose resources of `type` are passed through `edit`. */
+function withResources(
+  artifact: StackArtifact,
+  type: string,
+  edit: (resource: {
+    Properties?: Record<string, unknown>;
+    Metadata?: Record<string, unknown>;
+  }) => void,
+): StackArtifact {
+  const template = structuredClone(artifact.template);
+  for (const resource of Object.values(template.Resources))
+    if (resource.Type === type) edit(resource);
+  return { ...artifact, template };
+}
+
+interface Harness {
+  cloud: LocalCloud;
+  iot: IoTClient;
+  lines: string[];
+  stack(options?: { functionEnvironment?: Record<string, string> }): LocalStack;
+}
+
+async function harness(): Promise<Harness> {
+  const cloud = await startLocalCloud();
+  const lines: string[] = [];
+  const iot = new IoTClient({
+    region: cloud.region,
+    endpoint: cloud.iotEndpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    cloud,
+    iot,
+    lines,
+    stack: (options = {}) =>
+      new LocalStack('Thingcert', {
+        cloud,
+        devicesRunOnce: true,
+        log: (source, line) => lines.push(`[${source}] ${line}`),
+        ...options,
+      }),
+  };
+}
+
+async function certificateIds(iot: IoTClient): Promise<string[]> {
+  const listed = await iot.send(new ListCertificatesCommand({}));
+  return (listed.certificates ?? []).map((certificate) => certificate.certificateId!);
+}
+
+async function thingNames(iot: IoTClient): Promise<string[]> {
+  const listed = await iot.send(new ListThingsCommand({}));
+  return (listed.things ?? []).map((thing) => thing.thingName!);
+}
+
+function certificateOf(stack: LocalStack): string {
+  const certificate = [...stack.resources.values()].find((resource) =>
+    resource.type.startsWith('Custom::'),
+  );
+  if (!certificate) throw new Error('no certificate resource deployed');
+  return certificate.physicalId;
+}
+
+describe('local deploy of the synthesized stack', () => {
+  let seed: StackArtifact;
+  let current: Harness | undefined;
+
+  beforeAll(() => {
+    seed = synth();
+  });
+
+  afterEach(async () => {
+    if (current) {
+      expect(findSecretLeaks(current.lines.join('\n'))).toEqual([]);
+      await current.cloud.stop();
+      current = undefined;
+    }
+  });
+
+  it('pnpm start --once: deploys, runs the seed scenario, deletes everything, exits 0', async () => {
+    const logFile = join(mkdtempSync(join(tmpdir(), 'thingcert-start-')), 'run.log');
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '..', 'dist', 'cli.js'), '--once', '--log-file', logFile],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    expect(output).toContain('[device thingcert-device-1] done received=5 expected=5');
+    expect(output).toContain('thingcert-device-1: 5/5 messages came back');
+    expect(output).toContain('stack deleted; no certificate, thing, attachment or object left');
+    expect(output).toMatch(/not emulated, ids only: .*AWS::IAM::Role/);
+    expect(exitCode).toBe(0);
+    const log = readFileSync(logFile, 'utf8');
+    expect(log).toContain('[lambda ');
+    expect(log).toContain('[device thingcert-device-1]');
+    expect(findSecretLeaks(log)).toEqual([]);
+    expect(findSecretLeaks(output)).toEqual([]);
+  });
+
+  it('rotates on a stack update: new certificate, old one deleted, device reconnects with the new one', async () => {
+    current = await harness();
+    const stack = current.stack();
+    await stack.deploy(seed);
+    const [device] = [...stack.devices.values()];
+    expect((await device!.exited).received).toBe(5);
+    const before = certificateOf(stack);
+
+    await stack.update(synth({ rotationToken: 'rotation-2' }));
+
+    const after = certificateOf(stack);
+    expect(after).not.toBe(before);
+    expect(await certificateIds(current.iot)).toEqual([after]);
+    const [rebooted] = [...stack.devices.values()];
+    expect(rebooted).not.toBe(device);
+    expect(await rebooted!.exited).toMatchObject({ exitCode: 0, received: 5, expected: 5 });
+    expect(current.lines.join('\n')).toContain(`cleanup: deleting replaced`);
+
+    await stack.destroy();
+    expect(await certificateIds(current.iot)).toEqual([]);
+  });
+
+  it('rolls back when the Lambda fails on Create, leaving nothing behind', async () => {
+    current = await harness();
+    // S3 unreachable for the function: storing the credentials fails after the
+    // certificate exists, so the provisioner must compensate and answer FAILED.
+    const closedPort = await freePort();
+    const stack = current.stack({
+      functionEnvironment: { AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${closedPort}` },
+    });
+
+    const error = await stack.deploy(seed).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    expect(isResourceStepError(error)).toBe(true);
+    expect((error as ResourceStepError).logicalId).toMatch(/Certificate/);
+    expect((error as ResourceStepError).step).toBe('Create');
+    expect(stack.resources.size).toBe(0);
+    expect(await certificateIds(current.iot)).toEqual([]);
+    expect(await thingNames(current.iot)).toEqual([]);
+    await stack.destroy();
+  });
+
+  it('fails the device run with a policy message when it uses a topic the policy denies', async () => {
+    current = await harness();
+    const denied = withResources(seed, 'AWS::EC2::Instance', (instance) => {
+      const runner = instance.Metadata?.['Thingcert::DeviceRunner'] as {
+        config: Record<string, unknown>;
+      };
+      runner.config.topic = 'not/allowed';
+    });
+    const stack = current.stack();
+    await stack.deploy(denied);
+    const [device] = [...stack.devices.values()];
+
+    const result = await device!.exited;
+
+    expect(result.exitCode).toBe(1);
+    expect(result.error).toMatch(/policy|denied|not authori[sz]ed/i);
+    await stack.destroy();
+  });
+
+  describe('with a Lambda that hangs', () => {
+    let blackhole: Server;
+    const sockets = new Set<Socket>();
+    afterEach(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => blackhole.close(() => resolve()));
+    });
+
+    it('answers FAILED before the ServiceTimeout and acknowledges the rollback Delete', async () => {
+      current = await harness();
+      // Accepts connections and never answers: every IoT call hangs.
+      blackhole = createServer((socket) => sockets.add(socket));
+      const port = await freePort();
+      await new Promise<void>((resolve) => blackhole.listen(port, '127.0.0.1', resolve));
+      const shortTimeout = withResources(seed, 'AWS::Lambda::Function', (fn) => {
+        fn.Properties!.Timeout = 15;
+      });
+      const stack = current.stack({
+        functionEnvironment: { AWS_ENDPOINT_URL_IOT: `http://127.0.0.1:${port}` },
+      });
+
+      const error = await stack.deploy(shortTimeout).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+
+      expect(isResourceStepError(error)).toBe(true);
+      expect((error as Error).message).not.toMatch(/ServiceTimeout/);
+      expect((error as Error).message).toMatch(/deadline|did not finish/i);
+      expect(current.lines.join('\n')).toMatch(
+        /Delete .*Certificate.* SUCCESS \(physical id thingcert:CREATE_FAILED/,
+      );
+      expect(await certificateIds(current.iot)).toEqual([]);
+      await stack.destroy();
+    });
+  });
+});
