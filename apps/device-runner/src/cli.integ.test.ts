@@ -1,12 +1,11 @@
 import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
-import { findSecretLeaks } from '@thingcert/test-support';
 import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionLocalDevice, type LocalDevice } from '../test/local-device';
+import { findSecretLeaks, provisionLocalDevice, type LocalDevice } from '@thingcert/test-support';
 import { jsonEvents, runProcess } from '../test/run-process';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionLocalDevice, seedPolicy, type LocalDevice } from '../test/local-device';
+import { provisionLocalDevice, seedPolicy, type LocalDevice } from '@thingcert/test-support';
 import { DeviceConnection, type DeviceConnectionOptions } from './device-connection';
 import { fetchCredentials, type DeviceCredentials } from './fetch-credentials';
 import { pubsub } from './pubsub';

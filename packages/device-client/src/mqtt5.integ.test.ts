@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionLocalDevice } from '../test/local-device';
+import { provisionLocalDevice } from '@thingcert/test-support';
 import { DeviceConnection, type DeviceConnectionEventMap } from './device-connection';
 import { fetchCredentials } from './fetch-credentials';
 import { pubsub } from './pubsub';

@@ -6,3 +6,10 @@ export {
   type ResponseRecorderOptions,
 } from './response-recorder';
 export { findSecretLeaks } from './secrets';
+export {
+  localClients,
+  provisionLocalDevice,
+  seedPolicy,
+  type LocalCloudEndpoints,
+  type LocalDevice,
+} from './local-device';

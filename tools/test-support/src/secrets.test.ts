@@ -13,6 +13,8 @@ describe('findSecretLeaks', () => {
   });
 
   it('passes clean logs', () => {
-    expect(findSecretLeaks('{"certificateArn":"arn:aws:iot:us-east-1:1:cert/abc"}', [pem])).toEqual([]);
+    expect(findSecretLeaks('{"certificateArn":"arn:aws:iot:us-east-1:1:cert/abc"}', [pem])).toEqual(
+      [],
+    );
   });
 });

@@ -7,7 +7,16 @@ import {
   IoTClient,
 } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { LocalCloud } from '@thingcert/local-cloud';
+/**
+ * The parts of a running local cloud (`@thingcert/local-cloud`) these helpers
+ * use; structural, so test-support does not depend on the local cloud's build.
+ */
+export interface LocalCloudEndpoints {
+  readonly region: string;
+  readonly accountId: string;
+  readonly iotEndpoint: string;
+  readonly s3Endpoint: string;
+}
 
 /** A thing provisioned in the local cloud the way the seed's custom resource does it. */
 export interface LocalDevice {
@@ -22,7 +31,7 @@ export interface LocalDevice {
 }
 
 /** Policy of the seed: connect as the thing, pub/sub under `test/`. */
-export function seedPolicy(cloud: LocalCloud, topicPattern = 'test/*'): string {
+export function seedPolicy(cloud: LocalCloudEndpoints, topicPattern = 'test/*'): string {
   const arn = `arn:aws:iot:${cloud.region}:${cloud.accountId}`;
   return JSON.stringify({
     Version: '2012-10-17',
@@ -45,7 +54,7 @@ export function seedPolicy(cloud: LocalCloud, topicPattern = 'test/*'): string {
 let counter = 0;
 
 /** Local cloud clients with the dummy credentials it accepts. */
-export function localClients(cloud: LocalCloud): { iot: IoTClient; s3: S3Client } {
+export function localClients(cloud: LocalCloudEndpoints): { iot: IoTClient; s3: S3Client } {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   return {
     iot: new IoTClient({ endpoint: cloud.iotEndpoint, region: cloud.region, credentials }),
@@ -64,7 +73,7 @@ export function localClients(cloud: LocalCloud): { iot: IoTClient; s3: S3Client 
  * real SDK clients against the local cloud.
  */
 export async function provisionLocalDevice(
-  cloud: LocalCloud,
+  cloud: LocalCloudEndpoints,
   options: { policy?: string; thing?: string } = {},
 ): Promise<LocalDevice> {
   const { iot, s3 } = localClients(cloud);
