@@ -12,6 +12,14 @@ export interface DeviceResult {
   readonly error: string | undefined;
 }
 
+const running = new Set<ChildProcess>();
+// Devices run in their own process group (so a terminal's Ctrl-C reaches the
+// deployer only, which then stops them gracefully, once); make sure none
+// outlives the deployer if it exits some other way.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * One "booted" EC2 instance: the device-runner bundle started as a process
  * with the configuration the instance's user data would write, and the local
@@ -59,8 +67,10 @@ export class DeviceProcess {
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
       },
     );
+    running.add(this.child);
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
@@ -69,9 +79,10 @@ export class DeviceProcess {
       });
     }
     this.exited = new Promise((resolve) => {
-      this.child.on('close', (exitCode) =>
-        resolve({ exitCode, received: this.received, expected: this.expected, error: this.error }),
-      );
+      this.child.on('close', (exitCode) => {
+        running.delete(this.child);
+        resolve({ exitCode, received: this.received, expected: this.expected, error: this.error });
+      });
     });
   }
 
