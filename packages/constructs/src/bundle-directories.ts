@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MissingBundleError } from './errors';
 
 /**
@@ -50,11 +51,17 @@ export function provisionerBundleDirectory(): string {
 
 /**
  * Directory holding the self-contained device runner bundle (script, native
- * aws-crt binaries and the systemd unit) of `@thingcert/device-runner`.
+ * aws-crt binaries and the systemd unit): shipped in this package's
+ * `dist/assets/device-runner`, or `@thingcert/device-runner`'s build output
+ * when running from source in the workspace.
  *
  * @throws MissingBundleError when the package has not been built
  */
 export function deviceRunnerBundleDirectory(): string {
+  // Published package: the bundle ships in dist/assets (see tsup.config.ts).
+  const shipped = fileURLToPath(new URL('./assets/device-runner', import.meta.url));
+  if (existsSync(shipped)) return shipped;
+  // In the workspace, running from source: the app's own build output.
   return bundleDirectory(
     '@thingcert/device-runner',
     'dist/bundle',
