@@ -11,7 +11,11 @@ import { libraryBuild } from '../../tools/build/tsup-preset';
  */
 function copyDeviceRunnerBundle(): void {
   const require = createRequire(import.meta.url);
-  const source = join(dirname(require.resolve('@thingcert/device-runner/package.json')), 'dist', 'bundle');
+  const source = join(
+    dirname(require.resolve('@thingcert/device-runner/package.json')),
+    'dist',
+    'bundle',
+  );
   const target = join('dist', 'assets', 'device-runner');
   rmSync(target, { recursive: true, force: true });
   cpSync(source, target, { recursive: true });

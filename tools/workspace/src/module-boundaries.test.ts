@@ -24,7 +24,10 @@ describe('module boundaries', () => {
     ['device code', 'packages/device-client/src/index.ts', 'aws-cdk-lib'],
     ['device app code', 'apps/device-runner/src/cli.ts', 'aws-cdk-lib'],
   ])('%s (%s) may not import %s', async (_what, file, banned) => {
-    const errors = await boundaryErrors(file, `import * as banned from '${banned}';\nexport { banned };\n`);
+    const errors = await boundaryErrors(
+      file,
+      `import * as banned from '${banned}';\nexport { banned };\n`,
+    );
     expect(errors.join('\n')).toContain(`is not allowed to import "${banned}"`);
   });
 
@@ -47,6 +50,8 @@ describe('module boundaries', () => {
   it('production Lambda code may not import the local cloud, but its tests may', async () => {
     const source = `export { startLocalCloud } from '@thingcert/local-cloud';\n`;
     expect(await boundaryErrors('packages/cert-provisioner/src/index.ts', source)).not.toEqual([]);
-    expect(await boundaryErrors('packages/cert-provisioner/src/provision.integ.test.ts', source)).toEqual([]);
+    expect(
+      await boundaryErrors('packages/cert-provisioner/src/provision.integ.test.ts', source),
+    ).toEqual([]);
   });
 });

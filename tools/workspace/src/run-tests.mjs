@@ -25,7 +25,15 @@ for (const dir of projectDirs) rmSync(join(dir, 'reports'), { recursive: true, f
 const targets = process.env.THINGCERT_TEST_TARGETS ?? 'lint,typecheck,test,check-package';
 const nx = spawnSync(
   'pnpm',
-  ['exec', 'nx', 'run-many', '-t', ...targets.split(','), '--outputStyle=static', ...process.argv.slice(2)],
+  [
+    'exec',
+    'nx',
+    'run-many',
+    '-t',
+    ...targets.split(','),
+    '--outputStyle=static',
+    ...process.argv.slice(2),
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
 );
 

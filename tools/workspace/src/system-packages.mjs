@@ -17,7 +17,9 @@ export function ensureSystemPackages(packages = SYSTEM_PACKAGES) {
     .map(([name]) => name);
   if (missing.length === 0) return [];
   if (!has('apt-get')) {
-    console.warn(`missing ${missing.join(', ')} and no apt-get: install them with your package manager`);
+    console.warn(
+      `missing ${missing.join(', ')} and no apt-get: install them with your package manager`,
+    );
     return missing;
   }
   const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
