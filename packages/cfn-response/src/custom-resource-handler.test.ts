@@ -239,6 +239,29 @@ describe('Function: customResourceHandler', () => {
       ).toBe(true);
     });
 
+    it('answers the failed-Create Delete before the deadline even when its cleanup hangs', async () => {
+      recorder = await startResponseRecorder();
+      const logger = capturingLogger();
+      const handler = customResourceHandler(async () => ({}), {
+        logger,
+        timeoutMarginMs: 100,
+        onFailedCreateDelete: () => new Promise<void>(() => undefined),
+      });
+
+      await handler(
+        event(recorder, {
+          RequestType: 'Delete',
+          PhysicalResourceId: `${CREATE_FAILED_MARKER}:r1`,
+        }),
+        { getRemainingTimeInMillis: () => 150 },
+      );
+
+      expect(recorder.accepted()[0]?.json).toMatchObject({ Status: 'SUCCESS' });
+      expect(
+        logger.lines.some((line) => String(line.fields.reason).includes('cleanup did not finish')),
+      ).toBe(true);
+    });
+
     it('answers FAILED but keeps the created id when Data would exceed 4096 bytes', async () => {
       recorder = await startResponseRecorder();
       const handler = customResourceHandler(

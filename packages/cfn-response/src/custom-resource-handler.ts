@@ -211,13 +211,29 @@ export function customResourceHandler<P extends ResourceProperties = ResourcePro
     if (event.RequestType === 'Delete' && isCreateFailedMarker(event.PhysicalResourceId)) {
       logger.info('Delete of a failed Create: nothing was created, acknowledging');
       if (options.onFailedCreateDelete) {
+        // Bounded like the handler: cleanup must never cost CloudFormation its answer.
+        const budgetMs = Math.max(
+          0,
+          (context.getRemainingTimeInMillis?.() ?? fallbackMs) - marginMs,
+        );
+        let cleanupTimer: NodeJS.Timeout | undefined;
         try {
-          await options.onFailedCreateDelete(event);
+          await Promise.race([
+            options.onFailedCreateDelete(event),
+            new Promise<never>((_resolve, reject) => {
+              cleanupTimer = setTimeout(
+                () => reject(new Error(`cleanup did not finish within ${budgetMs} ms`)),
+                budgetMs,
+              );
+            }),
+          ]);
         } catch (error) {
           logger.warn('Cleanup after a failed Create did not complete', {
             ...base,
             reason: reasonFromError(error),
           });
+        } finally {
+          clearTimeout(cleanupTimer);
         }
       }
       await send(

@@ -79,6 +79,11 @@ export class DeviceProcess {
       });
     }
     this.exited = new Promise((resolve) => {
+      this.child.on('error', (error) => {
+        running.delete(this.child);
+        this.error = `could not start the device runner: ${error.message}`;
+        resolve({ exitCode: null, received: undefined, expected: undefined, error: this.error });
+      });
       this.child.on('close', (exitCode) => {
         running.delete(this.child);
         resolve({ exitCode, received: this.received, expected: this.expected, error: this.error });

@@ -62,6 +62,8 @@ export function invokeFunction(
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', onLog);
   }
+  // A runtime that dies before reading its event must not crash the deployer.
+  child.stdin.on('error', () => undefined);
   child.stdin.end(
     JSON.stringify({
       assetDir: fn.assetDir,
@@ -84,6 +86,16 @@ export function invokeFunction(
       );
       child.kill('SIGKILL');
     }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      onLog(
+        JSON.stringify({
+          level: 'ERROR',
+          message: `could not start the function: ${error.message}`,
+        }),
+      );
+      resolve({ requestId, exitCode: null, timedOut: false });
+    });
     child.on('close', (exitCode) => {
       clearTimeout(timer);
       resolve({ requestId, exitCode, timedOut });

@@ -548,8 +548,11 @@ export class LocalStack {
     // Lambda runs CloudFormation's asynchronous invocation and retries it
     // twice when the function fails; CloudFormation itself only ever waits
     // for the answer (or the ServiceTimeout).
+    // Once CloudFormation has its answer, a failed invocation is not retried.
+    let answered = false;
+    void answer.then(() => (answered = true));
     const invocations = (async (): Promise<never> => {
-      for (let attempt = 1; attempt <= 3; attempt++) {
+      for (let attempt = 1; attempt <= 3 && !answered; attempt++) {
         const outcome = await invokeFunction(fn, event, baseEnv, (line) =>
           this.options.log(`lambda ${fn.functionName}`, line),
         );

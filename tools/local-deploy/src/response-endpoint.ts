@@ -1,18 +1,10 @@
+import type { CustomResourceResponse } from '@thingcert/cfn-response';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** The custom-resource response CloudFormation would have received. */
-export interface CustomResourceAnswer {
-  readonly Status: 'SUCCESS' | 'FAILED';
-  readonly Reason?: string;
-  readonly PhysicalResourceId: string;
-  readonly StackId: string;
-  readonly RequestId: string;
-  readonly LogicalResourceId: string;
-  readonly NoEcho?: boolean;
-  readonly Data?: Record<string, unknown>;
-}
+export type CustomResourceAnswer = CustomResourceResponse;
 
 interface Pending {
   resolve(answer: CustomResourceAnswer): void;

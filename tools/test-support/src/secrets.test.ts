@@ -12,6 +12,11 @@ describe('findSecretLeaks', () => {
     expect(findSecretLeaks(log, [pem])).toHaveLength(2);
   });
 
+  it('finds a 40-character fragment cut at any offset', () => {
+    const body = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+    expect(findSecretLeaks(`leak: ${body.slice(7, 47)}`, [pem])).toHaveLength(1);
+  });
+
   it('passes clean logs', () => {
     expect(findSecretLeaks('{"certificateArn":"arn:aws:iot:us-east-1:1:cert/abc"}', [pem])).toEqual(
       [],

@@ -12,7 +12,8 @@ export function findSecretLeaks(text: string, knownSecrets: readonly string[] = 
   const probes = knownSecrets.flatMap((secret) => {
     const body = secret.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
     const slices: string[] = [];
-    for (let i = 0; i + 40 <= body.length; i += 40) slices.push(body.slice(i, i + 40));
+    // Every offset, so a leaked fragment is caught wherever it was cut.
+    for (let i = 0; i + 40 <= body.length; i++) slices.push(body.slice(i, i + 40));
     return slices;
   });
   return text.split(/\r?\n/).filter((line) => {
