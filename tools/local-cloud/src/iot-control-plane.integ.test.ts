@@ -473,7 +473,9 @@ describe('Options', () => {
   });
 
   it('applies DetachThingPrincipal after detachDelayMs', async () => {
-    const delayed = await startCloudFixture({ detachDelayMs: 200 });
+    // Long enough that the two round trips before the check cannot outlast it
+    // on a loaded CI machine; settle() then waits for it instead of a sleep.
+    const delayed = await startCloudFixture({ detachDelayMs: 1500 });
     try {
       const device = await createDevice(delayed.iot, { thingName: 'slow-detach' });
       await delayed.iot.send(
