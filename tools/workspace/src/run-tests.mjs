@@ -37,12 +37,22 @@ const nx = spawnSync(
   { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
 );
 
+// One formatter for the whole repository: unformatted files fail the run.
+const format = spawnSync('pnpm', ['exec', 'prettier', '--check', '.', '--log-level', 'warn'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+
 const totals = summarize(collectReports(root));
 for (const line of totals.details) console.log(line);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
 
 if (nx.status !== 0) {
   console.error(`nx run-many exited with ${nx.status ?? nx.signal}`);
+  process.exit(1);
+}
+if (format.status !== 0) {
+  console.error('formatting: run `pnpm format` (prettier --write .)');
   process.exit(1);
 }
 if (totals.failed > 0) process.exit(1);
