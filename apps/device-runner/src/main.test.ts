@@ -1,3 +1,4 @@
+import type { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeviceConnection } from '@thingcert/device-client';
 import { findSecretLeaks } from '@thingcert/test-support';
 import { execFileSync } from 'node:child_process';
@@ -65,6 +66,28 @@ function deps(broker: EchoBroker = {}, signal = new AbortController().signal) {
       }),
   };
   return { deps: value, stdout, stderr, made };
+}
+
+/**
+ * An S3 client stub serving `objects` by key (anything else: NoSuchKey) that
+ * records its calls in `calls`, so tests see whether and when it was destroyed.
+ */
+function stubS3(objects: Record<string, string>, calls: string[]): S3Client {
+  const stub = {
+    send: (command: GetObjectCommand) => {
+      const key = command.input.Key ?? '';
+      calls.push(`get ${key}`);
+      const text = objects[key];
+      if (text === undefined) {
+        return Promise.reject(Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' }));
+      }
+      return Promise.resolve({ Body: { transformToString: () => Promise.resolve(text) } });
+    },
+    destroy: () => {
+      calls.push('destroy');
+    },
+  };
+  return stub as unknown as S3Client;
 }
 
 const args = () => [
@@ -181,6 +204,50 @@ describe('Function: main', () => {
     });
     expect(code).toBe(1);
     expect(stderr.join('')).toContain('internal error: wiring bug');
+  });
+
+  it('fetches credentials from S3 and destroys the S3 client before connecting', async () => {
+    const certPem = await readFile(certPath, 'utf8');
+    const calls: string[] = [];
+    const { deps: d, stdout } = deps();
+    const s3Args = ['run', '--thing', 'thing-1', '--endpoint', 'localhost', '--bucket', 'certs'];
+    const code = await main([...s3Args, '--credentials-dir', join(work, 's3-ok'), '--json'], {
+      ...d,
+      createS3: () => {
+        calls.push('createS3');
+        return stubS3(
+          { 'thing-1/device.pem.crt': certPem, 'thing-1/private.pem.key': keyPem },
+          calls,
+        );
+      },
+      createConnection: (options) => {
+        calls.push('createConnection');
+        return d.createConnection(options);
+      },
+    });
+    expect(code).toBe(0);
+    expect(calls.filter((call) => !call.startsWith('get '))).toEqual([
+      'createS3',
+      'destroy',
+      'createConnection',
+    ]);
+    expect(stdout.map((line) => (JSON.parse(line) as { event: string }).event)[0]).toBe(
+      'credentials',
+    );
+  });
+
+  it('destroys the S3 client when fetching credentials fails', async () => {
+    const calls: string[] = [];
+    const { deps: d, stderr } = deps();
+    const s3Args = ['run', '--thing', 'thing-1', '--endpoint', 'localhost', '--bucket', 'certs'];
+    const code = await main([...s3Args, '--credentials-dir', join(work, 's3-missing')], {
+      ...d,
+      createS3: () => stubS3({}, calls),
+    });
+    expect(code).toBe(1);
+    expect(stderr.join('')).toContain('s3://certs/thing-1/');
+    expect(calls.filter((call) => call === 'destroy')).toEqual(['destroy']);
+    expect(calls.at(-1)).toBe('destroy');
   });
 
   it('reads settings from a --config file', async () => {

@@ -109,12 +109,20 @@ async function obtainCredentials(
     return credentials;
   }
   const bucket = config.bucket ?? '';
-  const fetched = await fetchCredentials({
-    s3: deps.createS3(config.region),
-    bucket,
-    thing: config.thing,
-    dir: config.credentialsDir,
-  });
+  const s3 = deps.createS3(config.region);
+  let fetched;
+  try {
+    fetched = await fetchCredentials({
+      s3,
+      bucket,
+      thing: config.thing,
+      dir: config.credentialsDir,
+    });
+  } finally {
+    // S3 is needed only for this fetch; its keep-alive sockets would otherwise
+    // hold the process open after the run.
+    s3.destroy();
+  }
   log({ event: 'credentials', source: 's3', location: `s3://${bucket}/${config.thing}/` });
   return { ...fetched, caPath: config.ca };
 }

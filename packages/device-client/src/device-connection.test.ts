@@ -162,6 +162,63 @@ describe('Class: DeviceConnection', () => {
       expect(transport().subscribes).toEqual(['secret/#']);
     });
 
+    it('rejects every concurrent subscriber of a filter whose first SUBACK is refused', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      transport().holdSubacks = true;
+      const got: string[] = [];
+      const settled: string[] = [];
+      const first = connection.subscribe('t/#', ({ topic }) => got.push(`first ${topic}`));
+      const second = connection.subscribe('t/#', ({ topic }) => got.push(`second ${topic}`));
+      void second.then(
+        () => settled.push('second resolved'),
+        () => settled.push('second rejected'),
+      );
+      await Promise.resolve();
+      await Promise.resolve();
+      // One broker subscribe for both, and the second caller waits for its SUBACK.
+      expect(transport().subscribes).toEqual(['t/#']);
+      expect(settled).toEqual([]);
+
+      transport().heldSubacks[0]!.ack.resolve({ ok: false, reasonCode: 135 });
+      await expect(first).rejects.toMatchObject({ name: 'OperationDeniedError', topic: 't/#' });
+      await expect(second).rejects.toMatchObject({ name: 'OperationDeniedError', topic: 't/#' });
+      transport().events.onMessage('t/x', Buffer.from('x'));
+      expect(got).toEqual([]);
+
+      // No entry remains: a reconnect without session does not resubscribe it,
+      // and a new subscribe goes to the broker again.
+      transport().drop();
+      transport().connect(false);
+      expect(transport().subscribes).toEqual(['t/#']);
+      transport().holdSubacks = false;
+      await connection.subscribe('t/#', ({ topic }) => got.push(`third ${topic}`));
+      expect(transport().subscribes).toEqual(['t/#', 't/#']);
+      transport().events.onMessage('t/y', Buffer.from('y'));
+      expect(got).toEqual(['third t/y']);
+    });
+
+    it('resolves every concurrent subscriber of a filter once its first SUBACK accepts', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      transport().holdSubacks = true;
+      const got: string[] = [];
+      const settled: string[] = [];
+      const first = connection.subscribe('t/#', ({ topic }) => got.push(`first ${topic}`));
+      const second = connection.subscribe('t/#', ({ topic }) => got.push(`second ${topic}`));
+      void second.then(() => settled.push('second resolved'));
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(settled).toEqual([]);
+
+      transport().heldSubacks[0]!.ack.resolve({ ok: true });
+      await expect(first).resolves.toMatchObject({ filter: 't/#' });
+      await expect(second).resolves.toMatchObject({ filter: 't/#' });
+      expect(transport().subscribes).toEqual(['t/#']);
+      transport().events.onMessage('t/x', Buffer.from('x'));
+      expect(got).toEqual(['first t/x', 'second t/x']);
+    });
+
     it('reports a throwing handler as an error event and keeps delivering', async () => {
       const { connection, transport } = setup();
       await connection.start();

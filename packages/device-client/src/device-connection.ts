@@ -104,6 +104,16 @@ export interface PublishOptions {
 export type ConnectionState =
   'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopping' | 'stopped';
 
+interface SubscriptionEntry {
+  readonly qos: QoS;
+  readonly handlers: Set<MessageHandler>;
+  /**
+   * The first SUBACK for this filter. Later subscribers of the same filter
+   * await it: until it settles, nothing is known to be subscribed on the broker.
+   */
+  readonly ready: Promise<void>;
+}
+
 interface PendingOperation {
   readonly kind: 'publish' | 'subscribe';
   readonly topic: string;
@@ -139,7 +149,7 @@ export class DeviceConnection {
   private readonly options: DeviceConnectionOptions;
   private readonly target: ConnectionTarget;
   private readonly listeners = new Map<DeviceConnectionEvent, Set<(event: never) => void>>();
-  private readonly subscriptions = new Map<string, { qos: QoS; handlers: Set<MessageHandler> }>();
+  private readonly subscriptions = new Map<string, SubscriptionEntry>();
   private readonly pending = new Set<PendingOperation>();
   private transport: MqttTransport | undefined;
   private currentState: ConnectionState = 'idle';
@@ -228,17 +238,26 @@ export class DeviceConnection {
     const qos = options.qos ?? 1;
     const existing = this.subscriptions.get(filter);
     if (existing !== undefined) {
+      // The first subscribe of this filter may still wait for its SUBACK: succeed
+      // only when the broker accepted it, and share its refusal otherwise.
       existing.handlers.add(handler);
+      try {
+        await existing.ready;
+      } catch (error) {
+        existing.handlers.delete(handler);
+        throw error;
+      }
     } else {
-      const entry = { qos, handlers: new Set([handler]) };
+      const ready = this.track('subscribe', filter, () => transport.subscribe(filter, qos));
+      const entry: SubscriptionEntry = { qos, handlers: new Set([handler]), ready };
       this.subscriptions.set(filter, entry);
       try {
-        await this.track('subscribe', filter, () => transport.subscribe(filter, qos));
+        await ready;
       } catch (error) {
-        entry.handlers.delete(handler);
-        if (entry.handlers.size === 0 && this.subscriptions.get(filter) === entry) {
-          this.subscriptions.delete(filter);
-        }
+        // Nothing is subscribed on the broker: drop the whole entry, including
+        // the handlers of callers awaiting `ready` (they reject as well).
+        entry.handlers.clear();
+        if (this.subscriptions.get(filter) === entry) this.subscriptions.delete(filter);
         throw error;
       }
     }

@@ -26,6 +26,9 @@ export class FakeTransport implements MqttTransport {
   stopped = 0;
   /** Acknowledge every subscribe at once with this result. */
   subackResult: AckResult = { ok: true };
+  /** When true, subscribes wait in `heldSubacks` until the test settles them. */
+  holdSubacks = false;
+  readonly heldSubacks: Array<{ filter: string; ack: Deferred<AckResult> }> = [];
   onStart: (() => void) | undefined;
 
   constructor(
@@ -39,7 +42,10 @@ export class FakeTransport implements MqttTransport {
   }
   subscribe(filter: string): Promise<AckResult> {
     this.subscribes.push(filter);
-    return Promise.resolve(this.subackResult);
+    if (!this.holdSubacks) return Promise.resolve(this.subackResult);
+    return new Promise((resolve, reject) => {
+      this.heldSubacks.push({ filter, ack: { resolve, reject } });
+    });
   }
   unsubscribe(): Promise<void> {
     return Promise.resolve();
