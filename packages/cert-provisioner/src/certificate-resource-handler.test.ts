@@ -260,6 +260,34 @@ describe('Function: createCertificateResourceHandler', () => {
       await expect.poll(() => fake.certificates.size).toBe(0);
       expect(rec.requests).toHaveLength(1);
     });
+    it('deletes a certificate whose slow create call outlived the abort: no orphan, one FAILED', async () => {
+      // Abort after 200 ms, guard answers after 300 ms, while the create call hangs.
+      const { fake, log, handler } = setup({ timeoutMarginMs: 1000, cleanupReserveMs: 100 });
+      fake.hangOn('CreateKeysAndCertificate');
+      const rec = await recorder();
+
+      await handler(createEvent(rec.responseUrl()), { getRemainingTimeInMillis: () => 1300 });
+      const response = await answer(rec);
+      expect(response.Status).toBe('FAILED');
+      expect(fake.count('CreateKeysAndCertificate')).toBe(1);
+      fake.releaseHung();
+      await expect
+        .poll(() => log.lines.some((line) => line.includes('result discarded')))
+        .toBe(true);
+
+      const [update] = fake.inputsOf('UpdateCertificate') as Array<{ certificateId: string }>;
+      expect(update?.certificateId).toMatch(/^[0-9a-f]{64}$/);
+      expect(fake.inputsOf('UpdateCertificate')).toEqual([
+        { certificateId: update?.certificateId, newStatus: 'INACTIVE' },
+      ]);
+      expect(fake.inputsOf('DeleteCertificate')).toEqual([
+        { certificateId: update?.certificateId, forceDelete: true },
+      ]);
+      expect(fake.certificates.size).toBe(0);
+      expect(credentialKeys(fake)).toEqual([]);
+      expect(rec.requests).toHaveLength(1);
+      expect(log.text()).toContain('storeCertificate: DeadlineError');
+    });
   });
 
   describe('Update and Delete', () => {
@@ -388,6 +416,87 @@ describe('Function: createCertificateResourceHandler', () => {
 
       expect((await answer(rec, 2)).Status).toBe('SUCCESS');
       expect(fake.certificates.size).toBe(0);
+    });
+
+    describe('rotation taken back', () => {
+      const files = [
+        'sensor-1/device.pem.crt',
+        'sensor-1/private.pem.key',
+        'sensor-1/public.pem.key',
+      ];
+
+      async function created() {
+        const env = setup();
+        const rec = await recorder();
+        await env.handler(createEvent(rec.responseUrl(), { KmsKeyId: 'alias/old' }));
+        const old = await answer(rec);
+        const before = files.map((key) => env.fake.object(key));
+        return { ...env, rec, old, before };
+      }
+
+      it('answers FAILED and leaves the replaced certificate and its files when a store step fails', async () => {
+        const { fake, log, handler, rec, old, before } = await created();
+        // Rotation PUTs: claim, then If-None-Match (412) and overwrite per file.
+        fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 7);
+
+        await handler(
+          updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
+        );
+
+        const response = await answer(rec, 2);
+        expect(response.Status).toBe('FAILED');
+        expect(response.Reason).toContain('failed at step storePrivateKey');
+        expect([...fake.certificates.keys()]).toEqual([old.PhysicalResourceId]);
+        expect(fake.certificates.get(old.PhysicalResourceId)?.status).toBe('ACTIVE');
+        expect(files.map((key) => fake.object(key))).toEqual(before);
+        expect(findSecretLeaks(allText(log, rec), fake.secrets)).toEqual([]);
+      });
+
+      it('puts the replaced files back when the result marker cannot be recorded', async () => {
+        const { fake, log, handler, rec, old, before } = await created();
+        fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 8);
+
+        await handler(
+          updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
+        );
+
+        expect((await answer(rec, 2)).Status).toBe('FAILED');
+        expect(fake.count('CreateKeysAndCertificate')).toBe(2);
+        expect([...fake.certificates.keys()]).toEqual([old.PhysicalResourceId]);
+        expect(files.map((key) => fake.object(key))).toEqual(before);
+        expect(findSecretLeaks(allText(log, rec), fake.secrets)).toEqual([]);
+      });
+
+      it('puts the replaced files back when the response is undeliverable, and deprovision keeps them', async () => {
+        const { fake, log, handler, rec, old, before } = await created();
+        const refusing = await recorder({ status: 403 });
+
+        await expect(
+          handler(
+            updateEvent(refusing.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
+          ),
+        ).rejects.toMatchObject({ name: 'ResponseDeliveryError' });
+
+        expect(fake.count('CreateKeysAndCertificate')).toBe(2);
+        expect([...fake.certificates.keys()]).toEqual([old.PhysicalResourceId]);
+        expect(fake.certificates.get(old.PhysicalResourceId)?.status).toBe('ACTIVE');
+        expect(files.map((key) => fake.object(key))).toEqual(before);
+        expect(fake.object('sensor-1/private.pem.key')).toMatchObject({
+          sse: 'aws:kms',
+          kmsKeyId: 'alias/old',
+        });
+        // Put back first, so deprovision of the new certificate saw the old one
+        // in the folder and kept the files.
+        expect(log.text()).toContain('Credential objects belong to another certificate');
+        const markers = fake.keys().filter((key) => key.startsWith(MARKERS));
+        const states = markers.map(
+          (key) => (JSON.parse(fake.object(key)?.body ?? '{}') as { state?: string }).state,
+        );
+        expect(states.sort()).toEqual(['failed', 'succeeded']);
+        expect(
+          findSecretLeaks(`${allText(log, rec)}\n${allText(log, refusing)}`, fake.secrets),
+        ).toEqual([]);
+      });
     });
   });
 });

@@ -21,7 +21,7 @@ import { deprovision } from './deprovision';
 import { describeProvisioned } from './describe-provisioned';
 import { DeadlineError, describeCause } from './errors';
 import { withFields } from './logger';
-import { provision, type ProvisionResult } from './provision';
+import { provisionRestorable, type Provisioned, type ProvisionResult } from './provision';
 import { realSleep, type ProvisionerDeps } from './provisioner-deps';
 import { recordFailure, requestMarkerKey, runClaimed, type ClaimedOutcome } from './request-claim';
 
@@ -126,7 +126,13 @@ export function createCertificateResourceHandler(
     });
     const coreDeps: ProvisionerDeps = { ...deps, logger, sleep };
     // Set when this invocation made a certificate CloudFormation must learn about.
-    let madeHere: { outcome: ClaimedOutcome; props: CertificateProperties } | undefined;
+    let madeHere:
+      | {
+          outcome: ClaimedOutcome;
+          props: CertificateProperties;
+          provisioned: Provisioned | undefined;
+        }
+      | undefined;
 
     const inner = customResourceHandler(
       async (event, context) => {
@@ -184,6 +190,9 @@ export function createCertificateResourceHandler(
         bucketName: props.bucketName,
         keyPrefix: props.keyPrefix,
       };
+      // Kept to put the replaced certificate's objects back if the new one
+      // must be taken back after all. Holds key material: never logged.
+      let provisioned: Provisioned | undefined;
       const outcome = await runClaimed(
         {
           stackId: event.StackId,
@@ -193,8 +202,8 @@ export function createCertificateResourceHandler(
           ...(props.kmsKeyId ? { kmsKeyId: props.kmsKeyId } : {}),
         },
         { store: new CredentialStore(deps.s3, props.bucketName), logger, sleep },
-        () =>
-          provision(
+        async () => {
+          provisioned = await provisionRestorable(
             {
               ...location,
               keyMode: props.keyMode,
@@ -204,25 +213,54 @@ export function createCertificateResourceHandler(
               ...(replacesCertificateId ? { replacesCertificateId } : {}),
             },
             coreDeps,
-          ),
-        (result) => removeCertificate(result, props),
+          );
+          return provisioned.result;
+        },
+        (result) => removeCertificate(result, props, provisioned),
       );
-      if (outcome.createdHere) madeHere = { outcome, props };
+      if (outcome.createdHere) madeHere = { outcome, props, provisioned };
       return {
         physicalResourceId: outcome.result.certificateId,
         data: { ...resourceDataOf(outcome.result) },
       };
     }
 
-    function removeCertificate(result: ProvisionResult, props: CertificateProperties) {
-      return deprovision(
-        {
+    /**
+     * Takes back a certificate this invocation made. After a rotation the
+     * folder holds the new certificate's files over the replaced one's, which
+     * CloudFormation still tracks: those are put back first. Then deprovision
+     * finds the replaced certificate in the folder and keeps the files (its
+     * "files hold this certificate" check), removing only the new certificate
+     * and its markers.
+     */
+    async function removeCertificate(
+      result: ProvisionResult,
+      props: CertificateProperties,
+      made: Provisioned | undefined,
+    ) {
+      const base = {
+        certificateId: result.certificateId,
+        thingName: props.thingName,
+        detachTimeoutMs: 0,
+      };
+      if (made && made.replacedKeys.length > 0) {
+        logger.warn('Putting back the objects of the replaced certificate', {
           certificateId: result.certificateId,
-          thingName: props.thingName,
-          bucketName: props.bucketName,
-          keyPrefix: props.keyPrefix,
-          detachTimeoutMs: 0,
-        },
+          objects: made.replacedKeys,
+        });
+        const problem = await made.restoreReplaced();
+        if (problem) {
+          // The folder is now part old, part new: deleting it by ownership
+          // could take the replaced certificate's files. Touch IoT only.
+          logger.error(
+            'Could not put back all objects of the replaced certificate; leaving the folder as it is',
+            { certificateId: result.certificateId, problem },
+          );
+          return deprovision(base, coreDeps);
+        }
+      }
+      return deprovision(
+        { ...base, bucketName: props.bucketName, keyPrefix: props.keyPrefix },
         coreDeps,
       );
     }
@@ -311,12 +349,12 @@ export function createCertificateResourceHandler(
     } catch (error) {
       if (isResponseDeliveryError(error) && madeHere) {
         // CloudFormation never heard of this certificate and will never delete it.
-        const { outcome, props } = madeHere;
+        const { outcome, props, provisioned } = madeHere;
         logger.error('Response undeliverable: removing the certificate made for it', {
           certificateId: outcome.result.certificateId,
         });
         try {
-          await removeCertificate(outcome.result, props);
+          await removeCertificate(outcome.result, props, provisioned);
           const store = new CredentialStore(deps.s3, props.bucketName);
           await recordFailure(
             outcome.markerKey,

@@ -21,10 +21,16 @@ export function samePem(a: string, b: string): boolean {
   return normal(a) === normal(b);
 }
 
-/** An object as read for an ownership decision. */
+/**
+ * An object as read for an ownership decision, or to be put back later. The
+ * body may be key material: never log or serialise a `StoredObject`.
+ */
 export interface StoredObject {
   readonly body: string;
   readonly etag: string | undefined;
+  readonly contentType: string | undefined;
+  /** The SSE-KMS key the object is encrypted with; `undefined` for any other encryption. */
+  readonly kmsKeyId: string | undefined;
 }
 
 /** Options for writing one object. */
@@ -90,7 +96,12 @@ export class CredentialStore {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }), {
         abortSignal: signal,
       });
-      return { body: (await out.Body?.transformToString('utf8')) ?? '', etag: out.ETag };
+      return {
+        body: (await out.Body?.transformToString('utf8')) ?? '',
+        etag: out.ETag,
+        contentType: out.ContentType,
+        kmsKeyId: out.ServerSideEncryption === 'aws:kms' ? out.SSEKMSKeyId : undefined,
+      };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

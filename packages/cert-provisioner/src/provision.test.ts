@@ -175,4 +175,124 @@ describe('Function: provision', () => {
     expect(fake.keys()).toEqual([]);
     fake.releaseHung();
   });
+
+  describe('failed rotation', () => {
+    const credentialKeys = [
+      'sensor-1/device.pem.crt',
+      'sensor-1/private.pem.key',
+      'sensor-1/public.pem.key',
+    ];
+    // PutObject calls of a rotation, after those of the first provision: each
+    // file is first tried with If-None-Match (412, it exists), then overwritten.
+    const overwrites: Array<[string, number]> = [
+      ['storeCertificate', 2],
+      ['storePublicKey', 4],
+      ['storePrivateKey', 6],
+    ];
+    for (const [step, nth] of overwrites) {
+      it(`puts the replaced certificate's files back as they were when ${step} fails`, async () => {
+        const fake = new FakeAws();
+        const log = captureLogger();
+        const old = await provision(
+          { ...thing, kmsKeyId: 'alias/old' },
+          { iot: fake.iot, s3: fake.s3 },
+        );
+        const before = credentialKeys.map((key) => fake.object(key));
+        fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + nth);
+
+        const error = (await provision(
+          { ...thing, kmsKeyId: 'alias/new', replacesCertificateId: old.certificateId },
+          { iot: fake.iot, s3: fake.s3, logger: log.logger },
+        ).catch((e: unknown) => e)) as Error;
+
+        expect(error).toMatchObject({ name: 'ProvisioningError', step, compensation: 'done' });
+        expect([...fake.certificates.keys()]).toEqual([old.certificateId]);
+        expect(fake.certificates.get(old.certificateId)?.status).toBe('ACTIVE');
+        expect(fake.keys()).toEqual(credentialKeys);
+        expect(credentialKeys.map((key) => fake.object(key))).toEqual(before);
+        expect(fake.object('sensor-1/private.pem.key')).toMatchObject({
+          sse: 'aws:kms',
+          kmsKeyId: 'alias/old',
+          contentType: 'application/x-pem-file',
+        });
+        expect(fake.count('DeleteObjects')).toBe(0);
+        expect(findSecretLeaks(`${log.text()}\n${error.message}`, fake.secrets)).toEqual([]);
+      });
+    }
+
+    it('deletes only the files that did not exist before', async () => {
+      const fake = new FakeAws();
+      const old = await provision(thing, { iot: fake.iot, s3: fake.s3 });
+      fake.buckets.get('creds')?.delete('sensor-1/private.pem.key');
+      const certificateBefore = fake.object('sensor-1/device.pem.crt');
+      const publicKeyBefore = fake.object('sensor-1/public.pem.key');
+      // The private key PUT (If-None-Match, nothing there) is the fifth of the rotation.
+      fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 5);
+
+      await expect(
+        provision(
+          { ...thing, replacesCertificateId: old.certificateId },
+          { iot: fake.iot, s3: fake.s3 },
+        ),
+      ).rejects.toMatchObject({ step: 'storePrivateKey', compensation: 'done' });
+
+      expect(fake.keys()).toEqual(['sensor-1/device.pem.crt', 'sensor-1/public.pem.key']);
+      expect(fake.object('sensor-1/device.pem.crt')).toEqual(certificateBefore);
+      expect(fake.object('sensor-1/public.pem.key')).toEqual(publicKeyBefore);
+      expect([...fake.certificates.keys()]).toEqual([old.certificateId]);
+    });
+
+    it('reports a file it could not put back', async () => {
+      const fake = new FakeAws();
+      const old = await provision(thing, { iot: fake.iot, s3: fake.s3 });
+      const n = fake.count('PutObject');
+      // The public key overwrite fails, then so does putting the certificate back.
+      fake
+        .failOn('PutObject', awsError('InternalError', 500), n + 4)
+        .failOn('PutObject', awsError('SlowDown', 503), n + 5);
+
+      const error = (await provision(
+        { ...thing, replacesCertificateId: old.certificateId },
+        { iot: fake.iot, s3: fake.s3 },
+      ).catch((e: unknown) => e)) as Error;
+
+      expect(error).toMatchObject({ step: 'storePublicKey', compensation: 'failed' });
+      expect(error.message).toContain('restoreObject sensor-1/device.pem.crt: SlowDown');
+      expect(findSecretLeaks(error.message, fake.secrets)).toEqual([]);
+      expect([...fake.certificates.keys()]).toEqual([old.certificateId]);
+    });
+  });
+
+  for (const keyMode of ['server', 'csr'] as const) {
+    it(`deletes the certificate when the abort comes during a slow create call (${keyMode})`, async () => {
+      const create = keyMode === 'server' ? 'CreateKeysAndCertificate' : 'CreateCertificateFromCsr';
+      const fake = new FakeAws().hangOn(create);
+      const controller = new AbortController();
+
+      const pending = provision(
+        { ...thing, keyMode, signal: controller.signal },
+        { iot: fake.iot, s3: fake.s3 },
+      ).catch((e: unknown) => e);
+      await expect.poll(() => fake.count(create)).toBe(1);
+      controller.abort();
+      fake.releaseHung();
+      const error = (await pending) as Error;
+
+      expect(error).toMatchObject({
+        name: 'ProvisioningError',
+        step: 'storeCertificate',
+        compensation: 'done',
+        certificateId: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+      });
+      expect(error.message).toContain('storeCertificate: DeadlineError');
+      const { certificateId } = error as Error & { certificateId: string };
+      expect(fake.inputsOf('UpdateCertificate')).toEqual([
+        { certificateId, newStatus: 'INACTIVE' },
+      ]);
+      expect(fake.inputsOf('DeleteCertificate')).toEqual([{ certificateId, forceDelete: true }]);
+      expect(fake.certificates.size).toBe(0);
+      expect(fake.count('PutObject')).toBe(0);
+      expect(fake.keys()).toEqual([]);
+    });
+  }
 });

@@ -10,6 +10,7 @@ import {
   certificateIdOfPem,
   isPreconditionFailure,
   samePem,
+  type StoredObject,
 } from './credential-store';
 import {
   describeCause,
@@ -81,6 +82,24 @@ interface CreatedCertificate {
 }
 
 /**
+ * A finished {@link provision}, plus what it needs to be taken back: the
+ * objects it overwrote (rotation) and a way to put them back. Holds the
+ * overwritten bodies, which include a private key, in a closure only: never
+ * log or serialise it; log {@link Provisioned.replacedKeys} instead.
+ */
+export interface Provisioned {
+  readonly result: ProvisionResult;
+  /** Keys whose earlier objects were overwritten; empty when the folder was new. */
+  readonly replacedKeys: readonly string[];
+  /**
+   * Puts the overwritten objects back (body, content type, SSE-KMS key), each
+   * independently. Resolves to a one-line problem description (no key
+   * material) when some could not be put back, else `undefined`.
+   */
+  restoreReplaced(): Promise<string | undefined>;
+}
+
+/**
  * Creates a certificate for one thing and stores its credentials:
  * 1. looks up the `iot:Data-ATS` endpoint;
  * 2. creates an ACTIVE certificate (`server` or `csr` key mode);
@@ -91,8 +110,12 @@ interface CreatedCertificate {
  *    `replacesCertificateId`.
  *
  * If anything fails after the certificate exists, the objects written are
- * deleted and the certificate set INACTIVE and deleted before the
- * {@link ProvisioningError} is thrown: no orphans.
+ * undone (objects that existed before are put back as they were, new ones
+ * deleted) and the certificate set INACTIVE and deleted before the
+ * {@link ProvisioningError} is thrown: no orphans, and a failed rotation
+ * leaves the replaced certificate's files in place. The create call itself is
+ * never cut short by the signal, so the new certificate's id is always learned
+ * and an abort during it still ends in that cleanup.
  *
  * @example
  * ```ts
@@ -107,6 +130,25 @@ export async function provision(
   input: ProvisionInput,
   deps: ProvisionerDeps,
 ): Promise<ProvisionResult> {
+  return (await provisionRestorable(input, deps)).result;
+}
+
+/**
+ * {@link provision}, also answering how to put back the objects it
+ * overwrote: for callers that may have to take the new certificate back after
+ * it succeeded (the custom-resource handler when its response is undeliverable).
+ *
+ * @example
+ * ```ts
+ * const made = await provisionRestorable({ ...location, replacesCertificateId }, deps);
+ * // ...later, taking the new certificate back:
+ * const problem = await made.restoreReplaced();
+ * ```
+ */
+export async function provisionRestorable(
+  input: ProvisionInput,
+  deps: ProvisionerDeps,
+): Promise<Provisioned> {
   const { thingName } = input;
   const logger = deps.logger ?? silentLogger;
   const context: StepContext = {
@@ -140,75 +182,102 @@ export async function provision(
 
   const store = new CredentialStore(deps.s3, input.bucketName);
   const objects = certificateObjectsOf(input);
-  const written = new Set<string>();
+  // Every key this run may have written, with what it held before (undefined:
+  // nothing, so undoing means deleting). Insertion order = write order.
+  const written = new Map<string, StoredObject | undefined>();
   const put = { kmsKeyId: input.kmsKeyId, contentType: PEM_CONTENT_TYPE, signal: input.signal };
   const after = (step: ProvisionStep, error: unknown): ProvisioningError =>
     new ProvisioningError(
       { thingName, step, certificateId: created.certificateId, compensation: 'not-needed' },
       { cause: error },
     );
+  /**
+   * Writes `body` to `key` if nothing is there; otherwise asks `replaceable`
+   * about the existing object, remembers it, and overwrites it only if it is
+   * still the object read (`If-Match`).
+   */
+  const write = async (
+    key: string,
+    body: string,
+    isOurs: (existing: StoredObject) => boolean,
+    replaceable: (existing: StoredObject) => void,
+  ): Promise<void> => {
+    // Set before the PUT: it may land even when the answer is lost. A
+    // conditional PUT that landed cannot have replaced anything.
+    written.set(key, undefined);
+    try {
+      await store.put(key, body, { ...put, ifNoneMatch: true });
+      return;
+    } catch (error) {
+      if (!isPreconditionFailure(error)) throw error;
+      written.delete(key);
+    }
+    // Something is there already: whose is it?
+    const existing = await store.get(key, input.signal);
+    if (existing) replaceable(existing);
+    // Our own earlier write (a retried PUT that landed) is not worth keeping.
+    written.set(key, existing && !isOurs(existing) ? existing : undefined);
+    await store.put(key, body, {
+      ...put,
+      ...(existing?.etag ? { ifMatch: existing.etag } : { ifNoneMatch: true }),
+    });
+  };
   try {
     await runStep(
       context,
       'storeCertificate',
-      async () => {
-        written.add(objects.certificate);
-        try {
-          await store.put(objects.certificate, created.certificatePem, {
-            ...put,
-            ifNoneMatch: true,
-          });
-          return;
-        } catch (error) {
-          if (!isPreconditionFailure(error)) throw error;
-          written.delete(objects.certificate);
-        }
-        // Something is there already: whose is it?
-        const existing = await store.get(objects.certificate, input.signal);
-        const owner = existing ? certificateIdOfPem(existing.body) : undefined;
-        const replaceable =
-          existing === undefined ||
-          samePem(existing.body, created.certificatePem) ||
-          (input.replacesCertificateId !== undefined && owner === input.replacesCertificateId);
-        if (!replaceable) {
-          throw new ObjectConflictError({
-            bucketName: input.bucketName,
-            key: objects.certificate,
-            ...(owner ? { ownerCertificateId: owner } : {}),
-          });
-        }
-        written.add(objects.certificate);
-        await store.put(objects.certificate, created.certificatePem, {
-          ...put,
-          ...(existing?.etag ? { ifMatch: existing.etag } : { ifNoneMatch: true }),
-        });
-      },
+      () =>
+        write(
+          objects.certificate,
+          created.certificatePem,
+          (existing) => samePem(existing.body, created.certificatePem),
+          (existing) => {
+            const owner = certificateIdOfPem(existing.body);
+            const replaceable =
+              samePem(existing.body, created.certificatePem) ||
+              (input.replacesCertificateId !== undefined && owner === input.replacesCertificateId);
+            if (!replaceable) {
+              throw new ObjectConflictError({
+                bucketName: input.bucketName,
+                key: objects.certificate,
+                ...(owner ? { ownerCertificateId: owner } : {}),
+              });
+            }
+          },
+        ),
       after,
     );
     // The certificate object claims the folder; the key files follow it.
+    const followsTheCertificate = () => undefined;
     await runStep(
       context,
       'storePublicKey',
-      async () => {
-        written.add(objects.publicKey);
-        await store.put(objects.publicKey, created.publicKeyPem, put);
-      },
+      () =>
+        write(
+          objects.publicKey,
+          created.publicKeyPem,
+          (existing) => existing.body === created.publicKeyPem,
+          followsTheCertificate,
+        ),
       after,
     );
     await runStep(
       context,
       'storePrivateKey',
-      async () => {
-        written.add(objects.privateKey);
-        await store.put(objects.privateKey, created.privateKeyPem, put);
-      },
+      () =>
+        write(
+          objects.privateKey,
+          created.privateKeyPem,
+          (existing) => existing.body === created.privateKeyPem,
+          followsTheCertificate,
+        ),
       after,
     );
   } catch (error) {
     const failure = isProvisioningError(error) ? error : after('storeCertificate', error);
     const problem = await compensate(
       created.certificateId,
-      [...written],
+      written,
       store,
       deps,
       logger,
@@ -227,13 +296,45 @@ export async function provision(
   }
 
   logger.info('Provisioned', { ...context.fields, ...fields, objects: Object.values(objects) });
+  const replaced = new Map<string, StoredObject>();
+  for (const [key, previous] of written) if (previous) replaced.set(key, previous);
   return {
-    certificateId: created.certificateId,
-    certificateArn: created.certificateArn,
-    endpoint,
-    bucketName: input.bucketName,
-    objects,
+    result: {
+      certificateId: created.certificateId,
+      certificateArn: created.certificateArn,
+      endpoint,
+      bucketName: input.bucketName,
+      objects,
+    },
+    replacedKeys: [...replaced.keys()],
+    restoreReplaced: async () => {
+      const problems = await putBack(store, replaced);
+      return problems.length > 0 ? problems.join('; ') : undefined;
+    },
   };
+}
+
+/**
+ * Puts each object back as it was (body, content type, SSE-KMS key), one
+ * independent PUT per key, ignoring any abort signal: this is cleanup.
+ * Returns problem lines (key and cause, never the body).
+ */
+async function putBack(
+  store: CredentialStore,
+  previous: ReadonlyMap<string, StoredObject>,
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [key, object] of previous) {
+    try {
+      await store.put(key, object.body, {
+        contentType: object.contentType ?? PEM_CONTENT_TYPE,
+        ...(object.kmsKeyId ? { kmsKeyId: object.kmsKeyId } : {}),
+      });
+    } catch (error) {
+      problems.push(`restoreObject ${key}: ${describeCause(error)}`);
+    }
+  }
+  return problems;
 }
 
 async function createCertificate(
@@ -242,7 +343,10 @@ async function createCertificate(
   context: StepContext,
   wrap: (step: ProvisionStep, error: unknown) => Error,
 ): Promise<CreatedCertificate> {
-  const signalOption = { abortSignal: input.signal };
+  // The create call gets no abort signal and is not raced against it: a
+  // dropped answer would leave an ACTIVE certificate whose id nobody knows.
+  // An abort meanwhile is seen by the next step, which routes to compensation.
+  const notAbortable = { abortable: false } as const;
   const mode = input.keyMode ?? 'server';
   switch (mode) {
     case 'server':
@@ -252,7 +356,6 @@ async function createCertificate(
         async () => {
           const out = await deps.iot.send(
             new CreateKeysAndCertificateCommand({ setAsActive: true }),
-            signalOption,
           );
           const { certificateId, certificateArn, certificatePem, keyPair } = out;
           if (
@@ -273,6 +376,7 @@ async function createCertificate(
           };
         },
         wrap,
+        notAbortable,
       );
     case 'csr': {
       const keys = await runStep(
@@ -290,7 +394,6 @@ async function createCertificate(
               certificateSigningRequest: keys.csrPem,
               setAsActive: true,
             }),
-            signalOption,
           );
           const { certificateId, certificateArn, certificatePem } = out;
           if (!certificateId || !certificateArn || !certificatePem) {
@@ -305,20 +408,23 @@ async function createCertificate(
           };
         },
         wrap,
+        notAbortable,
       );
     }
   }
 }
 
 /**
- * Undoes a half-finished provision: objects first (they hold the private key),
- * then INACTIVE and delete. Deliberately ignores the abort signal: cleanup must
- * run especially when the deadline stopped the work. Returns a one-line
- * problem description when something could not be undone.
+ * Undoes a half-finished provision: objects first (they hold the private key;
+ * those that existed before, i.e. the replaced certificate's, are put back as
+ * they were, the others deleted), then INACTIVE and delete. Deliberately
+ * ignores the abort signal: cleanup must run especially when the deadline
+ * stopped the work. Returns a one-line problem description when something
+ * could not be undone.
  */
 async function compensate(
   certificateId: string,
-  written: string[],
+  written: ReadonlyMap<string, StoredObject | undefined>,
   store: CredentialStore,
   deps: ProvisionerDeps,
   logger: NonNullable<ProvisionerDeps['logger']>,
@@ -333,12 +439,20 @@ async function compensate(
       problems.push(`${what}: ${describeCause(error)}`);
     }
   };
+  const restore = new Map<string, StoredObject>();
+  const remove: string[] = [];
+  for (const [key, previous] of written) {
+    if (previous) restore.set(key, previous);
+    else remove.push(key);
+  }
   logger.warn('Compensating: removing the new certificate and its objects', {
     ...fields,
     certificateId,
-    objects: written,
+    objects: remove,
+    restoredObjects: [...restore.keys()],
   });
-  if (written.length > 0) await attempt('deleteObjects', () => store.deleteMany(written));
+  if (restore.size > 0) problems.push(...(await putBack(store, restore)));
+  if (remove.length > 0) await attempt('deleteObjects', () => store.deleteMany(remove));
   await attempt('deactivateCertificate', () =>
     deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' })),
   );

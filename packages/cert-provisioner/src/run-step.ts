@@ -20,22 +20,36 @@ function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose()
   return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
+/** Options of {@link runStep}. */
+export interface StepOptions {
+  /**
+   * False for work whose answer must never be dropped (it creates something
+   * only the answer names): the step still refuses to start once the signal
+   * has aborted, but once started it runs to completion, and the next step's
+   * abort check stops the work instead.
+   * @default true
+   */
+  readonly abortable?: boolean;
+}
+
 /**
  * Runs one named step: logs start and end with the step name, stops at once
- * when the signal aborts (even if an SDK call ignores it), and hands any error
- * to `wrap` so it leaves as the caller's named error.
+ * when the signal aborts (even if an SDK call ignores it) unless the step is
+ * not `abortable`, and hands any error to `wrap` so it leaves as the caller's
+ * named error.
  */
 export async function runStep<S extends string, T>(
   context: StepContext,
   step: S,
   work: () => Promise<T>,
   wrap: (step: S, error: unknown) => Error,
+  options: StepOptions = {},
 ): Promise<T> {
   const started = Date.now();
   try {
     if (context.signal?.aborted) throw new DeadlineError();
     let result: T;
-    if (context.signal) {
+    if (context.signal && options.abortable !== false) {
       const abort = abortPromise(context.signal);
       try {
         result = await Promise.race([work(), abort.promise]);

@@ -66,6 +66,8 @@ export class FakeAws {
   readonly buckets = new Map<string, Map<string, FakeObject>>();
   /** Every call in order, as `Command` names without the suffix. */
   readonly calls: string[] = [];
+  /** The input of every call, in order, beside {@link calls}. */
+  private readonly inputs: Array<{ name: string; input: unknown }> = [];
   /** Every private key handed out or stored, to scan logs for leaks. */
   readonly secrets: string[] = [];
   /** Page size of ListObjectsV2, small to exercise pagination. */
@@ -82,6 +84,7 @@ export class FakeAws {
       <I>(name: string, handler: (input: I) => unknown) =>
       async (input: I) => {
         this.calls.push(name);
+        this.inputs.push({ name, input });
         const n = (this.counts.get(name) ?? 0) + 1;
         this.counts.set(name, n);
         const fault = this.faults.get(`${name}#${n}`) ?? this.faults.get(`${name}#*`);
@@ -225,6 +228,9 @@ export class FakeAws {
         if (!object) throw awsError('NoSuchKey', 404);
         return {
           ETag: object.etag,
+          ContentType: object.contentType,
+          ...(object.sse ? { ServerSideEncryption: object.sse } : {}),
+          ...(object.kmsKeyId ? { SSEKMSKeyId: object.kmsKeyId } : {}),
           Body: { transformToString: () => Promise.resolve(object.body) },
         };
       }),
@@ -274,6 +280,11 @@ export class FakeAws {
   /** Lets hung calls continue. */
   releaseHung(): void {
     for (const release of this.hung.splice(0)) release();
+  }
+
+  /** The inputs `command` was called with, in order. */
+  inputsOf(command: string): unknown[] {
+    return this.inputs.filter((call) => call.name === command).map((call) => call.input);
   }
 
   /** How often `command` was called. */
