@@ -18,6 +18,8 @@ describe('Function: parseCliArgs', () => {
         '--throttle=AttachPolicy=2.5',
         '--detach-delay-ms',
         '1500',
+        '--connect-interval-ms',
+        '0',
       ]),
     ).toEqual({
       kind: 'start',
@@ -29,6 +31,7 @@ describe('Function: parseCliArgs', () => {
         verbose: true,
         throttle: { CreateKeysAndCertificate: 10, AttachPolicy: 2.5 },
         detachDelayMs: 1500,
+        connectIntervalMs: 0,
       },
     });
   });
@@ -46,6 +49,7 @@ describe('Function: parseCliArgs', () => {
     [['--throttle', 'CreateThing=0']],
     [['--state-dir']],
     [['--detach-delay-ms', '-1']],
+    [['--connect-interval-ms', 'soon']],
   ])('refuses %j with a UsageError', (argv) => {
     expect(() => parseCliArgs(argv)).toThrow(expect.objectContaining({ name: 'UsageError' }));
   });

@@ -15,6 +15,9 @@ Options:
   --mqtt-port <port>       MQTT mTLS port (default: free port)
   --throttle <Op=TPS>      throttle an IoT operation, e.g. CreateKeysAndCertificate=10 (repeatable)
   --detach-delay-ms <ms>   DetachThingPrincipal takes effect after this delay (default: 0)
+  --connect-interval-ms <ms>
+                           refuse a CONNECT this soon after the client id's last one, as
+                           AWS's 1 CONNECT/s per client id (default: 1000; 0 disables)
   --region <region>        AWS region (default: us-east-1)
   --verbose                log one JSON line per request to stderr
   --help                   show this text
@@ -65,6 +68,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         break;
       case '--detach-delay-ms':
         options.detachDelayMs = nonNegative(flag, value());
+        break;
+      case '--connect-interval-ms':
+        options.connectIntervalMs = nonNegative(flag, value());
         break;
       case '--throttle': {
         const [operation, tps] = splitOnce(value(), '=');

@@ -15,3 +15,4 @@ export {
   isMalformedPolicyError,
 } from './errors';
 export { IOT_OPERATIONS } from './iot-control-plane';
+export { MAX_PUBLISH_PAYLOAD_BYTES } from './mqtt-broker';

@@ -32,6 +32,13 @@ export interface LocalCloudOptions {
    * @default {} (no throttling)
    */
   throttle?: Partial<Record<string, number>>;
+  /**
+   * A CONNECT for a client id within this many milliseconds of that id's last accepted CONNECT
+   * is refused with CONNACK 3 (server unavailable), as AWS IoT allows one CONNECT per second per
+   * client id. 0 disables the limit (e.g. to test a takeover by a second connection at once).
+   * @default 1000
+   */
+  connectIntervalMs?: number;
   /** DetachThingPrincipal takes effect after this many milliseconds, as AWS's is asynchronous. @default 0 */
   detachDelayMs?: number;
   /** Write one JSON line per request (operation, status, latencyMs) to `log`. @default false */
@@ -88,6 +95,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const log =
     options.log ??
     (options.verbose === true ? (line: string) => process.stderr.write(`${line}\n`) : undefined);
+  const connectIntervalMs = options.connectIntervalMs ?? 1000;
+  if (!Number.isFinite(connectIntervalMs) || connectIntervalMs < 0) {
+    throw new LocalCloudError(`connectIntervalMs must be a number >= 0, got ${connectIntervalMs}`);
+  }
   const stateDir = options.stateDir === undefined ? undefined : resolve(options.stateDir);
   const tempDir =
     stateDir === undefined ? await mkdtemp(join(tmpdir(), 'thingcert-local-cloud-')) : undefined;
@@ -108,6 +119,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       caPem: ca.certificatePem,
       serverCertPem: server.certPem,
       serverKeyPem: server.keyPem,
+      connectIntervalMs,
       log,
     });
     cleanups.push(() => broker.close());

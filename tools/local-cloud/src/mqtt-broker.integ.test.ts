@@ -2,6 +2,7 @@ import { DeleteCertificateCommand, UpdateCertificateCommand } from '@aws-sdk/cli
 import { iot as iotSdk, mqtt as crtMqtt } from 'aws-iot-device-sdk-v2';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as netConnect } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allowAll,
@@ -13,13 +14,27 @@ import {
   startCloudFixture,
   type CloudFixture,
 } from '../test/helpers';
+import { MAX_PUBLISH_PAYLOAD_BYTES } from './mqtt-broker';
 
+// `fixture` has the defaults (one CONNECT per second per client id, as AWS). `noWindow` turns
+// that limit off for tests about something else that reconnect the same client id at once.
+// `longWindow` makes "within the window" certain however slow the machine; `shortWindow` lets a
+// test wait for the window to pass without waiting a whole second.
 let fixture: CloudFixture;
+let noWindow: CloudFixture;
+let longWindow: CloudFixture;
+let shortWindow: CloudFixture;
+const shortWindowMs = 200;
 beforeAll(async () => {
-  fixture = await startCloudFixture();
+  [fixture, noWindow, longWindow, shortWindow] = await Promise.all([
+    startCloudFixture(),
+    startCloudFixture({ connectIntervalMs: 0 }),
+    startCloudFixture({ connectIntervalMs: 60_000 }),
+    startCloudFixture({ connectIntervalMs: shortWindowMs }),
+  ]);
 });
 afterAll(async () => {
-  await fixture.stop();
+  await Promise.all([fixture.stop(), noWindow.stop(), longWindow.stop(), shortWindow.stop()]);
 });
 
 const arn = 'arn:aws:iot:us-east-1:000000000000';
@@ -190,11 +205,11 @@ describe('MQTT broker with mqtt.js (MQTT 3.1.1 over mTLS)', () => {
   });
 
   it('drops the first connection when a second one uses the same client id', async () => {
-    const device = await createDevice(fixture.iot, { statements: allowAll });
-    const first = await connectMqtt(mqttOptions(fixture, device, 'twin'));
+    const device = await createDevice(noWindow.iot, { statements: allowAll });
+    const first = await connectMqtt(mqttOptions(noWindow, device, 'twin'));
     try {
       const gone = closed(first);
-      const second = await connectMqtt(mqttOptions(fixture, device, 'twin'));
+      const second = await connectMqtt(mqttOptions(noWindow, device, 'twin'));
       await gone;
       expect(second.connected).toBe(true);
       await second.endAsync();
@@ -231,15 +246,15 @@ describe('MQTT broker with mqtt.js (MQTT 3.1.1 over mTLS)', () => {
   });
 
   it('restartBroker drops connections and listens again on the same port', async () => {
-    const device = await createDevice(fixture.iot, { statements: allowAll });
-    const port = fixture.cloud.mqtt.port;
-    const client = await connectMqtt(mqttOptions(fixture, device, 'restart'));
+    const device = await createDevice(noWindow.iot, { statements: allowAll });
+    const port = noWindow.cloud.mqtt.port;
+    const client = await connectMqtt(mqttOptions(noWindow, device, 'restart'));
     try {
       const gone = closed(client);
-      await fixture.cloud.restartBroker();
+      await noWindow.cloud.restartBroker();
       await gone;
-      expect(fixture.cloud.mqtt.port).toBe(port);
-      const again = await connectMqtt(mqttOptions(fixture, device, 'restart'));
+      expect(noWindow.cloud.mqtt.port).toBe(port);
+      const again = await connectMqtt(mqttOptions(noWindow, device, 'restart'));
       await again.endAsync();
     } finally {
       client.end(true);
@@ -252,14 +267,15 @@ describe('MQTT broker with aws-iot-device-sdk-v2 (MQTT 3.1.1)', () => {
     device: { certificatePem: string; privateKey: string },
     clientId: string,
     reconnectSec = 60,
+    cloud: CloudFixture = fixture,
   ) {
     const config = iotSdk.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(
       device.certificatePem,
       device.privateKey,
     )
-      .with_certificate_authority(fixture.ca)
-      .with_endpoint(fixture.cloud.mqtt.host)
-      .with_port(fixture.cloud.mqtt.port)
+      .with_certificate_authority(cloud.ca)
+      .with_endpoint(cloud.cloud.mqtt.host)
+      .with_port(cloud.cloud.mqtt.port)
       .with_client_id(clientId)
       .with_clean_session(true)
       .with_reconnect_min_sec(reconnectSec)
@@ -320,6 +336,120 @@ describe('MQTT broker with aws-iot-device-sdk-v2 (MQTT 3.1.1)', () => {
       await resumed;
     } finally {
       await connection.disconnect();
+    }
+  });
+
+  it('is refused while its client id is inside the CONNECT window', async () => {
+    const device = await createDevice(longWindow.iot, { statements: allowAll });
+    const holder = await connectMqtt(mqttOptions(longWindow, device, 'crt-window'));
+    const connection = crtConnection(device, 'crt-window', 60, longWindow);
+    try {
+      await expect(connection.connect()).rejects.toThrow();
+      // Refused before the takeover: the connection that holds the id is untouched.
+      await holder.publishAsync('crt-window/still-here', 'yes', { qos: 1 });
+    } finally {
+      await connection.disconnect().catch(() => undefined);
+      await holder.endAsync();
+    }
+  });
+
+  it('reconnects after restartBroker with its 1 s backoff under the default CONNECT window', async () => {
+    const device = await createDevice(fixture.iot, { statements: allowAll });
+    const connection = crtConnection(device, 'crt-restart', 1);
+    const interrupted = new Promise<void>((resolve) => connection.on('interrupt', () => resolve()));
+    const resumed = new Promise<void>((resolve) => connection.on('resume', () => resolve()));
+    try {
+      await connection.connect();
+      await fixture.cloud.restartBroker();
+      await interrupted;
+      await resumed;
+      const echoed = new Promise<string>((resolve) => {
+        void connection.subscribe('crt-restart/echo', crtMqtt.QoS.AtLeastOnce, (_topic, payload) =>
+          resolve(Buffer.from(payload).toString('utf8')),
+        );
+      });
+      await connection.subscribe('crt-restart/ready', crtMqtt.QoS.AtLeastOnce);
+      await connection.publish('crt-restart/echo', 'back', crtMqtt.QoS.AtLeastOnce);
+      expect(await echoed).toBe('back');
+    } finally {
+      await connection.disconnect();
+    }
+  });
+});
+
+describe('MQTT broker limits (AWS IoT data-plane quotas)', () => {
+  it('refuses a CONNECT inside the client id window with CONNACK 3 and keeps the first connection', async () => {
+    const device = await createDevice(longWindow.iot, { statements: allowAll });
+    const first = await connectMqtt(mqttOptions(longWindow, device, 'rate-1'));
+    try {
+      await expect(connectMqtt(mqttOptions(longWindow, device, 'rate-1'))).rejects.toMatchObject({
+        code: 3,
+        message: expect.stringMatching(/Server unavailable/i) as unknown,
+      });
+      // The refused CONNECT did not take the client id over.
+      expect(first.connected).toBe(true);
+      await first.publishAsync('rate/still-here', 'yes', { qos: 1 });
+      // The window is per client id: the same certificate connects at once under another id.
+      const other = await connectMqtt(mqttOptions(longWindow, device, 'rate-2'));
+      await other.endAsync();
+    } finally {
+      first.end(true);
+    }
+  });
+
+  it('counts only accepted CONNECTs: a refused one does not open the window', async () => {
+    const denied = await createDevice(longWindow.iot, {
+      statements: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `${arn}:client/nobody` }],
+    });
+    const allowed = await createDevice(longWindow.iot, { statements: allowAll });
+    await expect(connectMqtt(mqttOptions(longWindow, denied, 'rate-refused'))).rejects.toThrow(
+      /Not authorized/i,
+    );
+    const client = await connectMqtt(mqttOptions(longWindow, allowed, 'rate-refused'));
+    await client.endAsync();
+  });
+
+  it('accepts the client id again once the window has passed', async () => {
+    const device = await createDevice(shortWindow.iot, { statements: allowAll });
+    const first = await connectMqtt(mqttOptions(shortWindow, device, 'rate-later'));
+    await first.endAsync();
+    // Waiting out the window is the behaviour under test, not synchronisation. The broker
+    // stamped the CONNECT before sending CONNACK, so this wait covers the whole window.
+    await delay(shortWindowMs + 50);
+    const again = await connectMqtt(mqttOptions(shortWindow, device, 'rate-later'));
+    await again.endAsync();
+  });
+
+  it('routes a payload of exactly 128 KiB and disconnects a client that publishes more', async () => {
+    const device = await createDevice(fixture.iot, { statements: allowAll });
+    const publisher = await connectMqtt(mqttOptions(fixture, device, 'big-pub'));
+    const listener = await connectMqtt(mqttOptions(fixture, device, 'big-sub'));
+    try {
+      await listener.subscribeAsync('big/#', { qos: 1 });
+      const received: Array<[string, number]> = [];
+      listener.on('message', (topic, payload) => received.push([topic, payload.length]));
+      const largest = nextMessage(listener, 'big/largest');
+      await publisher.publishAsync('big/largest', Buffer.alloc(MAX_PUBLISH_PAYLOAD_BYTES, 1), {
+        qos: 1,
+      });
+      await largest;
+      const gone = closed(publisher);
+      publisher.publish('big/too-large', Buffer.alloc(MAX_PUBLISH_PAYLOAD_BYTES + 1, 1), {
+        qos: 1,
+      });
+      await gone;
+      expect(publisher.connected).toBe(false);
+      // Anything routed from the refused publish would have arrived before this marker.
+      const marker = nextMessage(listener, 'big/marker');
+      await listener.publishAsync('big/marker', 'm', { qos: 1 });
+      await marker;
+      expect(received).toEqual([
+        ['big/largest', MAX_PUBLISH_PAYLOAD_BYTES],
+        ['big/marker', 1],
+      ]);
+    } finally {
+      publisher.end(true);
+      await listener.endAsync();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { createServer as createTlsServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { certificateIdOf } from './certificate-authority';
 import { LocalCloudError } from './errors';
 import { requestLogLine } from './http-service';
@@ -12,6 +13,20 @@ import {
   type IotAction,
 } from './policy-evaluator';
 
+/**
+ * AWS IoT's largest PUBLISH payload, 128 KB (read as KiB). AWS disconnects an MQTT 3.1.1 client
+ * that publishes more.
+ */
+export const MAX_PUBLISH_PAYLOAD_BYTES = 128 * 1024;
+
+/**
+ * CONNACK return code for a CONNECT refused by the per-client-id rate limit. AWS documents the
+ * limit (1 CONNECT/s per client id, metric `Connect.ClientIDThrottle`) but not what goes on the
+ * wire; MQTT 3.1.1's "server unavailable" is the code that tells a client to retry later.
+ */
+const CONNACK_SERVER_UNAVAILABLE = 3;
+const CONNACK_NOT_AUTHORIZED = 5;
+
 /** What the broker needs; built by `startLocalCloud`. */
 export interface MqttBrokerOptions {
   port: number;
@@ -21,6 +36,8 @@ export interface MqttBrokerOptions {
   caPem: string;
   serverCertPem: string;
   serverKeyPem: string;
+  /** A CONNECT this soon after the client id's last accepted CONNECT is refused; 0 disables. */
+  connectIntervalMs: number;
   log: ((line: string) => void) | undefined;
 }
 
@@ -46,6 +63,23 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   const where = { region: options.region, accountId: options.accountId };
   const sessions = new Map<Client, Session>();
   const sockets = new Set<Socket>();
+  // Client id -> time of its last accepted CONNECT, oldest first (re-inserted on each accept).
+  const lastConnectAt = new Map<string, number>();
+  const { connectIntervalMs } = options;
+  const connectTooSoon = (clientId: string, now: number): boolean => {
+    const last = lastConnectAt.get(clientId);
+    return connectIntervalMs > 0 && last !== undefined && now - last < connectIntervalMs;
+  };
+  const recordConnect = (clientId: string, now: number): void => {
+    if (connectIntervalMs <= 0) return;
+    lastConnectAt.delete(clientId);
+    lastConnectAt.set(clientId, now);
+    // Entries are in time order: forget the ones whose window has closed, so the map stays small.
+    for (const [id, at] of lastConnectAt) {
+      if (now - at < connectIntervalMs) break;
+      lastConnectAt.delete(id);
+    }
+  };
   const log = (fields: Record<string, string | number | undefined>) =>
     options.log?.(requestLogLine({ service: 'mqtt', ...fields }));
 
@@ -81,10 +115,10 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       const peer =
         typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
       const raw = peer?.raw;
-      const refuse = (reason: string) => {
+      const refuse = (reason: string, returnCode = CONNACK_NOT_AUTHORIZED) => {
         log({ event: 'connect-refused', clientId: client.id, reason });
         const error = new Error(reason) as AuthenticateError;
-        error.returnCode = 5;
+        error.returnCode = returnCode;
         done(error, false);
       };
       if (raw === undefined) return refuse('no client certificate');
@@ -100,6 +134,13 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       if (!authorize(session, 'iot:Connect', iotResourceArn('client', client.id, where))) {
         return refuse('iot:Connect not allowed');
       }
+      // After authorisation, so a refused device still learns it is not authorised; only accepted
+      // CONNECTs open the window, so a refused attempt never delays the next one.
+      const now = performance.now();
+      if (connectTooSoon(client.id, now)) {
+        return refuse('CONNECT rate exceeded for client id', CONNACK_SERVER_UNAVAILABLE);
+      }
+      recordConnect(client.id, now);
       sessions.set(client, session);
       log({ event: 'connected', clientId: client.id, certificateId });
       done(null, true);
@@ -107,6 +148,14 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     authorizePublish: (client, packet, done) => {
       // `client` is null for messages the broker publishes itself ($SYS).
       if (client === null) return done(null);
+      const size = Buffer.byteLength(packet.payload);
+      if (size > MAX_PUBLISH_PAYLOAD_BYTES) {
+        log({ event: 'payload-too-large', clientId: client.id, topic: packet.topic, size });
+        // AWS IoT disconnects an MQTT 3.1.1 client that publishes more than 128 KB.
+        done(new Error(`payload of ${size} bytes exceeds ${MAX_PUBLISH_PAYLOAD_BYTES}`));
+        client.close();
+        return;
+      }
       const session = sessions.get(client);
       if (
         session === undefined ||
