@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// `pnpm bench [--quick] [--soak]`: thingcert's performance, each figure next
+// to a baseline measured in the same run (see BENCHMARKS.md). Reports, never
+// asserts speed; exits non-zero only when a section could not run at all.
+//   --quick  tiny sizes, one run each, no apt installs, no clone (CI: keeps
+//            the harness from rotting); writes bench/results/quick.json only
+//   --soak   only the soak (10 min); writes bench/results/soak.json
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { device } from './device.mjs';
+import { devLoop } from './dev-loop.mjs';
+import { lambdaColdInit } from './lambda-cold-init.mjs';
+import { localCloud } from './local-cloud.mjs';
+import { provisioning } from './provisioning.mjs';
+import { renderMarkdown, spliceBenchmarks } from './report.mjs';
+import { soak } from './soak.mjs';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..');
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    soak: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+const mode = flags.soak ? 'soak' : flags.quick ? 'quick' : 'full';
+const log = (line) => process.stderr.write(`${line}\n`);
+const started = performance.now();
+
+if (!flags['no-build']) {
+  log('building what the benchmarks run (nx, cached)');
+  execFileSync(
+    'pnpm',
+    [
+      'exec',
+      'nx',
+      'run-many',
+      '-t',
+      'build',
+      '-p',
+      'cert-provisioner',
+      'device-runner',
+      'local-cloud',
+      'test-support',
+      '--outputStyle=static',
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false' },
+    },
+  );
+}
+
+let aptUpdated = false;
+const ctx = {
+  root,
+  here,
+  quick: flags.quick,
+  tmp: mkdtempSync(join(tmpdir(), 'thingcert-bench-')),
+  log,
+  repeat: flags.quick ? { warmup: 0, runs: 1 } : { warmup: 1, runs: 5 },
+  allowApt: !flags.quick && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get'),
+  /** Debian packages for the baselines; failures only mean a skipped baseline. */
+  aptInstall(packages) {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const install = () =>
+      spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+        stdio: 'ignore',
+        env,
+      }).status === 0;
+    if (install()) return;
+    if (!aptUpdated) {
+      aptUpdated = true;
+      spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+      install();
+    }
+  },
+};
+
+const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+const meta = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  platform: `${process.platform}-${process.arch}`,
+  commit: git('rev-parse', '--short', 'HEAD'),
+  dirty: git('status', '--porcelain').length > 0,
+  mode,
+};
+
+const plan = flags.soak ? [soak] : [lambdaColdInit, provisioning, device, localCloud, devLoop];
+const sections = [];
+try {
+  for (const run of plan) {
+    log(`\n== ${run.name}`);
+    const sectionStarted = performance.now();
+    try {
+      sections.push(await run(ctx));
+    } catch (error) {
+      log(`section ${run.name} failed: ${error.stack ?? error}`);
+      sections.push({
+        id: run.name,
+        title: run.name,
+        rows: [],
+        notes: [],
+        skipped: [],
+        scaling: [],
+        error: String(error.message ?? error).slice(0, 500),
+      });
+    }
+    log(`   (${((performance.now() - sectionStarted) / 1000).toFixed(1)} s)`);
+  }
+} finally {
+  rmSync(ctx.tmp, { recursive: true, force: true });
+}
+
+meta.durationMs = performance.now() - started;
+const results = { meta, sections };
+const markdown = renderMarkdown(results);
+process.stdout.write(`${markdown}\n`);
+
+const resultsDir = join(root, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, `${mode === 'full' ? 'latest' : mode}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+log(`wrote ${file}`);
+if (mode === 'full') {
+  const benchmarks = join(root, 'BENCHMARKS.md');
+  const existing = existsSync(benchmarks) ? readFileSync(benchmarks, 'utf8') : undefined;
+  writeFileSync(benchmarks, spliceBenchmarks(existing, markdown));
+  log(`wrote ${benchmarks}`);
+}
+const failed = sections.filter((s) => s.error !== undefined);
+if (failed.length > 0) {
+  log(`${failed.length} section(s) failed: ${failed.map((s) => s.id).join(', ')}`);
+  process.exitCode = 1;
+}
+// Stray native handles (aws-crt) must not keep a finished run alive.
+setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
