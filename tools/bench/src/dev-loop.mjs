@@ -9,8 +9,28 @@ import { row, section } from './rows.mjs';
 
 const NX_ENV = { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', CI: 'true' };
 
+/** The run's total: the last `N passed, N failed` line (earlier ones are per project). */
 function summaryLine(stdout) {
-  return /(\d+) passed, (\d+) failed/.exec(stdout)?.[0] ?? 'no summary line';
+  const lines = stdout.split('\n').filter((line) => /^\d+ passed, \d+ failed$/.test(line.trim()));
+  return lines.at(-1)?.trim() ?? 'no summary line';
+}
+
+/** Task names Nx listed under "Failed tasks:", so a failed run says what failed. */
+function failedTasks(stdout) {
+  const block = stdout.split('Failed tasks:')[1] ?? '';
+  return [...block.matchAll(/^\s*- (\S+)$/gm)].map((match) => match[1]);
+}
+
+/** Packages with no workspace dependency: a change there ripples furthest. */
+function leafPackages(clone) {
+  return readdirSync(join(clone, 'packages')).filter((name) => {
+    const manifest = join(clone, 'packages', name, 'package.json');
+    if (!existsSync(manifest) || !existsSync(join(clone, 'packages', name, 'src/index.ts'))) {
+      return false;
+    }
+    const { dependencies = {} } = JSON.parse(readFileSync(manifest, 'utf8'));
+    return !Object.keys(dependencies).some((dep) => dep.startsWith('@thingcert/'));
+  });
 }
 
 export async function devLoop(ctx) {
@@ -52,9 +72,16 @@ export async function devLoop(ctx) {
     ),
   );
 
-  const packages = readdirSync(join(clone, 'packages')).filter((p) =>
-    existsSync(join(clone, 'packages', p, 'src/index.ts')),
-  );
+  if (cold.code !== 0) {
+    writeFileSync(
+      join(ctx.root, 'bench', 'results', 'cold-pnpm-test.log'),
+      `${cold.stdout}\n${cold.stderr}`,
+    );
+    result.notes.push(
+      `Cold pnpm test failed tasks: ${failedTasks(cold.stdout).join(', ') || 'unknown'} (output kept in bench/results/cold-pnpm-test.log).`,
+    );
+  }
+  const packages = leafPackages(clone);
   for (const pkg of packages) {
     const file = join(clone, 'packages', pkg, 'src/index.ts');
     const original = readFileSync(file, 'utf8');
