@@ -11,13 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { device } from './device.mjs';
-import { devLoop } from './dev-loop.mjs';
-import { lambdaColdInit } from './lambda-cold-init.mjs';
-import { localCloud } from './local-cloud.mjs';
-import { provisioning } from './provisioning.mjs';
 import { renderMarkdown, spliceBenchmarks } from './report.mjs';
-import { soak } from './soak.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,6 +51,15 @@ if (!flags['no-build']) {
     },
   );
 }
+
+// The sections import built workspace packages (the local cloud, fixtures), so
+// they are loaded only after the build above: on a fresh clone there is no dist yet.
+const { device } = await import('./device.mjs');
+const { devLoop } = await import('./dev-loop.mjs');
+const { lambdaColdInit } = await import('./lambda-cold-init.mjs');
+const { localCloud } = await import('./local-cloud.mjs');
+const { provisioning } = await import('./provisioning.mjs');
+const { soak } = await import('./soak.mjs');
 
 let aptUpdated = false;
 const ctx = {
