@@ -124,6 +124,16 @@ export async function startIotControlPlane(
     }
     return record;
   };
+  /** AWS answers 404 when a principal names a certificate it does not know. */
+  const requireCertificatePrincipal = (arn: string): void => {
+    if (registry.certificateByArn(arn) === undefined) {
+      throw new IotServiceError(
+        'ResourceNotFoundException',
+        404,
+        'The certificate given in the principal does not exist.',
+      );
+    }
+  };
   const policy = (name: string | undefined) => {
     const record = registry.policies.get(validPolicyName(name));
     if (record === undefined) {
@@ -491,13 +501,7 @@ export async function startIotControlPlane(
     AttachPolicy: async ({ params, body }) => {
       const record = policy(params[0]);
       const target = requireTarget(body);
-      if (target.includes(':cert/') && registry.certificateByArn(target) === undefined) {
-        throw new IotServiceError(
-          'ResourceNotFoundException',
-          404,
-          'The certificate given in the principal does not exist.',
-        );
-      }
+      if (target.includes(':cert/')) requireCertificatePrincipal(target);
       const targets = registry.policyTargets.get(record.policyName) ?? new Set<string>();
       targets.add(target);
       registry.policyTargets.set(record.policyName, targets);
@@ -513,13 +517,7 @@ export async function startIotControlPlane(
     },
     ListAttachedPolicies: ({ params, query }) => {
       const target = params[0] ?? '';
-      if (target.includes(':cert/') && registry.certificateByArn(target) === undefined) {
-        throw new IotServiceError(
-          'ResourceNotFoundException',
-          404,
-          'The certificate given in the principal does not exist.',
-        );
-      }
+      if (target.includes(':cert/')) requireCertificatePrincipal(target);
       const all = registry.policiesFor(target);
       const page = paginate(all, query.get('marker'), pageSize(query.get('pageSize'), 25, 250));
       return {
@@ -536,13 +534,7 @@ export async function startIotControlPlane(
     AttachThingPrincipal: async (call) => {
       const record = thing(call.params[0]);
       const principal = principalOf(call);
-      if (registry.certificateByArn(principal) === undefined) {
-        throw new IotServiceError(
-          'ResourceNotFoundException',
-          404,
-          'The certificate given in the principal does not exist.',
-        );
-      }
+      requireCertificatePrincipal(principal);
       const principals = registry.thingPrincipals.get(record.thingName) ?? new Set<string>();
       principals.add(principal);
       registry.thingPrincipals.set(record.thingName, principals);
@@ -581,13 +573,7 @@ export async function startIotControlPlane(
     },
     ListPrincipalThings: (call) => {
       const principal = principalOf(call);
-      if (registry.certificateByArn(principal) === undefined) {
-        throw new IotServiceError(
-          'ResourceNotFoundException',
-          404,
-          'The certificate given in the principal does not exist.',
-        );
-      }
+      requireCertificatePrincipal(principal);
       const all = registry.thingsFor(principal);
       const page = paginate(
         all,
