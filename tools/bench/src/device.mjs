@@ -103,9 +103,11 @@ function mosquittoClients(creds, broker, { count, topic, thing }) {
   ];
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    // mosquitto_sub block-buffers stdout into a pipe: without line buffering its
+    // SUBACK line never arrives and the publisher is never started.
     const sub = spawn(
-      'mosquitto_sub',
-      [...common, '-i', `${thing}-sub`, '-C', String(count), '-d'],
+      'stdbuf',
+      ['-oL', 'mosquitto_sub', ...common, '-i', `${thing}-sub`, '-C', String(count), '-d'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
