@@ -1,7 +1,6 @@
 import type { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeviceConnection } from '@thingcert/device-client';
-import { findSecretLeaks } from '@thingcert/test-support';
-import { execFileSync } from 'node:child_process';
+import { findSecretLeaks, makeKeyPair } from '@thingcert/test-support';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,27 +17,9 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'device-runner-main-'));
   certPath = join(work, 'device.pem.crt');
   keyPath = join(work, 'private.pem.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-      '-subj',
-      '/CN=test',
-      '-days',
-      '1',
-    ],
-    { stdio: 'ignore' },
-  );
+  const pair = makeKeyPair('test');
+  await writeFile(certPath, pair.certificatePem);
+  await writeFile(keyPath, pair.privateKeyPem);
   await chmod(keyPath, 0o600);
   keyPem = await readFile(keyPath, 'utf8');
 });

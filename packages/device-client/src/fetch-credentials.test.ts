@@ -1,9 +1,8 @@
-import { findSecretLeaks } from '@thingcert/test-support';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeKeyPair } from '../test/certificates';
+import { findSecretLeaks, makeKeyPair } from '@thingcert/test-support';
 import { fakeS3 } from '../test/fake-s3';
 import { fetchCredentials, loadCredentialFiles } from './fetch-credentials';
 

@@ -13,3 +13,4 @@ export {
   type LocalCloudEndpoints,
   type LocalDevice,
 } from './local-device';
+export { makeKeyPair, type TestKeyPair } from './test-key-pair';
