@@ -91,3 +91,26 @@ export async function issueDeviceCredentials(cloud, iotClient, dir, name, kind =
     certificateArn,
   };
 }
+
+/**
+ * Arguments that start the device-runner bundle with these credentials against
+ * a broker on localhost; callers append protocol, topic and count flags.
+ */
+export function runnerArgs(ctx, creds, port, thing) {
+  return [
+    join(ctx.root, 'apps/device-runner/dist/bundle/device-runner.mjs'),
+    'run',
+    '--cert',
+    creds.certPath,
+    '--key',
+    creds.keyPath,
+    '--ca',
+    creds.caPath,
+    '--endpoint',
+    'localhost',
+    '--port',
+    String(port),
+    '--thing',
+    thing,
+  ];
+}

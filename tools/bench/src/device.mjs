@@ -4,7 +4,7 @@
 import { startLocalCloud, startMosquitto } from '@thingcert/local-cloud';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { issueDeviceCredentials, iotClientFor } from './device-credentials.mjs';
+import { issueDeviceCredentials, iotClientFor, runnerArgs } from './device-credentials.mjs';
 import { repeat, timeProcessOk } from './measure.mjs';
 import { scaling } from './provisioning.mjs';
 import { row, section } from './rows.mjs';
@@ -16,20 +16,7 @@ function runner(ctx, creds, broker, { count, protocol, topic, thing }) {
   return timeProcessOk(
     process.execPath,
     [
-      join(ctx.root, 'apps/device-runner/dist/bundle/device-runner.mjs'),
-      'run',
-      '--cert',
-      creds.certPath,
-      '--key',
-      creds.keyPath,
-      '--ca',
-      creds.caPath,
-      '--endpoint',
-      'localhost',
-      '--port',
-      String(broker.port),
-      '--thing',
-      thing,
+      ...runnerArgs(ctx, creds, broker.port, thing),
       '--protocol',
       protocol,
       '--topic',

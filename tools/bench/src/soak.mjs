@@ -3,8 +3,7 @@
 // restarts every BENCH_SOAK_RESTART_SECONDS (60). Published = received?
 import { startLocalCloud } from '@thingcert/local-cloud';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { issueDeviceCredentials, iotClientFor } from './device-credentials.mjs';
+import { issueDeviceCredentials, iotClientFor, runnerArgs } from './device-credentials.mjs';
 import { row, section } from './rows.mjs';
 import { summarize } from './stats.mjs';
 
@@ -26,20 +25,7 @@ export async function soak(ctx) {
     const child = spawn(
       process.execPath,
       [
-        join(ctx.root, 'apps/device-runner/dist/bundle/device-runner.mjs'),
-        'run',
-        '--cert',
-        creds.certPath,
-        '--key',
-        creds.keyPath,
-        '--ca',
-        creds.caPath,
-        '--endpoint',
-        'localhost',
-        '--port',
-        String(cloud.mqtt.port),
-        '--thing',
-        'soak',
+        ...runnerArgs(ctx, creds, cloud.mqtt.port, 'soak'),
         '--protocol',
         'mqtt3',
         '--topic',
