@@ -57,6 +57,25 @@ interface Session {
   clientId: string;
 }
 
+/**
+ * aedes writes the CONNACK refusal and destroys the socket at once; a TLS
+ * socket destroyed that soon can drop those bytes, and the client then sees a
+ * bare close and retries instead of learning it was refused. For a refused
+ * CONNECT, end the socket (flushing what was written) and destroy it after.
+ */
+function flushBeforeDestroy(socket: TLSSocket): void {
+  const destroy = socket.destroy.bind(socket);
+  let ending = false;
+  socket.destroy = () => {
+    if (!ending) {
+      ending = true;
+      socket.end(() => destroy());
+      setTimeout(() => destroy(), 2000).unref();
+    }
+    return socket;
+  };
+}
+
 /** AWS IoT-like MQTT 3.1.1 over mTLS: aedes behind a TLS server, authorised by IoT policies. */
 export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
   const { registry } = options;
@@ -117,6 +136,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       const raw = peer?.raw;
       const refuse = (reason: string, returnCode = CONNACK_NOT_AUTHORIZED) => {
         log({ event: 'connect-refused', clientId: client.id, reason });
+        flushBeforeDestroy(socket);
         const error = new Error(reason) as AuthenticateError;
         error.returnCode = returnCode;
         done(error, false);
