@@ -3,6 +3,7 @@ import {
   connectionError,
   failureReason,
   isPermanentFailure,
+  mqtt3ConnectFailure,
   type ConnectionTarget,
 } from './connection-failure';
 
@@ -46,6 +47,36 @@ describe('Function: failureReason', () => {
     expect(isPermanentFailure('unknown')).toBe(false);
     expect(isPermanentFailure('rejected')).toBe(true);
     expect(isPermanentFailure('tls')).toBe(true);
+  });
+});
+
+describe('Function: mqtt3ConnectFailure', () => {
+  // A refused CONNECT reaches us either as the failure event (a CrtError) or
+  // as the rejected connect() promise (a string); which comes first varies
+  // with load, and both must end the first connect at once.
+  it.each([
+    ['the failure event', { error_name: 'AWS_ERROR_MQTT_PROTOCOL_ERROR', error_code: 5129 }],
+    [
+      'the rejected promise',
+      'Failed to connect: libaws-c-mqtt: AWS_ERROR_MQTT_PROTOCOL_ERROR, Protocol error occurred.',
+    ],
+  ])('reads a refused CONNECT from %s as a permanent rejection', (_from, error) => {
+    const details = mqtt3ConnectFailure(error);
+    expect(details.nativeError).toBe('AWS_ERROR_MQTT_PROTOCOL_ERROR');
+    expect(failureReason(details)).toBe('rejected');
+    expect(isPermanentFailure(failureReason(details))).toBe(true);
+  });
+
+  it('keeps other native names found in the text, and plain text otherwise', () => {
+    expect(
+      mqtt3ConnectFailure(
+        'Failed to connect: libaws-c-io: AWS_IO_SOCKET_TIMEOUT, socket timed out',
+      ),
+    ).toEqual({ nativeError: 'AWS_IO_SOCKET_TIMEOUT' });
+    expect(mqtt3ConnectFailure(new Error('Server rejected connection.'))).toEqual({
+      text: 'Server rejected connection.',
+    });
+    expect(failureReason(mqtt3ConnectFailure('Server rejected connection.'))).toBe('rejected');
   });
 });
 

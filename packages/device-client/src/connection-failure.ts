@@ -85,6 +85,34 @@ export function failureReason(details: FailureDetails): ConnectionFailureReason 
 }
 
 /**
+ * What one failed MQTT 3.1.1 *connect* says, from either place aws-crt reports
+ * it: the `connection_failure` event (a CrtError with `error_name`) or the
+ * rejected `connect()` promise, which may carry only a string such as
+ * "Failed to connect: libaws-c-mqtt: AWS_ERROR_MQTT_PROTOCOL_ERROR, ...".
+ * Which of the two arrives first varies with load, so both must classify the
+ * same way: the native name is read out of the text too.
+ *
+ * aws-c-mqtt reports a CONNACK with a non-zero return code (not authorized,
+ * bad credentials) as a protocol error; during CONNECT that means the broker
+ * refused us, so it is reported as a rejection.
+ */
+export function mqtt3ConnectFailure(error: unknown): FailureDetails {
+  const details = crtFailureDetails(error);
+  return details.nativeError === 'AWS_ERROR_MQTT_PROTOCOL_ERROR'
+    ? { ...details, text: 'connection rejected by the broker' }
+    : details;
+}
+
+function crtFailureDetails(error: unknown): FailureDetails {
+  const name = (error as { error_name?: unknown } | null | undefined)?.error_name;
+  if (typeof name === 'string' && name !== '') return { nativeError: name };
+  const text =
+    typeof error === 'string' ? error : error instanceof Error ? error.message : String(error);
+  const named = /\b(AWS_[A-Z0-9_]+)\b/.exec(text)?.[1];
+  return named === undefined ? { text } : { nativeError: named };
+}
+
+/**
  * Failures that will not go away by trying again: the initial connect gives up
  * on them at once instead of retrying until the timeout.
  */

@@ -1,6 +1,6 @@
 import { iot, mqtt } from 'aws-iot-device-sdk-v2';
 import { backoffDelay } from './backoff';
-import type { FailureDetails } from './connection-failure';
+import { mqtt3ConnectFailure, type FailureDetails } from './connection-failure';
 import type {
   AckResult,
   MqttTransport,
@@ -62,15 +62,7 @@ export function createMqtt3Transport(
     events.onConnected({ sessionPresent: result.session_present });
   });
   connection.on('connection_failure', (result) => {
-    const failure = failureOf(result.error);
-    // aws-c-mqtt reports a CONNACK with a non-zero return code (not authorized,
-    // bad credentials) as a protocol error; say what it most likely is.
-    reportFailure(
-      attempt,
-      failure.nativeError === 'AWS_ERROR_MQTT_PROTOCOL_ERROR'
-        ? { ...failure, text: 'connection rejected by the broker' }
-        : failure,
-    );
+    reportFailure(attempt, mqtt3ConnectFailure(result.error));
     // After the first success the native layer schedules its own retry.
     if (everConnected) events.onConnecting();
   });
@@ -84,10 +76,11 @@ export function createMqtt3Transport(
     const thisAttempt = ++attempt;
     events.onConnecting();
     connection.connect().catch((error: unknown) => {
-      // The failure event usually came first; the rejection is the fallback.
+      // Either this or the failure event may come first (it varies with load);
+      // both classify the same way and only the first is reported.
       setImmediate(() => {
         if (stopped) return;
-        reportFailure(thisAttempt, failureFromRejection(error));
+        reportFailure(thisAttempt, mqtt3ConnectFailure(error));
         retryTimer = setTimeout(
           connectOnce,
           backoffDelay(thisAttempt - 1, {
@@ -133,15 +126,4 @@ export function createMqtt3Transport(
 
 function failureOf(error: { error_name?: string } | undefined): FailureDetails {
   return error?.error_name === undefined ? {} : { nativeError: error.error_name };
-}
-
-function failureFromRejection(error: unknown): FailureDetails {
-  if (typeof error === 'string') {
-    // aws-crt rejects with strings such as "Failed to connect: <text>" or
-    // "Server rejected connection."
-    return { text: error };
-  }
-  const name = (error as { error_name?: string } | undefined)?.error_name;
-  if (name !== undefined) return { nativeError: name };
-  return { text: error instanceof Error ? error.message : String(error) };
 }
