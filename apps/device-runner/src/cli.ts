@@ -30,7 +30,12 @@ const code = await main(process.argv.slice(2), {
   createS3: (region) => new S3Client(region === undefined ? {} : { region }),
   createConnection: (options) => new DeviceConnection(options),
 });
-process.exitCode = code;
-// Native handles are closed by now; this only guards against a stray one
-// keeping a finished CLI alive.
-setTimeout(() => process.exit(code), 2_000).unref();
+// Our connection is closed by now, but aws-crt's MQTT 5 client leaves native
+// handles that keep the event loop alive after close() (aws-crt-nodejs#600):
+// waiting for the loop to empty would never end. Exit once our output is out.
+await Promise.all(
+  [process.stdout, process.stderr].map(
+    (stream) => new Promise<void>((resolve) => stream.write('', () => resolve())),
+  ),
+);
+process.exit(code);
