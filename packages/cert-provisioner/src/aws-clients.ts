@@ -1,10 +1,16 @@
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
+import { RetryDeadline, RetryUntilDeadline } from './retry-until-deadline';
 
 /** The AWS clients the provisioner uses. */
 export interface AwsClients {
   readonly iot: IoTClient;
   readonly s3: S3Client;
+  /**
+   * Bounds both clients' retries while set; the certificate resource handler
+   * sets it to each invocation's abort point.
+   */
+  readonly retryDeadline: RetryDeadline;
 }
 
 /** Options for {@link createAwsClients}. */
@@ -15,8 +21,9 @@ export interface AwsClientsOptions {
    */
   readonly region?: string;
   /**
-   * Attempts per call, the first included; throttling is retried with
-   * adaptive client-side rate limiting.
+   * Attempts per call, the first included, when no invocation deadline is set
+   * (outside the handler). Inside the handler, throttled and transient errors
+   * are retried until the invocation's abort point instead.
    * @default 8
    */
   readonly maxAttempts?: number;
@@ -26,8 +33,10 @@ export interface AwsClientsOptions {
  * The one place real clients are built (composition root). Endpoints come from
  * the SDK's standard `AWS_ENDPOINT_URL_IOT` / `AWS_ENDPOINT_URL_S3` variables,
  * which SDK v3 reads natively; with an IP-address endpoint the S3 client uses
- * path-style addressing by itself. Retry mode is `adaptive`: AWS IoT throttles
- * create calls at about 10-15 TPS.
+ * path-style addressing by itself. Both clients retry with
+ * {@link RetryUntilDeadline}: AWS IoT throttles create calls at about 10 TPS
+ * per account, and many custom resources created at once must wait their turn
+ * for as long as their invocations allow, not for a fixed number of attempts.
  *
  * @example
  * ```ts
@@ -35,10 +44,12 @@ export interface AwsClientsOptions {
  * ```
  */
 export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
+  const retryDeadline = new RetryDeadline();
+  const maxAttempts = options.maxAttempts ?? 8;
   const common = {
-    retryMode: 'adaptive',
-    maxAttempts: options.maxAttempts ?? 8,
+    retryStrategy: new RetryUntilDeadline(retryDeadline, maxAttempts),
+    maxAttempts,
     ...(options.region ? { region: options.region } : {}),
   };
-  return { iot: new IoTClient(common), s3: new S3Client(common) };
+  return { iot: new IoTClient(common), s3: new S3Client(common), retryDeadline };
 }

@@ -137,15 +137,17 @@ export function createCertificateResourceHandler(
     const inner = customResourceHandler(
       async (event, context) => {
         const remaining = context.getRemainingTimeInMillis?.() ?? 900_000;
+        const workMs = Math.max(0, remaining - marginMs - reserveMs);
         const controller = new AbortController();
-        const timer = setTimeout(
-          () => controller.abort(new DeadlineError()),
-          Math.max(0, remaining - marginMs - reserveMs),
-        );
+        const timer = setTimeout(() => controller.abort(new DeadlineError()), workMs);
+        // Throttled AWS calls wait their turn until the work is cut off, and
+        // no longer: a step that must not be abandoned then fails cleanly.
+        deps.retryDeadline?.set(Date.now() + workMs);
         try {
           return await handle(event, controller.signal);
         } finally {
           clearTimeout(timer);
+          deps.retryDeadline?.clear();
         }
       },
       {

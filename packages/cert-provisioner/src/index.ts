@@ -44,4 +44,5 @@ export {
 export { provision, type KeyMode, type ProvisionInput, type ProvisionResult } from './provision';
 export { realSleep, type ProvisionerDeps, type Sleep } from './provisioner-deps';
 export { requestMarkerKey, type RequestMarker } from './request-claim';
+export { RetryDeadline, RetryUntilDeadline } from './retry-until-deadline';
 export { rotate, type RotateInput, type RotateResult } from './rotate';

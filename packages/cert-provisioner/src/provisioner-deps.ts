@@ -1,13 +1,14 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { StructuredLogger } from '@thingcert/cfn-response';
+import type { RetryDeadline } from './retry-until-deadline';
 
 /** Waits `ms` milliseconds, or rejects early when `signal` aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** What the core functions are given instead of building clients themselves. */
 export interface ProvisionerDeps {
-  /** IoT control-plane client (build it with adaptive retry: see `createAwsClients`). */
+  /** IoT control-plane client (build it with `createAwsClients`: retries bounded by the deadline). */
   readonly iot: IoTClient;
   /** S3 client for the credential bucket. */
   readonly s3: S3Client;
@@ -22,6 +23,12 @@ export interface ProvisionerDeps {
    * @default a `setTimeout` based sleep
    */
   readonly sleep?: Sleep;
+  /**
+   * The deadline the clients' retries honour (`createAwsClients` returns it):
+   * the certificate resource handler sets it to each invocation's abort point.
+   * @default none: the clients' own attempt limit applies
+   */
+  readonly retryDeadline?: RetryDeadline;
 }
 
 /** The default {@link Sleep}. */
