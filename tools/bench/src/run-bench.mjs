@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// `pnpm bench [--quick] [--soak]`: thingcert's performance, each figure next
-// to a baseline measured in the same run (see BENCHMARKS.md). Reports, never
-// asserts speed; exits non-zero only when a section could not run at all.
+// `pnpm bench [--quick] [--soak] [--only a,b]`: thingcert's performance, each
+// figure next to a baseline measured in the same run (see BENCHMARKS.md).
+// Reports, never asserts speed; exits non-zero only when a section could not run.
 //   --quick  tiny sizes, one run each, no apt installs, no clone (CI: keeps
 //            the harness from rotting); writes bench/results/quick.json only
 //   --soak   only the soak (10 min); writes bench/results/soak.json
+//   --only   just these sections (lambda, provisioning, device, local-cloud,
+//            dev-loop); prints the table, writes bench/results/partial.json
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -16,14 +18,32 @@ import { renderMarkdown, spliceBenchmarks } from './report.mjs';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    soak: { type: 'boolean', default: false },
-    'no-build': { type: 'boolean', default: false },
-  },
-});
-const mode = flags.soak ? 'soak' : flags.quick ? 'quick' : 'full';
+const SECTION_IDS = ['lambda', 'provisioning', 'device', 'local-cloud', 'dev-loop'];
+const USAGE = `Usage: pnpm bench [--quick] [--soak] [--only ${SECTION_IDS.join(',')}] [--no-build]`;
+let flags;
+try {
+  ({ values: flags } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      soak: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+    },
+  }));
+} catch (error) {
+  process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);
+  process.exit(2);
+}
+const only = flags.only?.split(',').map((id) => id.trim());
+const unknown = only?.filter((id) => !SECTION_IDS.includes(id)) ?? [];
+if (unknown.length > 0 || (only !== undefined && flags.soak)) {
+  process.stderr.write(
+    `bench: ${unknown.length > 0 ? `unknown section ${unknown.join(', ')}` : '--only and --soak do not combine'}\n${USAGE}\n`,
+  );
+  process.exit(2);
+}
+// A partial run never overwrites latest.json or BENCHMARKS.md.
+const mode = flags.soak ? 'soak' : flags.quick ? 'quick' : only ? 'partial' : 'full';
 const log = (line) => process.stderr.write(`${line}\n`);
 const started = performance.now();
 
@@ -99,7 +119,14 @@ const meta = {
   mode,
 };
 
-const plan = flags.soak ? [soak] : [lambdaColdInit, provisioning, device, localCloud, devLoop];
+const sectionsById = {
+  lambda: lambdaColdInit,
+  provisioning,
+  device,
+  'local-cloud': localCloud,
+  'dev-loop': devLoop,
+};
+const plan = flags.soak ? [soak] : (only ?? SECTION_IDS).map((id) => sectionsById[id]);
 const sections = [];
 try {
   for (const run of plan) {
