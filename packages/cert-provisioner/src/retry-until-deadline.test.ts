@@ -11,6 +11,7 @@ import { RetryDeadline, RetryUntilDeadline } from './retry-until-deadline';
  */
 let server: Server;
 let endpoint: string;
+let port: number;
 let requests = 0;
 let throttled = Number.POSITIVE_INFINITY;
 let errorName = 'ThrottlingException';
@@ -31,7 +32,8 @@ beforeAll(async () => {
     response.end(JSON.stringify({ certificateId: 'abc', certificateArn: 'arn:cert/abc' }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  port = (server.address() as AddressInfo).port;
+  endpoint = `http://127.0.0.1:${port}`;
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 afterEach(() => {
@@ -83,6 +85,21 @@ describe('Class: RetryUntilDeadline', () => {
     expect(
       (error as { $metadata: { totalRetryDelay: number } }).$metadata.totalRetryDelay,
     ).toBeLessThan(2_500);
+  });
+
+  it('gives a transient error only maxAttempts, even with a deadline ahead', async () => {
+    // A wrong endpoint must fail in seconds, not retry for the whole invocation.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    try {
+      const deadline = new RetryDeadline();
+      deadline.set(Date.now() + 60_000);
+      const error = await clientWith(deadline, 3, () => 0)
+        .send(create)
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ECONNREFUSED', $metadata: { attempts: 3 } });
+    } finally {
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    }
   });
 
   it('never retries an error that is not throttling or transient, deadline or not', async () => {

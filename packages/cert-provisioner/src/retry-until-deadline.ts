@@ -59,8 +59,9 @@ class RetryAttempt implements RetryToken {
 
 /**
  * Retries throttling and transient errors with capped exponential backoff and
- * full jitter, like the SDK's standard mode, but bounded by time instead of a
- * fixed attempt count while a {@link RetryDeadline} is set.
+ * full jitter, like the SDK's standard mode. Throttling is bounded by time
+ * instead of a fixed attempt count while a {@link RetryDeadline} is set;
+ * transient errors always get `maxAttempts`.
  *
  * Why: AWS IoT throttles certificate creation per account (about 10 TPS), and
  * CloudFormation creates many custom resources at once. With a fixed 8
@@ -73,7 +74,8 @@ class RetryAttempt implements RetryToken {
 export class RetryUntilDeadline implements RetryStrategyV2 {
   /**
    * @param deadline - while set, retries go on as long as the next attempt starts before it
-   * @param maxAttempts - attempts per call (the first included) while no deadline is set
+   * @param maxAttempts - attempts per call (the first included) for transient errors, and for
+   *   throttling while no deadline is set
    * @param random - source of jitter in [0, 1); tests pass a fixed one
    */
   constructor(
@@ -99,7 +101,10 @@ export class RetryUntilDeadline implements RetryStrategyV2 {
         Math.min(hint.getTime() - Date.now(), delayMs + MAX_RETRY_AFTER_EXTRA_MS),
       );
     }
-    const until = this.deadline.epochMs;
+    // Only throttling means "wait your turn": a transient error (refused
+    // connection, timeout, 5xx) keeps the attempt limit, so a wrong endpoint
+    // fails in seconds instead of retrying for the rest of the invocation.
+    const until = errorInfo.errorType === 'THROTTLING' ? this.deadline.epochMs : undefined;
     const allowed =
       until === undefined ? retries + 1 < this.maxAttempts : Date.now() + delayMs < until;
     // A rejection here makes the SDK throw the call's last error (e.g. ThrottlingException).
