@@ -1,16 +1,24 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCredentials } from '../scripts/preflight.mjs';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+// An empty HOME shared by the runs of this file: nothing writes to it.
+let home: string;
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), 'thingcert-preflight-'));
+});
+afterAll(() => {
+  rmSync(home, { recursive: true, force: true });
+});
+
 /** An environment with no way to find AWS credentials (no env keys, no profiles, no IMDS). */
 function environmentWithoutCredentials(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'thingcert-preflight-'));
   return {
     PATH: process.env['PATH'],
     HOME: home,

@@ -1,20 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * `cdk synth` of the real app (dist/main.js, built by the `build` target the
  * test depends on) with the real Lambda and device-runner bundles, offline and
- * without any AWS credentials.
+ * without any AWS credentials. Everything it writes (the cloud assembly, the
+ * CLI's HOME and temp files) is under the returned `home`, for the caller to remove.
  */
 function synth(context: string[] = []) {
   const home = mkdtempSync(join(tmpdir(), 'thingcert-synth-'));
   const outdir = join(home, 'cdk.out');
+  const tmp = join(home, 'tmp');
+  mkdirSync(tmp);
   const result = spawnSync(
     join(projectRoot, 'node_modules/.bin/cdk'),
     ['synth', '--quiet', '--output', outdir, ...context.flatMap((c) => ['--context', c])],
@@ -28,14 +31,18 @@ function synth(context: string[] = []) {
         AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
         AWS_EC2_METADATA_DISABLED: 'true',
         CDK_DISABLE_VERSION_CHECK: 'true',
+        // Offline: no telemetry sender (it writes its payload to the temp dir and posts it).
+        CDK_DISABLE_CLI_TELEMETRY: 'true',
+        TMPDIR: tmp,
       },
     },
   );
-  return { result, outdir };
+  return { result, outdir, home };
 }
 
 describe('cdk synth (CLI, offline, no credentials)', () => {
-  const { result, outdir } = synth(['region=eu-west-1']);
+  const { result, outdir, home } = synth(['region=eu-west-1']);
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it('succeeds with zero unacknowledged cdk-nag findings', () => {
     expect(result.stderr).not.toMatch(/ERROR|Error:/);

@@ -1,15 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
-import { fakeBundles } from '../test/fake-bundles';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fakeBundles, newApp, removeStackFixtures } from '../test/fake-bundles';
 import { DEFAULT_APP_CONFIG, type AppConfig } from './app-config';
 import { ThingcertStack } from './thingcert-stack';
 
+afterAll(removeStackFixtures);
+
 function build(config: Partial<AppConfig> = {}, env?: { region: string }) {
-  const app = new App();
+  const app = newApp();
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new ThingcertStack(app, 'Thingcert', {
     config: { ...DEFAULT_APP_CONFIG, ...config },

@@ -1,8 +1,8 @@
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { fakeBundles, newStack, templateOf } from '../test/stack-fixture';
+import { fakeBundles, newApp, newStack, templateOf } from '../test/stack-fixture';
 import {
   actionsOf,
   identityStatements,
@@ -215,7 +215,7 @@ describe('cdk-nag', () => {
       { region: 'eu-west-1', account: '123456789012' },
     ],
   ])('acknowledges exactly its scoped wildcards in %s', (_label, env) => {
-    const app = new App();
+    const app = newApp();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const stack = new Stack(app, 'Test', { env });
     const bucket = new CertificateBucket(stack, 'Credentials');

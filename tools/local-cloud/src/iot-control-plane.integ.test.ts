@@ -26,10 +26,11 @@ import {
 } from '@aws-sdk/client-iot';
 import * as x509 from '@peculiar/x509';
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalCloud } from './local-cloud';
 import { allowAll, createDevice, startCloudFixture, type CloudFixture } from '../test/helpers';
 
 let fixture: CloudFixture;
@@ -530,6 +531,34 @@ describe('Options', () => {
       expect((await stat(join(stateDir, 'ca'))).mode & 0o777).toBe(0o700);
     } finally {
       await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes its temp dir (the CA key) on stop(), and at process exit if stop() never came', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'local-cloud-tmp-'));
+    const savedTmpdir = process.env.TMPDIR;
+    const restoreTmpdir = () => {
+      if (savedTmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmpdir;
+    };
+    const exitHooksBefore = new Set(process.listeners('exit'));
+    try {
+      process.env.TMPDIR = tmp;
+      const cloud = await startLocalCloud();
+      restoreTmpdir();
+      const [dir] = await readdir(tmp);
+      expect(dir).toMatch(/^thingcert-local-cloud-/);
+      expect((await stat(join(tmp, dir!, 'ca', 'ca-key.pem'))).isFile()).toBe(true);
+      const exitHooks = process.listeners('exit').filter((hook) => !exitHooksBefore.has(hook));
+      expect(exitHooks).toHaveLength(1);
+      // What a process.exit() without stop() runs:
+      exitHooks[0]!.call(process, 0);
+      expect(await readdir(tmp)).toEqual([]);
+      await cloud.stop();
+      expect(process.listeners('exit').filter((hook) => !exitHooksBefore.has(hook))).toEqual([]);
+    } finally {
+      restoreTmpdir();
+      await rm(tmp, { recursive: true, force: true });
     }
   });
 

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -102,9 +103,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const stateDir = options.stateDir === undefined ? undefined : resolve(options.stateDir);
   const tempDir =
     stateDir === undefined ? await mkdtemp(join(tmpdir(), 'thingcert-local-cloud-')) : undefined;
+  // The temp dir holds the CA's private key: it goes with stop(), and also if
+  // the process exits without stop() (a second Ctrl-C, process.exit).
+  const removeTempDirAtExit = (): void => {
+    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+  };
+  process.once('exit', removeTempDirAtExit);
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) await step().catch(() => undefined);
+    process.off('exit', removeTempDirAtExit);
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   };
   try {

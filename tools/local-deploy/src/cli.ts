@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -66,10 +67,20 @@ if (values.things !== undefined) {
 if (values.once && values.keep) fail('--once and --keep exclude each other');
 
 const workspaceRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+let stopping = false;
 const untilStopped = new Promise<void>((resolveStop) => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      console.log(`\n${signal}: deleting the stack…`);
+    process.on(signal, () => {
+      if (stopping) {
+        // A second signal: give up the teardown, but exit rather than die of
+        // the signal, so the exit hooks still kill the devices (their own
+        // process group: the terminal's Ctrl-C does not reach them) and remove
+        // their directories (private keys) and the synthesized assembly.
+        console.log(`\n${signal} again: exiting without deleting the stack`);
+        process.exit(128 + constants.signals[signal]);
+      }
+      stopping = true;
+      console.log(`\n${signal}: deleting the stack… (again to exit at once)`);
       resolveStop();
     });
   }

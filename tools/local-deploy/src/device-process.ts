@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,26 +12,52 @@ export interface DeviceResult {
   readonly error: string | undefined;
 }
 
-const running = new Set<ChildProcess>();
+/** Removes a device directory; retries cover a runner killed while it was still writing. */
+function removeDirectory(directory: string): void {
+  rmSync(directory, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** Runner processes still alive, with the directory holding their credentials. */
+const running = new Map<ChildProcess, string>();
 // Devices run in their own process group (so a terminal's Ctrl-C reaches the
 // deployer only, which then stops them gracefully, once); make sure none
-// outlives the deployer if it exits some other way.
+// outlives the deployer if it exits some other way, and that its private key
+// does not outlive it on disk either.
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const [child, directory] of running) {
+    child.kill('SIGKILL');
+    try {
+      removeDirectory(directory);
+    } catch {
+      // Nothing left to report to while the process exits.
+    }
+  }
 });
 
 /**
  * One "booted" EC2 instance: the device-runner bundle started as a process
  * with the configuration the instance's user data would write, and the local
  * cloud's endpoints in its environment.
+ *
+ * The instance's disk is a fresh 0700 temp directory holding the runner's
+ * configuration (0600), its `HOME` and the `credentials` directory the runner
+ * writes its certificate and private key into. It is removed as soon as the
+ * runner process has exited, before {@link DeviceProcess.exited} resolves.
  */
 export class DeviceProcess {
   readonly name: string;
+  /**
+   * The device's temp directory (configuration, `HOME` and `credentials/`
+   * with the private key). It exists while the runner runs and is gone once
+   * {@link DeviceProcess.exited} has resolved; read-only, for logs and for
+   * tests that check nothing is left behind.
+   */
+  readonly directory: string;
   private readonly child: ChildProcess;
   private received: number | undefined;
   private expected: number | undefined;
   private error: string | undefined;
-  /** Resolves when the runner process exits. */
+  /** Resolves when the runner process has exited and its directory has been removed. */
   readonly exited: Promise<DeviceResult>;
 
   constructor(options: {
@@ -42,35 +68,41 @@ export class DeviceProcess {
     onLine: (line: string) => void;
   }) {
     this.name = options.name;
-    const dir = mkdtempSync(join(tmpdir(), 'thingcert-device-'));
-    chmodSync(dir, 0o700);
-    const configPath = join(dir, 'device-runner.json');
-    writeFileSync(configPath, JSON.stringify(options.config, null, 2), { mode: 0o600 });
-    const credentialsDir = join(dir, 'credentials');
-    mkdirSync(credentialsDir, { mode: 0o700 });
-    this.child = spawn(
-      process.execPath,
-      [
-        join(options.bundleDir, 'device-runner.mjs'),
-        'run',
-        '--config',
-        configPath,
-        '--json',
-        '--credentials-dir',
-        credentialsDir,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: dir,
-          ...options.env,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    this.directory = mkdtempSync(join(tmpdir(), 'thingcert-device-'));
+    const dir = this.directory;
+    try {
+      chmodSync(dir, 0o700);
+      const configPath = join(dir, 'device-runner.json');
+      writeFileSync(configPath, JSON.stringify(options.config, null, 2), { mode: 0o600 });
+      const credentialsDir = join(dir, 'credentials');
+      mkdirSync(credentialsDir, { mode: 0o700 });
+      this.child = spawn(
+        process.execPath,
+        [
+          join(options.bundleDir, 'device-runner.mjs'),
+          'run',
+          '--config',
+          configPath,
+          '--json',
+          '--credentials-dir',
+          credentialsDir,
+        ],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: dir,
+            ...options.env,
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
-    running.add(this.child);
+      );
+    } catch (error) {
+      removeDirectory(dir);
+      throw error;
+    }
+    running.set(this.child, dir);
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
@@ -79,15 +111,25 @@ export class DeviceProcess {
       });
     }
     this.exited = new Promise((resolve) => {
-      this.child.on('error', (error) => {
-        running.delete(this.child);
-        this.error = `could not start the device runner: ${error.message}`;
-        resolve({ exitCode: null, received: undefined, expected: undefined, error: this.error });
-      });
-      this.child.on('close', (exitCode) => {
-        running.delete(this.child);
+      // 'close' comes after every output line was read; 'error' (the runner
+      // could not be started) may come without a 'close' after it. Either
+      // way the runner no longer runs: its credentials go with it.
+      const finish = (exitCode: number | null): void => {
+        if (!running.delete(this.child)) return;
+        try {
+          removeDirectory(dir);
+        } catch (error) {
+          options.onLine(
+            `could not remove the device directory ${dir}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
         resolve({ exitCode, received: this.received, expected: this.expected, error: this.error });
+      };
+      this.child.on('error', (error) => {
+        this.error = `could not start the device runner: ${error.message}`;
+        finish(null);
       });
+      this.child.on('close', finish);
     });
   }
 

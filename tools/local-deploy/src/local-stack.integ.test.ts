@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTClient, ListCertificatesCommand, ListThingsCommand } from '@aws-sdk/client-iot';
 import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
 import { findSecretLeaks, freePort } from '@thingcert/test-support';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readCloudAssembly, type StackArtifact } from './cloud-assembly';
 import { isResourceStepError, type ResourceStepError } from './errors';
 import { LocalStack } from './local-stack';
@@ -16,8 +16,21 @@ import { synthesize } from './synthesize';
 // Lambda from its CDK asset, the bundled device runner, the local cloud.
 const workspaceRoot = join(import.meta.dirname, '..', '..', '..');
 
+// Everything this file writes (cloud assemblies, the run's log) lives under
+// one directory, removed at the end; the deployed devices run from the assets
+// in the assemblies, so those stay until then.
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'thingcert-local-stack-'));
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
 function synth(context: Record<string, unknown> = {}): StackArtifact {
-  const [artifact] = readCloudAssembly(synthesize({ workspaceRoot, context }));
+  const outdir = mkdtempSync(join(work, 'cdk.out-'));
+  synthesize({ workspaceRoot, outdir, context });
+  const [artifact] = readCloudAssembly(outdir);
   if (!artifact) throw new Error('no stack synthesized');
   return artifact;
 }
@@ -84,6 +97,60 @@ function certificateOf(stack: LocalStack): string {
   return certificate.physicalId;
 }
 
+interface StartRun {
+  child: ChildProcess;
+  /** Everything the run printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves when the output matches `pattern`; rejects if the run ends first. */
+  printed(pattern: RegExp): Promise<void>;
+  exited: Promise<number | null>;
+  /** The run's own TMPDIR: whatever it leaves there, it would leave in the user's /tmp. */
+  runTmp: string;
+  logFile: string;
+}
+
+/** `pnpm start` (the built CLI) with its own TMPDIR and log file. */
+function pnpmStart(...args: string[]): StartRun {
+  const run = mkdtempSync(join(work, 'start-'));
+  const logFile = join(run, 'run.log');
+  const runTmp = join(run, 'tmp');
+  mkdirSync(runTmp);
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, '..', 'dist', 'cli.js'), ...args, '--log-file', logFile],
+    { env: { ...process.env, TMPDIR: runTmp }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const waiting = new Set<() => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const check of waiting) check();
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const printed = (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(output)) return;
+        waiting.delete(check);
+        resolve();
+      };
+      waiting.add(check);
+      check();
+      void exited.then(() => reject(new Error(`exited before printing ${pattern}:\n${output}`)));
+    });
+  return { child, output: () => output, printed, exited, runTmp, logFile };
+}
+
+/** The synthesized assembly and the device's directory, as the run logged them. */
+function runDirectories(log: string): { outdir: string; deviceDirectory: string } {
+  const outdir = /synthesizing apps\/infra into (\S+)/.exec(log)?.[1];
+  const deviceDirectory = /device runner for thingcert-device-1 in (\S+)\)/.exec(log)?.[1];
+  if (!outdir || !deviceDirectory) throw new Error(`directories not logged:\n${log}`);
+  return { outdir, deviceDirectory };
+}
+
 describe('local deploy of the synthesized stack', () => {
   let seed: StackArtifact;
   let current: Harness | undefined;
@@ -101,29 +168,47 @@ describe('local deploy of the synthesized stack', () => {
   });
 
   it('pnpm start --once: deploys, runs the seed scenario, deletes everything, exits 0', async () => {
-    const logFile = join(mkdtempSync(join(tmpdir(), 'thingcert-start-')), 'run.log');
-    const child = spawn(
-      process.execPath,
-      [join(import.meta.dirname, '..', 'dist', 'cli.js'), '--once', '--log-file', logFile],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const start = pnpmStart('--once');
 
+    const exitCode = await start.exited;
+
+    const output = start.output();
     expect(output).toContain('[device thingcert-device-1] done received=5 expected=5');
     expect(output).toContain('thingcert-device-1: 5/5 messages came back');
     expect(output).toContain('stack deleted; no certificate, thing, attachment or object left');
     expect(output).toMatch(/not emulated, ids only: .*AWS::IAM::Role/);
     expect(exitCode).toBe(0);
-    const log = readFileSync(logFile, 'utf8');
+    const log = readFileSync(start.logFile, 'utf8');
     expect(log).toContain('[lambda ');
     expect(log).toContain('[device thingcert-device-1]');
     expect(findSecretLeaks(log)).toEqual([]);
     expect(findSecretLeaks(output)).toEqual([]);
+    // The synthesized assembly and the device's directory (its private key)
+    // were in the run's temp directory, and are gone with everything else.
+    const { outdir, deviceDirectory } = runDirectories(log);
+    expect(outdir).toMatch(join(start.runTmp, 'thingcert-cdk-out-'));
+    expect(deviceDirectory).toMatch(join(start.runTmp, 'thingcert-device-'));
+    expect(existsSync(outdir)).toBe(false);
+    expect(existsSync(deviceDirectory)).toBe(false);
+    expect(readdirSync(start.runTmp)).toEqual([]);
+  });
+
+  it('pnpm start stopped by a second signal mid-teardown still removes the device directory and the assembly', async () => {
+    const start = pnpmStart();
+    await start.printed(/\[device thingcert-device-1\] connected/);
+    const { outdir, deviceDirectory } = runDirectories(readFileSync(start.logFile, 'utf8'));
+    expect(existsSync(join(deviceDirectory, 'credentials'))).toBe(true);
+
+    // Two different signals (the same one twice may arrive as one): the first
+    // starts the teardown, the second ends the run before the teardown can.
+    start.child.kill('SIGINT');
+    start.child.kill('SIGTERM');
+    const exitCode = await start.exited;
+
+    expect(start.output()).toContain('SIGTERM again: exiting without deleting the stack');
+    expect(exitCode).toBe(143);
+    expect(existsSync(outdir)).toBe(false);
+    expect(existsSync(deviceDirectory)).toBe(false);
   });
 
   it('rotates on a stack update: new certificate, old one deleted, device reconnects with the new one', async () => {
@@ -132,6 +217,7 @@ describe('local deploy of the synthesized stack', () => {
     await stack.deploy(seed);
     const [device] = [...stack.devices.values()];
     expect((await device!.exited).received).toBe(5);
+    expect(existsSync(device!.directory)).toBe(false);
     const before = certificateOf(stack);
 
     await stack.update(synth({ rotationToken: 'rotation-2' }));
@@ -142,6 +228,7 @@ describe('local deploy of the synthesized stack', () => {
     const [rebooted] = [...stack.devices.values()];
     expect(rebooted).not.toBe(device);
     expect(await rebooted!.exited).toMatchObject({ exitCode: 0, received: 5, expected: 5 });
+    expect(existsSync(rebooted!.directory)).toBe(false);
     expect(current.lines.join('\n')).toContain(`cleanup: deleting replaced`);
 
     await stack.destroy();
@@ -187,6 +274,7 @@ describe('local deploy of the synthesized stack', () => {
 
     expect(result.exitCode).toBe(1);
     expect(result.error).toMatch(/policy|denied|not authori[sz]ed/i);
+    expect(existsSync(device!.directory)).toBe(false);
     await stack.destroy();
   });
 

@@ -627,7 +627,7 @@ export class LocalStack {
       onLine: (line) => this.options.log(`device ${name}`, line),
     });
     this.devices.set(logicalId, device);
-    this.log(`booted ${logicalId} (device runner for ${name})`);
+    this.log(`booted ${logicalId} (device runner for ${name} in ${device.directory})`);
   }
 
   /** Deletes the whole stack in reverse dependency order and checks nothing is left. */

@@ -1,6 +1,8 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
-import { readCloudAssembly } from './cloud-assembly';
+import { readCloudAssembly, type StackArtifact } from './cloud-assembly';
 import type { DeviceResult } from './device-process';
 import { LocalStack } from './local-stack';
 import { synthesize } from './synthesize';
@@ -51,22 +53,44 @@ function describeLine(source: string, line: string, verbose: boolean): string | 
   return `[${source}] ${text(parsed.level)} ${text(parsed.message)}${step}${reason ? ` (${text(reason)})` : ''}`;
 }
 
+type Log = (source: string, line: string) => void;
+
 /**
  * The main job: synthesize the infra app, start the local cloud, deploy the
- * template onto it, stream the devices, and delete everything at the end.
- * Returns the process exit code.
+ * template onto it, stream the devices, and delete everything at the end,
+ * the synthesized cloud assembly included. Returns the process exit code.
  */
 export async function runLocal(options: RunLocalOptions): Promise<number> {
-  const { print } = options;
-  const log = (source: string, line: string): void => {
+  const log: Log = (source, line) => {
     if (options.logFile) appendFileSync(options.logFile, `[${source}] ${line}\n`, { mode: 0o600 });
     const text = describeLine(source, line, options.verbose);
-    if (text) print(text);
+    if (text) options.print(text);
   };
-  log('start', 'synthesizing apps/infra');
-  const outdir = synthesize({ workspaceRoot: options.workspaceRoot, context: options.context });
-  const [artifact] = readCloudAssembly(outdir);
-  if (!artifact) throw new Error(`no stack in ${outdir}`);
+  // The functions and devices run from the assets in the cloud assembly until
+  // the stack is deleted: it goes only after the teardown, or after a failed synth.
+  const outdir = mkdtempSync(join(tmpdir(), 'thingcert-cdk-out-'));
+  const removeOutdir = (): void => rmSync(outdir, { recursive: true, force: true });
+  // Also when the process exits before the teardown is over (a second Ctrl-C).
+  process.once('exit', removeOutdir);
+  try {
+    log('start', `synthesizing apps/infra into ${outdir}`);
+    synthesize({ workspaceRoot: options.workspaceRoot, context: options.context, outdir });
+    const [artifact] = readCloudAssembly(outdir);
+    if (!artifact) throw new Error(`no stack in ${outdir}`);
+    return await deployAndRun(artifact, options, log);
+  } finally {
+    process.off('exit', removeOutdir);
+    removeOutdir();
+  }
+}
+
+/** Deploys `artifact` onto a fresh local cloud, runs it, deletes it; returns the exit code. */
+async function deployAndRun(
+  artifact: StackArtifact,
+  options: RunLocalOptions,
+  log: Log,
+): Promise<number> {
+  const { print } = options;
   let cloud: LocalCloud | undefined;
   let stack: LocalStack | undefined;
   let exitCode = 0;

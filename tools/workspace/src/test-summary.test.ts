@@ -1,12 +1,19 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectReports, summarize } from './test-summary.mjs';
 
 describe('test summary', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'thingcert-test-summary-'));
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
   it('sums passed and failed tests over every project report, counting broken suites as failures', () => {
-    const root = mkdtempSync(join(tmpdir(), 'summary-'));
     const write = (project: string, report: object) => {
       mkdirSync(join(root, project, 'reports'), { recursive: true });
       writeFileSync(join(root, project, 'reports', 'vitest.json'), JSON.stringify(report));
