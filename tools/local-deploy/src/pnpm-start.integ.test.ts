@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findSecretLeaks } from '@thingcert/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// `pnpm start` as a user runs it: the built CLI, the infra app synthesized by
+// it, the bundled Lambda and device runner, a local cloud of its own. (A file
+// of its own so vitest runs it beside the LocalStack tests.)
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'thingcert-pnpm-start-'));
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+interface StartRun {
+  child: ChildProcess;
+  /** Everything the run printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves when the output matches `pattern`; rejects if the run ends first. */
+  printed(pattern: RegExp): Promise<void>;
+  exited: Promise<number | null>;
+  /** The run's own TMPDIR: whatever it leaves there, it would leave in the user's /tmp. */
+  runTmp: string;
+  logFile: string;
+}
+
+/** `pnpm start` (the built CLI) with its own TMPDIR and log file. */
+function pnpmStart(...args: string[]): StartRun {
+  const run = mkdtempSync(join(work, 'start-'));
+  const logFile = join(run, 'run.log');
+  const runTmp = join(run, 'tmp');
+  mkdirSync(runTmp);
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, '..', 'dist', 'cli.js'), ...args, '--log-file', logFile],
+    { env: { ...process.env, TMPDIR: runTmp }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const waiting = new Set<() => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const check of waiting) check();
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const printed = (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(output)) return;
+        waiting.delete(check);
+        resolve();
+      };
+      waiting.add(check);
+      check();
+      void exited.then(() => reject(new Error(`exited before printing ${pattern}:\n${output}`)));
+    });
+  return { child, output: () => output, printed, exited, runTmp, logFile };
+}
+
+/** The synthesized assembly and the device's directory, as the run logged them. */
+function runDirectories(log: string): { outdir: string; deviceDirectory: string } {
+  const outdir = /synthesizing apps\/infra into (\S+)/.exec(log)?.[1];
+  const deviceDirectory = /device runner for thingcert-device-1 in (\S+)\)/.exec(log)?.[1];
+  if (!outdir || !deviceDirectory) throw new Error(`directories not logged:\n${log}`);
+  return { outdir, deviceDirectory };
+}
+
+describe('pnpm start', () => {
+  it('pnpm start --once: deploys, runs the seed scenario, deletes everything, exits 0', async () => {
+    const start = pnpmStart('--once');
+
+    const exitCode = await start.exited;
+
+    const output = start.output();
+    expect(output).toContain('[device thingcert-device-1] done received=5 expected=5');
+    expect(output).toContain('thingcert-device-1: 5/5 messages came back');
+    expect(output).toContain('stack deleted; no certificate, thing, attachment or object left');
+    expect(output).toMatch(/not emulated, ids only: .*AWS::IAM::Role/);
+    expect(exitCode).toBe(0);
+    const log = readFileSync(start.logFile, 'utf8');
+    expect(log).toContain('[lambda ');
+    expect(log).toContain('[device thingcert-device-1]');
+    expect(findSecretLeaks(log)).toEqual([]);
+    expect(findSecretLeaks(output)).toEqual([]);
+    // The synthesized assembly and the device's directory (its private key)
+    // were in the run's temp directory, and are gone with everything else.
+    const { outdir, deviceDirectory } = runDirectories(log);
+    expect(outdir).toMatch(join(start.runTmp, 'thingcert-cdk-out-'));
+    expect(deviceDirectory).toMatch(join(start.runTmp, 'thingcert-device-'));
+    expect(existsSync(outdir)).toBe(false);
+    expect(existsSync(deviceDirectory)).toBe(false);
+    expect(readdirSync(start.runTmp)).toEqual([]);
+  });
+
+  it('pnpm start stopped by a second signal mid-teardown still removes the device directory and the assembly', async () => {
+    const start = pnpmStart();
+    await start.printed(/\[device thingcert-device-1\] connected/);
+    const { outdir, deviceDirectory } = runDirectories(readFileSync(start.logFile, 'utf8'));
+    expect(existsSync(join(deviceDirectory, 'credentials'))).toBe(true);
+
+    // Two different signals (the same one twice may arrive as one): the first
+    // starts the teardown, the second ends the run before the teardown can.
+    start.child.kill('SIGINT');
+    start.child.kill('SIGTERM');
+    const exitCode = await start.exited;
+
+    expect(start.output()).toContain('SIGTERM again: exiting without deleting the stack');
+    expect(exitCode).toBe(143);
+    expect(existsSync(outdir)).toBe(false);
+    expect(existsSync(deviceDirectory)).toBe(false);
+  });
+});
