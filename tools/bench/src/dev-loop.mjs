@@ -72,15 +72,15 @@ export async function devLoop(ctx) {
     ),
   );
 
-  if (cold.code !== 0) {
-    writeFileSync(
-      join(ctx.root, 'bench', 'results', 'cold-pnpm-test.log'),
-      `${cold.stdout}\n${cold.stderr}`,
-    );
+  /** A failed run says which tasks failed, and its output is kept to read why. */
+  const keepFailure = (run, what, logName) => {
+    if (run.code === 0) return;
+    writeFileSync(join(ctx.root, 'bench', 'results', logName), `${run.stdout}\n${run.stderr}`);
     result.notes.push(
-      `Cold pnpm test failed tasks: ${failedTasks(cold.stdout).join(', ') || 'unknown'} (output kept in bench/results/cold-pnpm-test.log).`,
+      `${what} failed tasks: ${failedTasks(run.stdout).join(', ') || 'unknown'} (output kept in bench/results/${logName}).`,
     );
-  }
+  };
+  keepFailure(cold, 'Cold pnpm test', 'cold-pnpm-test.log');
   const packages = leafPackages(clone);
   for (const pkg of packages) {
     const file = join(clone, 'packages', pkg, 'src/index.ts');
@@ -105,6 +105,11 @@ export async function devLoop(ctx) {
         'pnpm',
         ['exec', 'nx', 'affected', '-t', 'test', '--base=HEAD', '--outputStyle=static'],
         { cwd: clone, env, timeoutMs: 600_000 },
+      );
+      keepFailure(
+        affected,
+        `nx affected after a change in packages/${pkg}:`,
+        `affected-${pkg}.log`,
       );
       result.rows.push(
         row(
