@@ -4,7 +4,12 @@ import { pubsub, type PubsubConnection } from './pubsub';
 
 /** Echoes each publish back after `ackDelayTicks` microtasks, like a broker would. */
 function echoConnection(
-  options: { echo?: boolean; fail?: (topic: string, i: number) => boolean } = {},
+  options: {
+    echo?: boolean;
+    fail?: (topic: string, i: number) => boolean;
+    /** Payloads somebody else publishes on the topic just before each echo. */
+    others?: readonly string[];
+  } = {},
 ) {
   const handlers = new Map<string, MessageHandler>();
   const stats = { inFlight: 0, maxInFlight: 0, published: [] as string[], unsubscribed: 0 };
@@ -31,6 +36,8 @@ function echoConnection(
         throw Object.assign(new Error('denied'), { name: 'OperationDeniedError' });
       const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString();
       stats.published.push(text);
+      for (const other of options.others ?? [])
+        handlers.get(topic)?.({ topic, payload: Buffer.from(other) });
       if (options.echo !== false) handlers.get(topic)?.({ topic, payload: Buffer.from(text) });
     },
   };
@@ -89,6 +96,33 @@ describe('Function: pubsub', () => {
     });
     expect(result.aborted).toBe(true);
     expect(result.complete).toBe(false);
+  });
+
+  it('tells its own messages from look-alikes others publish on the topic', async () => {
+    const others = [
+      '"pong [1]"',
+      '"ping [3]"',
+      '"ping [01]"',
+      '"ping [0]"',
+      'ping [1]',
+      '{"ping":1}',
+    ];
+    const { connection } = echoConnection({ others });
+    const seen: Array<{ index: number | undefined; text: string }> = [];
+    const result = await pubsub(connection, {
+      count: 2,
+      message: 'ping',
+      onReceived: ({ index, text }) => seen.push({ index, text }),
+    });
+    expect(result).toMatchObject({ received: 2, complete: true });
+    expect(seen.filter((m) => m.index !== undefined)).toEqual([
+      { index: 1, text: '"ping [1]"' },
+      { index: 2, text: '"ping [2]"' },
+    ]);
+    expect(seen.filter((m) => m.index === undefined).map((m) => m.text)).toEqual([
+      ...others,
+      ...others,
+    ]);
   });
 
   it('counts each message once, ignores foreign payloads, and can keep the subscription', async () => {
