@@ -54,20 +54,26 @@ function clientWith(deadline: RetryDeadline, maxAttempts: number, random: () => 
 
 const create = new CreateKeysAndCertificateCommand({ setAsActive: true });
 
+/** A deadline `ms` from now. */
+function deadlineIn(ms: number): RetryDeadline {
+  const deadline = new RetryDeadline();
+  deadline.set(Date.now() + ms);
+  return deadline;
+}
+
+/** Sends `create` and returns what it threw. */
+const failureOf = (iot: IoTClient): Promise<unknown> => iot.send(create).catch((e: unknown) => e);
+
 describe('Class: RetryUntilDeadline', () => {
   it('without a deadline, stops after maxAttempts and throws the throttling error', async () => {
-    const iot = clientWith(new RetryDeadline(), 3, () => 0);
-    const error = await iot.send(create).catch((e: unknown) => e);
+    const error = await failureOf(clientWith(new RetryDeadline(), 3, () => 0));
     expect(error).toMatchObject({ name: 'ThrottlingException', $metadata: { attempts: 3 } });
     expect(requests).toBe(3);
   });
 
   it('with a deadline ahead, keeps retrying past maxAttempts until the call succeeds', async () => {
     throttled = 12;
-    const deadline = new RetryDeadline();
-    deadline.set(Date.now() + 60_000);
-    const iot = clientWith(deadline, 3, () => 0);
-    const out = await iot.send(create);
+    const out = await clientWith(deadlineIn(60_000), 3, () => 0).send(create);
     expect(out.certificateId).toBe('abc');
     expect(out.$metadata.attempts).toBe(13);
     expect(requests).toBe(13);
@@ -75,11 +81,7 @@ describe('Class: RetryUntilDeadline', () => {
 
   it('does not start a retry whose backoff would end past the deadline', async () => {
     // Backoffs with this jitter: 999 ms, then 1998 ms (which would end ~3 s in).
-    const deadline = new RetryDeadline();
-    const started = Date.now();
-    deadline.set(started + 2_500);
-    const iot = clientWith(deadline, 50, () => 0.999);
-    const error = await iot.send(create).catch((e: unknown) => e);
+    const error = await failureOf(clientWith(deadlineIn(2_500), 50, () => 0.999));
     expect(error).toMatchObject({ name: 'ThrottlingException', $metadata: { attempts: 2 } });
     expect(requests).toBe(2);
     expect(
@@ -91,11 +93,7 @@ describe('Class: RetryUntilDeadline', () => {
     // A wrong endpoint must fail in seconds, not retry for the whole invocation.
     await new Promise<void>((resolve) => server.close(() => resolve()));
     try {
-      const deadline = new RetryDeadline();
-      deadline.set(Date.now() + 60_000);
-      const error = await clientWith(deadline, 3, () => 0)
-        .send(create)
-        .catch((e: unknown) => e);
+      const error = await failureOf(clientWith(deadlineIn(60_000), 3, () => 0));
       expect(error).toMatchObject({ code: 'ECONNREFUSED', $metadata: { attempts: 3 } });
     } finally {
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -104,23 +102,16 @@ describe('Class: RetryUntilDeadline', () => {
 
   it('never retries an error that is not throttling or transient, deadline or not', async () => {
     errorName = 'InvalidRequestException';
-    const deadline = new RetryDeadline();
-    deadline.set(Date.now() + 60_000);
-    const error = await clientWith(deadline, 8, () => 0)
-      .send(create)
-      .catch((e: unknown) => e);
+    const error = await failureOf(clientWith(deadlineIn(60_000), 8, () => 0));
     expect(error).toMatchObject({ name: 'InvalidRequestException', $metadata: { attempts: 1 } });
     expect(requests).toBe(1);
   });
 
   it('falls back to the attempt limit once the deadline is cleared', async () => {
-    const deadline = new RetryDeadline();
-    deadline.set(Date.now() + 60_000);
+    const deadline = deadlineIn(60_000);
     deadline.clear();
     expect(deadline.epochMs).toBeUndefined();
-    const error = await clientWith(deadline, 2, () => 0)
-      .send(create)
-      .catch((e: unknown) => e);
+    const error = await failureOf(clientWith(deadline, 2, () => 0));
     expect(error).toMatchObject({ $metadata: { attempts: 2 } });
   });
 });

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { timeProcess } from './measure.mjs';
 import { row, section } from './rows.mjs';
 
@@ -87,25 +88,17 @@ export async function devLoop(ctx) {
     const original = readFileSync(file, 'utf8');
     appendFileSync(file, '// bench: a one-line change\n');
     try {
-      const projects = execFileSync(
-        'pnpm',
-        ['exec', 'nx', 'show', 'projects', '--affected', '--base=HEAD', '--withTarget=test'],
-        {
-          cwd: clone,
-          env: { ...process.env, ...env },
-          encoding: 'utf8',
-        },
-      )
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .sort();
-      ctx.log(`  nx affected -t test after a change in packages/${pkg}: ${projects.join(', ')}`);
       const affected = await timeProcess(
         'pnpm',
         ['exec', 'nx', 'affected', '-t', 'test', '--base=HEAD', '--outputStyle=static'],
-        { cwd: clone, env, timeoutMs: 600_000 },
+        { cwd: clone, env, timeoutMs: 600_000, keepChars: 20_000_000 },
       );
+      // Which projects' tests ran, from the run's own task lines.
+      const plain = stripVTControlCharacters(affected.stdout);
+      const projects = [
+        ...new Set([...plain.matchAll(/> nx run ([\w@/.-]+):test\b/g)].map((m) => m[1])),
+      ].sort();
+      ctx.log(`  nx affected -t test after a change in packages/${pkg}: ${projects.join(', ')}`);
       keepFailure(
         affected,
         `nx affected after a change in packages/${pkg}:`,

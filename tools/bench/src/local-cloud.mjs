@@ -45,7 +45,7 @@ export async function localCloud(ctx) {
   });
   let mosquitto;
   try {
-    const count = ctx.quick ? 200 : 2000;
+    const count = ctx.quick ? 200 : 1000;
     const runs = ctx.quick ? 1 : 3;
     const measure = async (client, command) => {
       await opsPerSecond(50, 8, (i) => client.send(command(`warm-${i}`)));

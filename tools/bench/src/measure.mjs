@@ -12,10 +12,11 @@ const hasGnuTime = existsSync(GNU_TIME);
  * Runs a command to completion (asynchronously: the local cloud shares this
  * event loop). `readyWhen(stdout)` marks the moment that counts as "done" when
  * the process lingers after its work (e.g. the 5th message came back).
+ * `keepChars` bounds the stdout kept (its tail), 200 000 by default.
  * @returns {Promise<{ wallMs: number, readyMs: number | undefined, code: number | null, stdout: string, stderr: string, maxRssKiB: number | undefined }>}
  */
 export function timeProcess(command, args, options = {}) {
-  const { env, cwd, readyWhen, timeoutMs = 180_000, input } = options;
+  const { env, cwd, readyWhen, timeoutMs = 180_000, input, keepChars = 200_000 } = options;
   const [file, argv] = hasGnuTime
     ? [GNU_TIME, ['-f', 'BENCH_MAXRSS_KIB=%M', command, ...args]]
     : [command, args];
@@ -33,7 +34,7 @@ export function timeProcess(command, args, options = {}) {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
       // Keep only the tail of chatty outputs (the runner logs 3 lines per message).
-      stdout = (stdout + chunk).slice(-200_000);
+      stdout = (stdout + chunk).slice(-keepChars);
       if (readyMs === undefined && readyWhen?.(stdout)) readyMs = performance.now() - started;
     });
     child.stderr.setEncoding('utf8').on('data', (chunk) => {

@@ -81,6 +81,14 @@ export async function provisioning(ctx) {
         const answers = recorder.accepted().map((r) => r.json);
         const failed = answers.filter((a) => a?.Status !== 'SUCCESS').length + (n - answers.length);
         fleet.push({ n, ...out, throttled, failed, calls: creates.length });
+        const reasons = new Map();
+        for (const answer of answers.filter((a) => a?.Status !== 'SUCCESS')) {
+          const reason = String(answer?.Reason ?? 'no reason').slice(0, 200);
+          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        }
+        for (const [reason, times] of reasons) {
+          result.notes.push(`${n} things: ${times} FAILED with "${reason}".`);
+        }
         const floor = row(`${n} things: floor N/TPS`, (n / TPS) * 1000, 'ms');
         result.rows.push(
           row(`${n} things: wall time`, out.wallMs, 'ms', floor),
