@@ -13,8 +13,8 @@ import { createCertificateResourceHandler } from './certificate-resource-handler
 import { silentLogger } from './provisioner-deps';
 
 const BUCKET = 'fleet-creds';
-const TPS = 2;
-const FLEET = 8;
+const TPS = 3;
+const FLEET = 6;
 
 let cloud: LocalCloud;
 let recorder: ResponseRecorder;
