@@ -2,7 +2,7 @@
 // `pnpm test`: every check of every project through Nx (cached), then one
 // summary line `N passed, N failed` summed from each project's vitest JSON
 // report. Exits non-zero when any target failed, any test failed, or no test ran.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,18 @@ if (stillMissing.length > 0) {
 // Nx restores the cached ones when it replays a target.
 for (const dir of projectDirs) rmSync(join(dir, 'reports'), { recursive: true, force: true });
 
+// One formatter for the whole repository: unformatted files fail the run. It
+// runs beside Nx (it only reads files, and prints only problems) instead of
+// adding its seconds after it.
+const format = new Promise((resolve) => {
+  const prettier = spawn('pnpm', ['exec', 'prettier', '--check', '.', '--log-level', 'warn'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  prettier.on('error', () => resolve(1));
+  prettier.on('close', (code) => resolve(code ?? 1));
+});
+
 const targets = process.env.THINGCERT_TEST_TARGETS ?? 'lint,typecheck,test,check-package';
 const nx = spawnSync(
   'pnpm',
@@ -36,12 +48,7 @@ const nx = spawnSync(
   ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
 );
-
-// One formatter for the whole repository: unformatted files fail the run.
-const format = spawnSync('pnpm', ['exec', 'prettier', '--check', '.', '--log-level', 'warn'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const formatStatus = await format;
 
 const totals = summarize(collectReports(root));
 for (const line of totals.details) console.log(line);
@@ -51,7 +58,7 @@ if (nx.status !== 0) {
   console.error(`nx run-many exited with ${nx.status ?? nx.signal}`);
   process.exit(1);
 }
-if (format.status !== 0) {
+if (formatStatus !== 0) {
   console.error('formatting: run `pnpm format` (prettier --write .)');
   process.exit(1);
 }
