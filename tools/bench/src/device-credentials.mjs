@@ -92,6 +92,11 @@ export async function issueDeviceCredentials(cloud, iotClient, dir, name, kind =
   };
 }
 
+/** `--cert --key --ca` for these credentials: the runner and the raw script take the same flags. */
+export function tlsFlags(creds) {
+  return ['--cert', creds.certPath, '--key', creds.keyPath, '--ca', creds.caPath];
+}
+
 /**
  * Arguments that start the device-runner bundle with these credentials against
  * a broker on localhost; callers append protocol, topic and count flags.
@@ -100,12 +105,7 @@ export function runnerArgs(ctx, creds, port, thing) {
   return [
     join(ctx.root, 'apps/device-runner/dist/bundle/device-runner.mjs'),
     'run',
-    '--cert',
-    creds.certPath,
-    '--key',
-    creds.keyPath,
-    '--ca',
-    creds.caPath,
+    ...tlsFlags(creds),
     '--endpoint',
     'localhost',
     '--port',

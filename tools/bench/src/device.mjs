@@ -4,7 +4,12 @@
 import { startLocalCloud, startMosquitto } from '@thingcert/local-cloud';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { issueDeviceCredentials, iotClientFor, runnerArgs } from './device-credentials.mjs';
+import {
+  issueDeviceCredentials,
+  iotClientFor,
+  runnerArgs,
+  tlsFlags,
+} from './device-credentials.mjs';
 import { repeat, timeProcessOk } from './measure.mjs';
 import { scaling } from './provisioning.mjs';
 import { row, section } from './rows.mjs';
@@ -42,12 +47,7 @@ function raw(
     process.execPath,
     [
       join(ctx.here, 'raw-device.mjs'),
-      '--cert',
-      creds.certPath,
-      '--key',
-      creds.keyPath,
-      '--ca',
-      creds.caPath,
+      ...tlsFlags(creds),
       '--host',
       'localhost',
       '--port',

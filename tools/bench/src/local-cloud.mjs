@@ -5,7 +5,7 @@ import { CreateThingCommand, DescribeThingCommand, IoTClient } from '@aws-sdk/cl
 import { startLocalCloud, startMosquitto } from '@thingcert/local-cloud';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { issueDeviceCredentials, iotClientFor } from './device-credentials.mjs';
+import { issueDeviceCredentials, iotClientFor, tlsFlags } from './device-credentials.mjs';
 import { timeProcessOk } from './measure.mjs';
 import { row, section } from './rows.mjs';
 import { summarize } from './stats.mjs';
@@ -97,12 +97,7 @@ export async function localCloud(ctx) {
         for (let r = 0; r < runs; r++) {
           const out = await timeProcessOk(process.execPath, [
             join(ctx.here, 'raw-device.mjs'),
-            '--cert',
-            creds.certPath,
-            '--key',
-            creds.keyPath,
-            '--ca',
-            creds.caPath,
+            ...tlsFlags(creds),
             '--port',
             String(broker.port),
             '--client-id',
