@@ -7,8 +7,8 @@ export interface AwsClients {
   readonly iot: IoTClient;
   readonly s3: S3Client;
   /**
-   * Bounds both clients' retries while set; the certificate resource handler
-   * sets it to each invocation's abort point.
+   * Bounds both clients' throttling retries while set; the certificate
+   * resource handler sets it to each invocation's abort point.
    */
   readonly retryDeadline: RetryDeadline;
 }
@@ -21,9 +21,10 @@ export interface AwsClientsOptions {
    */
   readonly region?: string;
   /**
-   * Attempts per call, the first included, when no invocation deadline is set
-   * (outside the handler). Inside the handler, throttled and transient errors
-   * are retried until the invocation's abort point instead.
+   * Attempts per call, the first included: for transient errors always, and
+   * for throttling when no invocation deadline is set (outside the handler).
+   * Inside the handler, throttled calls are retried until the invocation's
+   * abort point instead.
    * @default 8
    */
   readonly maxAttempts?: number;
