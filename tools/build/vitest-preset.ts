@@ -13,6 +13,9 @@ export function testConfig(overrides: ViteUserConfig['test'] = {}): ViteUserConf
       outputFile: { json: 'reports/vitest.json' },
       testTimeout: 20_000,
       hookTimeout: 30_000,
+      // expect.poll waits for background work (cleanup after a deadline, a
+      // late publish): the 1 s default ran out on 2 loaded CI cores.
+      expect: { poll: { timeout: 10_000 } },
       env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       ...overrides,
     },
