@@ -116,6 +116,17 @@ describe('Function: main', () => {
     ]);
   });
 
+  it.each([
+    [[], 32],
+    [['--window', '3'], 3],
+    [['--window', '100'], 40],
+  ])('with %j keeps at most %i publishes awaiting their PUBACK', async (extra, peak) => {
+    const inFlight = { now: 0, peak: 0 };
+    const { deps: d } = deps({ inFlight });
+    expect(await main([...args(), '--json', '--count', '40', ...extra], d)).toBe(0);
+    expect(inFlight).toEqual({ now: 0, peak });
+  });
+
   it('exits 1 when a signal stops a finite run before all messages came back', async () => {
     const controller = new AbortController();
     const { deps: d, stderr } = deps({ swallow: true }, controller.signal);

@@ -29,6 +29,7 @@ describe('Function: resolveCommand', () => {
       protocol: 'mqtt5',
       port: 8883,
       interval: 0,
+      window: 32,
       forever: false,
       json: false,
       ca: undefined,
@@ -77,6 +78,7 @@ describe('Function: resolveCommand', () => {
       THINGCERT_JSON: 'true',
       THINGCERT_FOREVER: '0',
       THINGCERT_INTERVAL: '250',
+      THINGCERT_WINDOW: '100',
     });
     expect(resolved).toMatchObject({
       thing: 'env-thing',
@@ -89,6 +91,7 @@ describe('Function: resolveCommand', () => {
       json: true,
       forever: false,
       interval: 250,
+      window: 100,
     });
   });
 
@@ -129,6 +132,8 @@ describe('Function: resolveCommand', () => {
       "--count must be a whole number from 0 to 1000000, not '2.5'",
     ],
     [[...base, '--interval', 'soon'], {}, '--interval must be a whole number'],
+    [[...base, '--window', '0'], {}, "--window must be a whole number from 1 to 100, not '0'"],
+    [[...base, '--window', '101'], {}, "--window must be a whole number from 1 to 100, not '101'"],
     [[...base, '--topic', ' '], {}, '--topic must not be empty'],
     [base, { THINGCERT_MQTT_PORT: 'abc' }, 'THINGCERT_MQTT_PORT must be a whole number'],
     [base, { THINGCERT_JSON: 'maybe' }, "THINGCERT_JSON must be true or false, not 'maybe'"],

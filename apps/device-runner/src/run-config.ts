@@ -18,6 +18,8 @@ export interface RunConfig {
   readonly message: string;
   /** Milliseconds between publishes. */
   readonly interval: number;
+  /** Most QoS 1 publishes awaiting their PUBACK at once (AWS IoT allows 100). */
+  readonly window: number;
   readonly protocol: 'mqtt5' | 'mqtt3';
   readonly forever: boolean;
   readonly json: boolean;
@@ -42,6 +44,7 @@ const KEYS = [
   'count',
   'message',
   'interval',
+  'window',
   'protocol',
   'forever',
   'json',
@@ -64,6 +67,7 @@ const ENV: Record<Key, string> = {
   count: 'THINGCERT_COUNT',
   message: 'THINGCERT_MESSAGE',
   interval: 'THINGCERT_INTERVAL',
+  window: 'THINGCERT_WINDOW',
   protocol: 'THINGCERT_PROTOCOL',
   forever: 'THINGCERT_FOREVER',
   json: 'THINGCERT_JSON',
@@ -72,7 +76,7 @@ const ENV: Record<Key, string> = {
 };
 
 const BOOLEAN_KEYS = new Set<Key>(['forever', 'json']);
-const NUMBER_KEYS = new Set<Key>(['port', 'count', 'interval']);
+const NUMBER_KEYS = new Set<Key>(['port', 'count', 'interval', 'window']);
 
 /** Reads the `--config` file; injected so tests need no files. */
 export type ReadConfigFile = (path: string) => Promise<string>;
@@ -106,6 +110,7 @@ export async function resolveCommand(
         count: { type: 'string' },
         message: { type: 'string' },
         interval: { type: 'string' },
+        window: { type: 'string' },
         protocol: { type: 'string' },
         forever: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -156,6 +161,8 @@ export async function resolveCommand(
   const port = integer(pick('port'), 8883, 1, 65_535);
   const count = integer(pick('count'), 5, 0, 1_000_000);
   const interval = integer(pick('interval'), 0, 0, 86_400_000);
+  // AWS IoT Core allows 100 unacknowledged QoS 1 messages per connection.
+  const window = integer(pick('window'), 32, 1, 100);
   const forever = boolean(pick('forever'), false);
   const json = boolean(pick('json'), false);
   const protocol = text(pick('protocol')) ?? 'mqtt5';
@@ -205,6 +212,7 @@ export async function resolveCommand(
       count,
       message,
       interval,
+      window,
       protocol,
       forever,
       json,

@@ -63,6 +63,7 @@ export async function runDevice(
       count: config.count,
       message: config.message,
       intervalMs: config.interval,
+      window: config.window,
       // 30 s to connect and settle, plus 10 ms a message at least: AWS IoT allows
       // 100 publishes/s per connection, so large counts need time in proportion.
       timeoutMs: 30_000 + config.count * Math.max(config.interval, 10),

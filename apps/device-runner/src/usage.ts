@@ -21,6 +21,8 @@ Options:
   --count <n>              messages to publish (default 5; 0 with --forever just stays online)
   --message <text>         message text; sent as "<text> [i]" (default "Hello World!")
   --interval <ms>          pause between publishes, milliseconds (default 0)
+  --window <n>             QoS 1 publishes awaiting their PUBACK at once, 1-100
+                           (default 32; AWS IoT allows 100 per connection)
   --forever                stay connected after the messages until SIGTERM/SIGINT
   --json                   one JSON object per output line
   --region <region>        region of the S3 bucket
@@ -28,13 +30,14 @@ Options:
                            $STATE_DIRECTORY or ~/.thingcert/credentials/<thing>)
   --config <file.json>     JSON file with the same settings in camelCase
                            (bucket, thing, cert, key, ca, endpoint, port, topic, count,
-                           message, interval, protocol, forever, json, region, credentialsDir)
+                           message, interval, window, protocol, forever, json, region,
+                           credentialsDir)
   -h, --help               show this help
 
 Environment (flags win over environment, environment over --config file):
   THINGCERT_BUCKET THINGCERT_THING THINGCERT_CERT THINGCERT_KEY THINGCERT_CA_FILE
   THINGCERT_ENDPOINT THINGCERT_MQTT_PORT THINGCERT_TOPIC THINGCERT_COUNT
-  THINGCERT_MESSAGE THINGCERT_INTERVAL THINGCERT_PROTOCOL THINGCERT_FOREVER
+  THINGCERT_MESSAGE THINGCERT_INTERVAL THINGCERT_WINDOW THINGCERT_PROTOCOL THINGCERT_FOREVER
   THINGCERT_JSON THINGCERT_REGION THINGCERT_CREDENTIALS_DIR THINGCERT_CONFIG
 
 Exit status: 0 all messages came back (or --forever stopped by a signal),

@@ -17,6 +17,11 @@ export interface EchoBroker {
   readonly swallow?: boolean;
   /** Transports made so far. */
   readonly made?: Array<{ options: TransportOptions; stopped: boolean }>;
+  /**
+   * Filled in as publishes run: the most awaiting their acknowledgement at
+   * once (each is acknowledged on a later turn of the event loop).
+   */
+  readonly inFlight?: { now: number; peak: number };
 }
 
 /** A transport backed by an in-memory broker that echoes publishes to subscribers. */
@@ -48,7 +53,16 @@ export function echoTransportFactory(broker: EchoBroker = {}): TransportFactory 
           const copy = Buffer.from(payload);
           setImmediate(() => events.onMessage(topic, copy));
         }
-        return Promise.resolve({ ok: true });
+        const counter = broker.inFlight;
+        if (counter === undefined) return Promise.resolve({ ok: true });
+        counter.now += 1;
+        counter.peak = Math.max(counter.peak, counter.now);
+        return new Promise((resolve) =>
+          setImmediate(() => {
+            counter.now -= 1;
+            resolve({ ok: true });
+          }),
+        );
       },
       stop(): Promise<void> {
         record.stopped = true;
