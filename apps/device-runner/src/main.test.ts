@@ -186,6 +186,33 @@ describe('Function: main', () => {
     expect(made[0]?.stopped).toBe(true);
   });
 
+  it('publishes every --interval in --forever mode, not an interval after each PUBACK', async () => {
+    const controller = new AbortController();
+    // Each PUBACK takes as long as the interval: waiting for it and then the
+    // whole interval again would halve the rate.
+    const { deps: d, stdout } = deps({ ackDelayMs: 100 }, controller.signal);
+    const publishedAt: number[] = [];
+    const running = main([...args(), '--forever', '--json', '--count', '0', '--interval', '100'], {
+      ...d,
+      stdout: {
+        write: (line: string) => {
+          d.stdout.write(line);
+          if (!line.includes('"event":"published"')) return;
+          publishedAt.push(performance.now());
+          if (publishedAt.length === 6) controller.abort();
+        },
+      },
+    });
+    expect(await running).toBe(0);
+    expect(stdout.at(-1)).toContain('"event":"disconnected"');
+    const gaps = publishedAt.slice(1).map((at, i) => at - publishedAt[i]!);
+    const mean = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;
+    // 100 ms apart on average (never less: no catch-up bursts); 200 ms if the
+    // pause came after each acknowledgement.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
+    expect(mean).toBeLessThan(170);
+  });
+
   it('reports an unexpected failure as an internal error with exit 1', async () => {
     const { deps: d, stderr } = deps();
     const code = await main(args(), {

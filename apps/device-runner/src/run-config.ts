@@ -16,7 +16,7 @@ export interface RunConfig {
   readonly topic: string;
   readonly count: number;
   readonly message: string;
-  /** Milliseconds between publishes. */
+  /** Milliseconds from the start of one publish to the start of the next. */
   readonly interval: number;
   /** Most QoS 1 publishes awaiting their PUBACK at once (AWS IoT allows 100). */
   readonly window: number;

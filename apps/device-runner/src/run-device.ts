@@ -139,6 +139,11 @@ async function stayOnline(
   alreadySent: number,
 ): Promise<void> {
   let index = alreadySent;
+  // The interval runs from the start of one publish to the start of the next,
+  // so `--interval 100` is 10 messages a second whatever the round trip; a
+  // publish that took longer than the interval is followed at once, without
+  // a burst to catch up (after an outage, say).
+  let nextAt = performance.now() + config.interval;
   while (!signal.aborted) {
     if (config.interval === 0) {
       await new Promise<void>((resolve) =>
@@ -146,8 +151,9 @@ async function stayOnline(
       );
       return;
     }
-    await sleep(config.interval, signal);
+    await sleep(Math.max(0, nextAt - performance.now()), signal);
     if (signal.aborted) return;
+    nextAt = performance.now() + config.interval;
     index++;
     const message = `${config.message} [${index}]`;
     log({ event: 'publishing', topic: config.topic, index, message });

@@ -20,7 +20,8 @@ Options:
   --topic <topic>          topic to subscribe and publish to (default test/topic)
   --count <n>              messages to publish (default 5; 0 with --forever just stays online)
   --message <text>         message text; sent as "<text> [i]" (default "Hello World!")
-  --interval <ms>          pause between publishes, milliseconds (default 0)
+  --interval <ms>          milliseconds from one publish to the next; with --forever
+                           it keeps publishing at that rate (default 0: no pause)
   --window <n>             QoS 1 publishes awaiting their PUBACK at once, 1-100
                            (default 32; AWS IoT allows 100 per connection)
   --forever                stay connected after the messages until SIGTERM/SIGINT

@@ -22,6 +22,8 @@ export interface EchoBroker {
    * once (each is acknowledged on a later turn of the event loop).
    */
   readonly inFlight?: { now: number; peak: number };
+  /** Acknowledge each publish this long after it was sent (default: on the next turn). */
+  readonly ackDelayMs?: number;
 }
 
 /** A transport backed by an in-memory broker that echoes publishes to subscribers. */
@@ -54,15 +56,21 @@ export function echoTransportFactory(broker: EchoBroker = {}): TransportFactory 
           setImmediate(() => events.onMessage(topic, copy));
         }
         const counter = broker.inFlight;
-        if (counter === undefined) return Promise.resolve({ ok: true });
-        counter.now += 1;
-        counter.peak = Math.max(counter.peak, counter.now);
-        return new Promise((resolve) =>
-          setImmediate(() => {
-            counter.now -= 1;
+        if (counter === undefined && broker.ackDelayMs === undefined) {
+          return Promise.resolve({ ok: true });
+        }
+        if (counter !== undefined) {
+          counter.now += 1;
+          counter.peak = Math.max(counter.peak, counter.now);
+        }
+        return new Promise((resolve) => {
+          const acknowledge = () => {
+            if (counter !== undefined) counter.now -= 1;
             resolve({ ok: true });
-          }),
-        );
+          };
+          if (broker.ackDelayMs === undefined) setImmediate(acknowledge);
+          else setTimeout(acknowledge, broker.ackDelayMs);
+        });
       },
       stop(): Promise<void> {
         record.stopped = true;
