@@ -11,6 +11,7 @@ describe('pnpm start flags', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['--things', '0'], /--things expects an integer from 1 to 10, got "0"/],
     [['--things', 'many'], /--things expects an integer/],
+    [['--things', '11'], /--things expects an integer from 1 to 10, got "11"/],
     [['--context', 'novalue'], /--context expects KEY=VALUE/],
     [['--once', '--keep'], /--once and --keep exclude each other/],
   ])('%j exits 2 with the reason and the usage', (args, reason) => {

@@ -58,7 +58,7 @@ for (const pair of values.context) {
 }
 if (values.things !== undefined) {
   const count = Number(values.things);
-  if (!Number.isInteger(count) || count < 1 || count > 50)
+  if (!Number.isInteger(count) || count < 1 || count > 10)
     fail(`--things expects an integer from 1 to 10, got "${values.things}"`);
   context.thingNames = Array.from({ length: count }, (_, i) => `thingcert-device-${i + 1}`).join(
     ',',
