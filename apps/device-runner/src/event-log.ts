@@ -76,7 +76,7 @@ function textLine(event: RunEvent): string | undefined {
         ? `Reconnected! (session ${event.sessionPresent ? 'resumed' : 'new'})`
         : 'Connected!';
     case 'interrupted':
-      return `Connection interrupted: ${event.message}. Reconnecting...`;
+      return `Connection interrupted: ${event.message}`;
     case 'subscribed':
       return `Subscribed to topic '${event.topic}'`;
     case 'publishing':

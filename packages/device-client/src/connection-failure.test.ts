@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   connectionError,
+  connectionLostError,
   failureReason,
   isPermanentFailure,
   mqtt3ConnectFailure,
@@ -98,5 +99,30 @@ describe('Function: connectionError', () => {
     expect(error.message).toContain('iot:Connect');
     expect(error.message).toContain('MQTT 3.1.1');
     expect(error.message).toContain('reason code 135');
+  });
+});
+
+describe('Function: connectionLostError', () => {
+  it('reports a broker hang-up on a live connection as lost, not as a refused connect', () => {
+    const error = connectionLostError(
+      { nativeError: 'AWS_ERROR_MQTT_UNEXPECTED_HANGUP' },
+      { ...target, protocol: 'mqtt3' },
+    );
+    expect(error.name).toBe('DeviceConnectionError');
+    expect(error.reason).toBe('rejected');
+    expect(error.message).toBe(
+      "Lost the connection to typo-ats.iot.eu-west-1.amazonaws.com:8883 as 'thing-1' (MQTT 3.1.1): " +
+        `the broker closed it; reconnecting. If it keeps happening, check: ${error.hint} ` +
+        '[AWS_ERROR_MQTT_UNEXPECTED_HANGUP]',
+    );
+    expect(error.hint).toContain('same client id');
+    expect(error.message).not.toContain('Cannot connect');
+  });
+
+  it('keeps the network hint when the connection timed out', () => {
+    const error = connectionLostError({ nativeError: 'AWS_IO_SOCKET_TIMEOUT' }, target);
+    expect(error.reason).toBe('timeout');
+    expect(error.message).toContain('): timed out; reconnecting.');
+    expect(error.hint).toContain('security group');
   });
 });

@@ -148,17 +148,11 @@ export function connectionError(
 ): DeviceConnectionError {
   const reason = failureReason(details);
   const hint = HINTS[reason];
-  const codes = [
-    details.nativeError,
-    details.reasonCode !== undefined && details.reasonCode !== 0
-      ? `reason code ${details.reasonCode}`
-      : undefined,
-    details.nativeError === undefined ? details.text : undefined,
-  ].filter((part): part is string => part !== undefined && part !== '');
+  const codes = nativeCodes(details);
   const protocol = target.protocol === 'mqtt5' ? 'MQTT 5' : 'MQTT 3.1.1';
   return new DeviceConnectionError(
     `Cannot connect to ${target.endpoint}:${target.port} as '${target.clientId}' (${protocol}): ` +
-      `${SUMMARIES[reason]}; check: ${hint}${codes.length > 0 ? ` [${codes.join(', ')}]` : ''}`,
+      `${SUMMARIES[reason]}; check: ${hint}${codes}`,
     {
       reason,
       hint,
@@ -166,6 +160,59 @@ export function connectionError(
     },
     options,
   );
+}
+
+/**
+ * What a lost connection means when the broker ended it: not a refused
+ * CONNECT (the certificate worked a moment ago) but one of the reasons AWS IoT
+ * closes a live connection.
+ */
+const BROKER_CLOSED_HINT =
+  'AWS IoT closes a live connection when another client connects with the same client id, when the policy denies a publish or subscribe (MQTT 3.1.1), or when the certificate is deactivated';
+
+/**
+ * Builds the error for a connection that was up and went down (the client
+ * reconnects by itself). A broker hang-up here is not a refused connect, so
+ * it is not described as one: "Cannot connect ... check that the certificate
+ * is ACTIVE" after a broker restart would send an operator the wrong way.
+ *
+ * @example
+ * ```ts
+ * connectionLostError({ nativeError: 'AWS_ERROR_MQTT_UNEXPECTED_HANGUP' }, target).message;
+ * // "Lost the connection to abc-ats.iot...:8883 as 'thing-1' (MQTT 3.1.1): the broker closed it; reconnecting. If it keeps happening, check: ... [AWS_ERROR_MQTT_UNEXPECTED_HANGUP]"
+ * ```
+ */
+export function connectionLostError(
+  details: FailureDetails,
+  target: ConnectionTarget,
+): DeviceConnectionError {
+  const reason = failureReason(details);
+  const brokerClosed = reason === 'rejected';
+  const hint = brokerClosed ? BROKER_CLOSED_HINT : HINTS[reason];
+  const summary = brokerClosed ? 'the broker closed it' : SUMMARIES[reason];
+  const codes = nativeCodes(details);
+  const protocol = target.protocol === 'mqtt5' ? 'MQTT 5' : 'MQTT 3.1.1';
+  return new DeviceConnectionError(
+    `Lost the connection to ${target.endpoint}:${target.port} as '${target.clientId}' (${protocol}): ` +
+      `${summary}; reconnecting. If it keeps happening, check: ${hint}${codes}`,
+    {
+      reason,
+      hint,
+      ...(details.nativeError === undefined ? {} : { nativeError: details.nativeError }),
+    },
+  );
+}
+
+/** The native name, reason code or text in brackets (` [..]`), or nothing. */
+function nativeCodes(details: FailureDetails): string {
+  const codes = [
+    details.nativeError,
+    details.reasonCode !== undefined && details.reasonCode !== 0
+      ? `reason code ${details.reasonCode}`
+      : undefined,
+    details.nativeError === undefined ? details.text : undefined,
+  ].filter((part): part is string => part !== undefined && part !== '');
+  return codes.length > 0 ? ` [${codes.join(', ')}]` : '';
 }
 
 /** The error for a connect that did not finish within `timeoutMs`. */

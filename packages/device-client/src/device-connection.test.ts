@@ -129,6 +129,21 @@ describe('Class: DeviceConnection', () => {
       expect(b).toEqual(['21']);
     });
 
+    it('reports a dropped live connection as lost and reconnecting, not as a refused connect', async () => {
+      const { connection, transport } = setup();
+      await connection.start();
+      const lost: Error[] = [];
+      connection.on('disconnected', ({ error }) => lost.push(error));
+
+      transport().drop();
+
+      expect(connection.state).toBe('reconnecting');
+      expect(lost).toHaveLength(1);
+      expect(lost[0]!.message).toMatch(
+        /^Lost the connection to .*: the broker closed it; reconnecting\./,
+      );
+    });
+
     it('resubscribes after a reconnect without session, not after one with session', async () => {
       const { connection, transport } = setup();
       await connection.start();

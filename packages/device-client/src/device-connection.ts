@@ -1,5 +1,6 @@
 import {
   connectionError,
+  connectionLostError,
   connectTimeoutError,
   isPermanentFailure,
   type ConnectionTarget,
@@ -457,7 +458,7 @@ export class DeviceConnection {
   private onDisconnected(failure: FailureDetails): void {
     if (this.currentState === 'stopping' || this.currentState === 'stopped') return;
     this.currentState = 'reconnecting';
-    const error = connectionError(failure, this.target);
+    const error = connectionLostError(failure, this.target);
     this.emit('disconnected', { error });
     const limit = this.options.deniedAfterDisconnects ?? 2;
     for (const operation of [...this.pending]) {

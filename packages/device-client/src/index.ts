@@ -1,6 +1,7 @@
 export { backoffDelay, type BackoffOptions } from './backoff';
 export {
   connectionError,
+  connectionLostError,
   failureReason,
   isPermanentFailure,
   type ConnectionTarget,
