@@ -80,7 +80,8 @@ async function withMqtt3(work) {
     .with_endpoint(args.host)
     .with_port(port)
     .with_client_id(clientId)
-    .with_clean_session(true)
+    // A persistent session, like the device runner's: the same work for the broker.
+    .with_clean_session(false)
     .build();
   const connection = new mqtt.MqttClient().new_connection(config);
   const handlers = [];
