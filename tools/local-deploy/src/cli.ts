@@ -69,7 +69,10 @@ if (values.once && values.keep) fail('--once and --keep exclude each other');
 const workspaceRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 let stopping = false;
 const untilStopped = new Promise<void>((resolveStop) => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // SIGHUP too: closing the terminal must tear down like Ctrl-C, not kill the
+  // deployer outright and leave the detached device runners and their
+  // directories (private keys) behind.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (stopping) {
         // A second signal: give up the teardown, but exit rather than die of
