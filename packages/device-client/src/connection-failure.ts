@@ -148,11 +148,9 @@ export function connectionError(
 ): DeviceConnectionError {
   const reason = failureReason(details);
   const hint = HINTS[reason];
-  const codes = nativeCodes(details);
-  const protocol = target.protocol === 'mqtt5' ? 'MQTT 5' : 'MQTT 3.1.1';
   return new DeviceConnectionError(
-    `Cannot connect to ${target.endpoint}:${target.port} as '${target.clientId}' (${protocol}): ` +
-      `${SUMMARIES[reason]}; check: ${hint}${codes}`,
+    `Cannot connect to ${describeTarget(target)}: ` +
+      `${SUMMARIES[reason]}; check: ${hint}${nativeCodes(details)}`,
     {
       reason,
       hint,
@@ -190,17 +188,21 @@ export function connectionLostError(
   const brokerClosed = reason === 'rejected';
   const hint = brokerClosed ? BROKER_CLOSED_HINT : HINTS[reason];
   const summary = brokerClosed ? 'the broker closed it' : SUMMARIES[reason];
-  const codes = nativeCodes(details);
-  const protocol = target.protocol === 'mqtt5' ? 'MQTT 5' : 'MQTT 3.1.1';
   return new DeviceConnectionError(
-    `Lost the connection to ${target.endpoint}:${target.port} as '${target.clientId}' (${protocol}): ` +
-      `${summary}; reconnecting. If it keeps happening, check: ${hint}${codes}`,
+    `Lost the connection to ${describeTarget(target)}: ` +
+      `${summary}; reconnecting. If it keeps happening, check: ${hint}${nativeCodes(details)}`,
     {
       reason,
       hint,
       ...(details.nativeError === undefined ? {} : { nativeError: details.nativeError }),
     },
   );
+}
+
+/** `host:port as 'client-id' (MQTT 5)`: where a connection was tried. */
+function describeTarget(target: ConnectionTarget): string {
+  const protocol = target.protocol === 'mqtt5' ? 'MQTT 5' : 'MQTT 3.1.1';
+  return `${target.endpoint}:${target.port} as '${target.clientId}' (${protocol})`;
 }
 
 /** The native name, reason code or text in brackets (` [..]`), or nothing. */
