@@ -14,5 +14,5 @@ export {
   isLocalCloudError,
   isMalformedPolicyError,
 } from './errors';
-export { IOT_OPERATIONS } from './iot-control-plane';
+export { IOT_OPERATIONS } from './iot/routes';
 export { MAX_PUBLISH_PAYLOAD_BYTES } from './mqtt-broker';

@@ -1,0 +1,77 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { IotServiceError } from '../errors';
+
+// These rules are AWS's, copied from the AWS IoT API reference on purpose. The
+// local cloud models AWS, not thingcert: it must not import thingcert's own
+// contracts package, or a mistake in thingcert's rules would be mirrored here
+// and its tests could never catch it.
+const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
+const CERTIFICATE_ID = /^(0x)?[a-fA-F0-9]{64}$/;
+
+/** The `InvalidRequestException` AWS answers when a member breaks its constraint. */
+export function validationError(
+  member: string,
+  value: string,
+  constraint: string,
+): IotServiceError {
+  return new IotServiceError(
+    'InvalidRequestException',
+    400,
+    `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: ${constraint}`,
+  );
+}
+
+/** A certificate id from a path, normalised as AWS does (no `0x`, lower case). */
+export function validCertificateId(id: string | undefined): string {
+  if (id === undefined || !CERTIFICATE_ID.test(id)) {
+    throw validationError(
+      'certificateId',
+      id ?? '',
+      'Member must satisfy regular expression pattern: (0x)?[a-fA-F0-9]+ and have length 64',
+    );
+  }
+  return id.replace(/^0x/, '').toLowerCase();
+}
+
+/** A thing name that satisfies AWS's pattern and length. */
+export function validThingName(name: string | undefined): string {
+  if (name === undefined || !THING_NAME.test(name)) {
+    throw validationError(
+      'thingName',
+      name ?? '',
+      'Member must satisfy regular expression pattern: [a-zA-Z0-9:_-]+',
+    );
+  }
+  return name;
+}
+
+/** A policy name that satisfies AWS's pattern and length. */
+export function validPolicyName(name: string | undefined): string {
+  if (name === undefined || !POLICY_NAME.test(name)) {
+    throw validationError(
+      'policyName',
+      name ?? '',
+      'Member must satisfy regular expression pattern: [\\w+=,.@-]+',
+    );
+  }
+  return name;
+}
+
+/** The non-empty `target` member of AttachPolicy / DetachPolicy. */
+export function requireTarget(body: Record<string, unknown>): string {
+  const target = body['target'];
+  if (typeof target !== 'string' || target.length === 0) {
+    throw validationError('target', String(target), 'Member must not be null');
+  }
+  return target;
+}
+
+/** The principal ARN the thing-principal operations carry in the `x-amzn-principal` header. */
+export function requirePrincipal(headers: IncomingHttpHeaders): string {
+  const principal = headers['x-amzn-principal'];
+  if (typeof principal !== 'string' || principal.length === 0) {
+    throw validationError('principal', String(principal), 'Member must not be null');
+  }
+  return principal;
+}
