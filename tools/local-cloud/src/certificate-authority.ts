@@ -155,6 +155,8 @@ export class CertificateAuthority {
         cause: error,
       });
     }
+    // AWS's key rules for CreateCertificateFromCsr, copied from its documentation on purpose
+    // (the local cloud models AWS, not thingcert: see iot/request-validation.ts).
     const supported =
       (details.type === 'rsa' && (details.bits ?? 0) >= 2048) ||
       (details.type === 'ec' &&

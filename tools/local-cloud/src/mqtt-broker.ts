@@ -15,7 +15,8 @@ import {
 
 /**
  * AWS IoT's largest PUBLISH payload, 128 KB (read as KiB). AWS disconnects an MQTT 3.1.1 client
- * that publishes more.
+ * that publishes more. AWS's quota, kept here on purpose rather than shared with thingcert's code
+ * (see iot/request-validation.ts).
  */
 export const MAX_PUBLISH_PAYLOAD_BYTES = 128 * 1024;
 

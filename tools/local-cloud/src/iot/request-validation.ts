@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { IotServiceError } from '../errors';
 
-// These rules are AWS's, copied from the AWS IoT API reference on purpose. The
+// AWS's rules, copied from the AWS IoT API reference on purpose (so are the
+// other AWS rules in this package: key types, bucket names, payload size). The
 // local cloud models AWS, not thingcert: it must not import thingcert's own
 // contracts package, or a mistake in thingcert's rules would be mirrored here
-// and its tests could never catch it.
+// and the tests run against the local cloud could never catch it.
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 const CERTIFICATE_ID = /^(0x)?[a-fA-F0-9]{64}$/;

@@ -5,9 +5,8 @@ import type { S3ObjectStore } from './object-store';
 import { drainBody } from './request-body';
 import { listAllMyBucketsXml, listBucketResultXml, sendXml } from './xml-responses';
 
-// S3's bucket naming rule, from the S3 user guide. The local cloud models AWS,
-// not thingcert, so it keeps its own copy rather than importing thingcert's
-// contracts package: a mistake there must not be mirrored here.
+// S3's bucket naming rule from the S3 user guide, kept here on purpose rather
+// than imported from thingcert (see iot/request-validation.ts).
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** What the bucket operations need. */
