@@ -70,3 +70,19 @@ describe('Function: describeCloud', () => {
     expect(lines.join('\n')).toContain('http://127.0.0.1:1');
   });
 });
+
+describe('Function: parseCliArgs (messages)', () => {
+  it.each([
+    [['--bogus'], "Unknown option '--bogus'"],
+    [['--state-dir'], "Option '--state-dir <value>' argument missing"],
+    [['--mqtt-port=-1'], '--mqtt-port expects a port number (0-65535), got -1'],
+    [['extra'], "Unexpected argument 'extra'"],
+  ])('names what is wrong with %j on one line', (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(message);
+    expect(() => parseCliArgs(argv)).not.toThrow(/\n/);
+  });
+
+  it('answers -h like --help', () => {
+    expect(parseCliArgs(['-h'])).toEqual({ kind: 'help' });
+  });
+});

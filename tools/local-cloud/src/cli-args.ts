@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { UsageError } from './errors';
 import type { LocalCloudOptions } from './local-cloud';
 
@@ -31,69 +32,47 @@ export type CliCommand = { kind: 'help' } | { kind: 'start'; options: LocalCloud
  * @throws UsageError for unknown flags or bad values.
  */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
-  const options: LocalCloudOptions = {};
-  const throttle: Record<string, number> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] =
-      arg.startsWith('--') && arg.includes('=') ? splitOnce(arg, '=') : [arg, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[++i];
-      if (next === undefined || next.startsWith('--'))
-        throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        return { kind: 'help' };
-      case '--verbose':
-        options.verbose = true;
-        break;
-      case '--state-dir':
-        options.stateDir = value();
-        break;
-      case '--region':
-        options.region = value();
-        break;
-      case '--iot-port':
-        options.iotPort = port(flag, value());
-        break;
-      case '--s3-port':
-        options.s3Port = port(flag, value());
-        break;
-      case '--mqtt-port':
-        options.mqttPort = port(flag, value());
-        break;
-      case '--detach-delay-ms':
-        options.detachDelayMs = nonNegative(flag, value());
-        break;
-      case '--connect-interval-ms':
-        options.connectIntervalMs = nonNegative(flag, value());
-        break;
-      case '--throttle': {
-        const [operation, tps] = splitOnce(value(), '=');
-        const rate = Number(tps);
-        if (operation.length === 0 || tps === undefined || !Number.isFinite(rate) || rate <= 0) {
-          throw new UsageError(
-            '--throttle expects Operation=TPS, e.g. CreateKeysAndCertificate=10',
-          );
-        }
-        throttle[operation] = rate;
-        break;
-      }
-      default:
-        throw new UsageError(`unknown argument: ${arg}`);
-    }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        verbose: { type: 'boolean' },
+        'state-dir': { type: 'string' },
+        region: { type: 'string' },
+        'iot-port': { type: 'string' },
+        's3-port': { type: 'string' },
+        'mqtt-port': { type: 'string' },
+        'detach-delay-ms': { type: 'string' },
+        'connect-interval-ms': { type: 'string' },
+        throttle: { type: 'string', multiple: true },
+      },
+    }));
+  } catch (error) {
+    // node:util's messages span lines and go on about '--' positionals; the first part is the point.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError((message.split('. To specify')[0] ?? message).replace(/\n/g, ' '), {
+      cause: error,
+    });
   }
-  if (Object.keys(throttle).length > 0) options.throttle = throttle;
+  if (values.help === true) return { kind: 'help' };
+  const options: LocalCloudOptions = {};
+  if (values.verbose === true) options.verbose = true;
+  if (values['state-dir'] !== undefined) options.stateDir = values['state-dir'];
+  if (values.region !== undefined) options.region = values.region;
+  if (values['iot-port'] !== undefined) options.iotPort = port('--iot-port', values['iot-port']);
+  if (values['s3-port'] !== undefined) options.s3Port = port('--s3-port', values['s3-port']);
+  if (values['mqtt-port'] !== undefined)
+    options.mqttPort = port('--mqtt-port', values['mqtt-port']);
+  if (values['detach-delay-ms'] !== undefined)
+    options.detachDelayMs = nonNegative('--detach-delay-ms', values['detach-delay-ms']);
+  if (values['connect-interval-ms'] !== undefined)
+    options.connectIntervalMs = nonNegative('--connect-interval-ms', values['connect-interval-ms']);
+  if (values.throttle !== undefined) options.throttle = throttle(values.throttle);
   return { kind: 'start', options };
-}
-
-function splitOnce(text: string, separator: string): [string, string | undefined] {
-  const index = text.indexOf(separator);
-  return index === -1 ? [text, undefined] : [text.slice(0, index), text.slice(index + 1)];
 }
 
 function port(flag: string, text: string): number {
@@ -109,6 +88,21 @@ function nonNegative(flag: string, text: string): number {
   if (!Number.isFinite(value) || value < 0)
     throw new UsageError(`${flag} expects a number >= 0, got ${text}`);
   return value;
+}
+
+/** `--throttle Op=TPS` values (repeatable) as operation → requests per second. */
+function throttle(pairs: string[]): Record<string, number> {
+  const rates: Record<string, number> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const operation = at === -1 ? pair : pair.slice(0, at);
+    const rate = at === -1 ? NaN : Number(pair.slice(at + 1));
+    if (operation.length === 0 || !Number.isFinite(rate) || rate <= 0) {
+      throw new UsageError('--throttle expects Operation=TPS, e.g. CreateKeysAndCertificate=10');
+    }
+    rates[operation] = rate;
+  }
+  return rates;
 }
 
 /** The lines the CLI prints once the cloud is up: endpoints, then `export` lines. */
