@@ -1,11 +1,11 @@
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { createServer as createTlsServer, type Server, type TLSSocket } from 'node:tls';
-import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { certificateIdOf } from './certificate-authority';
-import { LocalCloudError } from './errors';
 import { requestLogLine } from './http-service';
 import type { IotRegistry } from './iot-registry';
+import { ConnectWindow } from './mqtt/connect-window';
+import { TlsListeners } from './mqtt/tls-listeners';
 import {
   evaluatePolicies,
   iotResourceArn,
@@ -82,52 +82,12 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   const { registry } = options;
   const where = { region: options.region, accountId: options.accountId };
   const sessions = new Map<Client, Session>();
-  const sockets = new Set<Socket>();
-  // Client id -> time of its last accepted CONNECT, oldest first (re-inserted on each accept).
-  const lastConnectAt = new Map<string, number>();
-  const { connectIntervalMs } = options;
-  const connectTooSoon = (clientId: string, now: number): boolean => {
-    const last = lastConnectAt.get(clientId);
-    return connectIntervalMs > 0 && last !== undefined && now - last < connectIntervalMs;
-  };
-  const recordConnect = (clientId: string, now: number): void => {
-    if (connectIntervalMs <= 0) return;
-    lastConnectAt.delete(clientId);
-    lastConnectAt.set(clientId, now);
-    // Entries are in time order: forget the ones whose window has closed, so the map stays small.
-    for (const [id, at] of lastConnectAt) {
-      if (now - at < connectIntervalMs) break;
-      lastConnectAt.delete(id);
-    }
-  };
+  const connectWindow = new ConnectWindow(options.connectIntervalMs);
   const log = (fields: Record<string, string | number | undefined>) =>
     options.log?.(requestLogLine({ service: 'mqtt', ...fields }));
 
-  const authorize = (session: Session, action: IotAction, resource: string): boolean => {
-    const certificate = registry.certificates.get(session.certificateId);
-    if (certificate?.status !== 'ACTIVE') return false;
-    const attachedThings = registry.thingsFor(session.certificateArn);
-    // Thing variables resolve only when the client id names a thing attached to the certificate.
-    const thingName = attachedThings.includes(session.clientId) ? session.clientId : undefined;
-    const request: AuthorizationRequest = {
-      action,
-      resource,
-      clientId: session.clientId,
-      thingName,
-      isAttached: thingName !== undefined,
-    };
-    const documents = registry.policiesFor(session.certificateArn).map((p) => p.policyDocument);
-    const result = evaluatePolicies(documents, request);
-    if (!result.allowed)
-      log({
-        event: 'denied',
-        action,
-        resource,
-        clientId: session.clientId,
-        decision: result.decision,
-      });
-    return result.allowed;
-  };
+  const authorize = (session: Session, action: IotAction, resource: string): boolean =>
+    authorizeSession(registry, log, session, action, resource);
 
   const broker = await Aedes.createBroker({
     authenticate: (client, _username, _password, done) => {
@@ -158,10 +118,10 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       // After authorisation, so a refused device still learns it is not authorised; only accepted
       // CONNECTs open the window, so a refused attempt never delays the next one.
       const now = performance.now();
-      if (connectTooSoon(client.id, now)) {
+      if (connectWindow.tooSoon(client.id, now)) {
         return refuse('CONNECT rate exceeded for client id', CONNACK_SERVER_UNAVAILABLE);
       }
-      recordConnect(client.id, now);
+      connectWindow.record(client.id, now);
       sessions.set(client, session);
       log({ event: 'connected', clientId: client.id, certificateId });
       done(null, true);
@@ -222,74 +182,25 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     log({ event: 'connection-error', error: error.message }),
   );
 
-  let servers: Server[] = [];
-  let port = options.port;
-
-  const makeServer = (): Server => {
-    const server = createTlsServer({
-      key: options.serverKeyPem,
-      cert: options.serverCertPem,
-      ca: [options.caPem],
-      requestCert: true,
-      rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
-    });
-    server.on('secureConnection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      broker.handle(socket);
-    });
-    server.on('connection', (socket: Socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    // Garbage, plain TCP and unknown certificates end here: log and carry on.
-    server.on('tlsClientError', (error) => log({ event: 'tls-error', error: error.message }));
-    return server;
-  };
-
-  const listen = (server: Server, host: string, wanted: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const onError = (error: Error) => reject(error);
-      server.once('error', onError);
-      server.listen({ port: wanted, host, exclusive: true }, () => {
-        server.off('error', onError);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
-
-  const open = async (): Promise<void> => {
-    const ipv4 = makeServer();
-    try {
-      port = await listen(ipv4, '127.0.0.1', port);
-    } catch (error) {
-      throw new LocalCloudError(`MQTT broker cannot listen on 127.0.0.1:${port}`, { cause: error });
-    }
-    servers = [ipv4];
-    // Clients given `localhost` may try ::1 first (aws-crt does): answer there too when we can.
-    const ipv6 = makeServer();
-    try {
-      await listen(ipv6, '::1', port);
-      servers.push(ipv6);
-    } catch (error) {
-      log({ event: 'ipv6-unavailable', error: String(error) });
-    }
-  };
-
+  const listeners = new TlsListeners({
+    port: options.port,
+    caPem: options.caPem,
+    serverCertPem: options.serverCertPem,
+    serverKeyPem: options.serverKeyPem,
+    onSecureConnection: (socket) => broker.handle(socket),
+    log,
+  });
   const closeListeners = async (): Promise<void> => {
-    const closing = servers.map(
-      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
-    );
+    const closing = listeners.stopAccepting();
     for (const client of [...sessions.keys()]) client.close();
-    for (const socket of sockets) socket.destroy();
-    servers = [];
-    await Promise.all(closing);
+    listeners.destroySockets();
+    await closing;
   };
 
-  await open();
+  await listeners.open();
   return {
     get port() {
-      return port;
+      return listeners.port;
     },
     dropCertificate: (certificateId) => {
       for (const [client, session] of sessions) {
@@ -303,11 +214,47 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     },
     restart: async () => {
       await closeListeners();
-      await open();
+      await listeners.open();
     },
     close: async () => {
       await closeListeners();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Whether a session may do `action` on `resource`: its certificate must still be ACTIVE and
+ * its policies must allow it (AWS checks every operation, not only CONNECT). Denials are logged.
+ */
+function authorizeSession(
+  registry: IotRegistry,
+  log: (fields: Record<string, string | number | undefined>) => void,
+  session: Session,
+  action: IotAction,
+  resource: string,
+): boolean {
+  const certificate = registry.certificates.get(session.certificateId);
+  if (certificate?.status !== 'ACTIVE') return false;
+  const attachedThings = registry.thingsFor(session.certificateArn);
+  // Thing variables resolve only when the client id names a thing attached to the certificate.
+  const thingName = attachedThings.includes(session.clientId) ? session.clientId : undefined;
+  const request: AuthorizationRequest = {
+    action,
+    resource,
+    clientId: session.clientId,
+    thingName,
+    isAttached: thingName !== undefined,
+  };
+  const documents = registry.policiesFor(session.certificateArn).map((p) => p.policyDocument);
+  const result = evaluatePolicies(documents, request);
+  if (!result.allowed)
+    log({
+      event: 'denied',
+      action,
+      resource,
+      clientId: session.clientId,
+      decision: result.decision,
+    });
+  return result.allowed;
 }
