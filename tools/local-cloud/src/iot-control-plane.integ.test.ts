@@ -82,6 +82,7 @@ async function makeCsr(
 }
 
 describe('Certificates', () => {
+  // Over 150 lines as a list of independent cases on one cloud, not one procedure.
   it('CreateKeysAndCertificate returns an RSA-2048 X.509 certificate whose id is the SHA-256 of its DER', async () => {
     const created = await fixture.iot.send(
       new CreateKeysAndCertificateCommand({ setAsActive: true }),

@@ -40,6 +40,7 @@ afterAll(async () => {
 const arn = 'arn:aws:iot:us-east-1:000000000000';
 
 describe('MQTT broker with mqtt.js (MQTT 3.1.1 over mTLS)', () => {
+  // Long only because it lists many independent broker cases; no logic spans them.
   it('accepts an ACTIVE registered certificate and routes a QoS1 round trip', async () => {
     const device = await createDevice(fixture.iot, { statements: allowAll });
     const client = await connectMqtt(mqttOptions(fixture, device, 'round-trip'));

@@ -32,6 +32,7 @@ async function failure(promise: Promise<unknown>): Promise<{ name: string; statu
 }
 
 describe('S3 with default SDK settings', () => {
+  // A list of independent S3 cases over 150 lines, not one long procedure.
   it('stores a streamed body (aws-chunked with a trailing checksum) byte for byte, with SSE and content type', async () => {
     await fixture.s3.send(new CreateBucketCommand({ Bucket: 'stream-bucket' }));
     const parts = [Buffer.alloc(70_000, 1), Buffer.from('middle'), Buffer.alloc(5, 2)];
