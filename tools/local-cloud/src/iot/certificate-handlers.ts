@@ -1,18 +1,19 @@
-import { CsrRejectedError, type CertificateAuthority } from '../certificate-authority';
+import {
+  CsrRejectedError,
+  type CertificateAuthority,
+  type IssuedCertificate,
+} from '../certificate-authority';
 import { IotServiceError } from '../errors';
 import { IotRegistry, type CertificateRecord, type CertificateStatus } from '../iot-registry';
-import type { IotHandlers } from './handler';
+import type { IotHandlers, RegistryHandlerDeps } from './handler';
 import { pageSize, paginate } from './paging';
 import { validationError } from './request-validation';
 import { findCertificate } from './resource-lookup';
 
 /** What the certificate operations need. */
-export interface CertificateHandlerDeps {
-  registry: IotRegistry;
+export interface CertificateHandlerDeps extends RegistryHandlerDeps {
   ca: CertificateAuthority;
   accountId: string;
-  /** `arn:aws:iot:{region}:{account}`. */
-  arnPrefix: string;
   /** Called when a certificate stops being usable (not ACTIVE, or deleted). */
   onCertificateUnusable: (certificateId: string) => void;
 }
@@ -30,20 +31,11 @@ export function certificateHandlers(
   deps: CertificateHandlerDeps,
 ): IotHandlers<CertificateOperation> {
   const { registry, ca, accountId } = deps;
-  const register = (pem: string, id: string, active: boolean) =>
-    registerCertificate(deps, pem, id, active);
   return {
     CreateKeysAndCertificate: async ({ query }) => {
       const issued = await ca.createKeysAndCertificate();
-      const record = await register(
-        issued.pem,
-        issued.certificateId,
-        query.get('setAsActive') === 'true',
-      );
       return {
-        certificateArn: record.certificateArn,
-        certificateId: record.certificateId,
-        certificatePem: record.certificatePem,
+        ...(await registerIssued(deps, issued, query)),
         keyPair: { PublicKey: issued.publicKeyPem, PrivateKey: issued.privateKeyPem },
       };
     },
@@ -63,16 +55,7 @@ export function certificateHandlers(
         }
         throw error;
       }
-      const record = await register(
-        issued.pem,
-        issued.certificateId,
-        query.get('setAsActive') === 'true',
-      );
-      return {
-        certificateArn: record.certificateArn,
-        certificateId: record.certificateId,
-        certificatePem: record.certificatePem,
-      };
+      return registerIssued(deps, issued, query);
     },
     DescribeCertificate: ({ params }) => {
       const record = findCertificate(registry, params[0]);
@@ -157,25 +140,32 @@ export function certificateHandlers(
   };
 }
 
-async function registerCertificate(
+/**
+ * Registers a certificate the CA just issued (ACTIVE when the call asked with
+ * `setAsActive=true`) and answers its ARN, id and PEM, as both create calls do.
+ */
+async function registerIssued(
   deps: CertificateHandlerDeps,
-  pem: string,
-  id: string,
-  active: boolean,
-): Promise<CertificateRecord> {
+  issued: Pick<IssuedCertificate, 'pem' | 'certificateId'>,
+  query: URLSearchParams,
+): Promise<Pick<CertificateRecord, 'certificateArn' | 'certificateId' | 'certificatePem'>> {
   const now = Date.now();
   const record: CertificateRecord = {
-    certificateId: id,
-    certificateArn: `${deps.arnPrefix}:cert/${id}`,
-    certificatePem: pem,
-    status: active ? 'ACTIVE' : 'INACTIVE',
+    certificateId: issued.certificateId,
+    certificateArn: `${deps.arnPrefix}:cert/${issued.certificateId}`,
+    certificatePem: issued.pem,
+    status: query.get('setAsActive') === 'true' ? 'ACTIVE' : 'INACTIVE',
     creationDate: now,
     lastModifiedDate: now,
     generationId: IotRegistry.generationId(),
   };
-  deps.registry.certificates.set(id, record);
+  deps.registry.certificates.set(record.certificateId, record);
   await deps.registry.save();
-  return record;
+  return {
+    certificateArn: record.certificateArn,
+    certificateId: record.certificateId,
+    certificatePem: record.certificatePem,
+  };
 }
 
 /** The status UpdateCertificate may move `record` to, with AWS's answers for the ones it may not. */

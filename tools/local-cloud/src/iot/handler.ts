@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { IotRegistry } from '../iot-registry';
 import type { IotOperation } from './routes';
 
 /** One decoded control-plane request, as a handler sees it. */
@@ -19,3 +20,10 @@ export type IotHandler = (call: IotCall) => unknown;
 
 /** Handlers for some operations; the control plane joins the groups into one for every operation. */
 export type IotHandlers<K extends IotOperation = IotOperation> = Record<K, IotHandler>;
+
+/** What every handler group that reads or writes the registry needs. */
+export interface RegistryHandlerDeps {
+  registry: IotRegistry;
+  /** `arn:aws:iot:{region}:{account}`, the start of every ARN the handlers make. */
+  arnPrefix: string;
+}

@@ -1,17 +1,10 @@
 import { IotServiceError, isMalformedPolicyError } from '../errors';
 import { IotRegistry } from '../iot-registry';
 import { validatePolicyDocument } from '../policy-evaluator';
-import type { IotHandlers } from './handler';
+import type { IotHandlers, RegistryHandlerDeps } from './handler';
 import { pageSize, paginate } from './paging';
 import { requireTarget, validationError, validPolicyName } from './request-validation';
 import { findPolicy, requireCertificatePrincipal } from './resource-lookup';
-
-/** What the policy operations need. */
-export interface PolicyHandlerDeps {
-  registry: IotRegistry;
-  /** `arn:aws:iot:{region}:{account}`. */
-  arnPrefix: string;
-}
 
 type PolicyOperation =
   | 'CreatePolicy'
@@ -26,7 +19,7 @@ type PolicyOperation =
 export function policyHandlers({
   registry,
   arnPrefix,
-}: PolicyHandlerDeps): IotHandlers<PolicyOperation> {
+}: RegistryHandlerDeps): IotHandlers<PolicyOperation> {
   return {
     CreatePolicy: async ({ params, body }) => {
       const name = validPolicyName(params[0]);

@@ -25,38 +25,40 @@ export function validationError(
 
 /** A certificate id from a path, normalised as AWS does (no `0x`, lower case). */
 export function validCertificateId(id: string | undefined): string {
-  if (id === undefined || !CERTIFICATE_ID.test(id)) {
-    throw validationError(
-      'certificateId',
-      id ?? '',
-      'Member must satisfy regular expression pattern: (0x)?[a-fA-F0-9]+ and have length 64',
-    );
-  }
-  return id.replace(/^0x/, '').toLowerCase();
+  const valid = matching(
+    'certificateId',
+    id,
+    CERTIFICATE_ID,
+    '(0x)?[a-fA-F0-9]+ and have length 64',
+  );
+  return valid.replace(/^0x/, '').toLowerCase();
 }
 
 /** A thing name that satisfies AWS's pattern and length. */
 export function validThingName(name: string | undefined): string {
-  if (name === undefined || !THING_NAME.test(name)) {
-    throw validationError(
-      'thingName',
-      name ?? '',
-      'Member must satisfy regular expression pattern: [a-zA-Z0-9:_-]+',
-    );
-  }
-  return name;
+  return matching('thingName', name, THING_NAME, '[a-zA-Z0-9:_-]+');
 }
 
 /** A policy name that satisfies AWS's pattern and length. */
 export function validPolicyName(name: string | undefined): string {
-  if (name === undefined || !POLICY_NAME.test(name)) {
+  return matching('policyName', name, POLICY_NAME, '[\\w+=,.@-]+');
+}
+
+/** `value` if it matches `pattern`; AWS's validation error showing `shown` otherwise. */
+function matching(
+  member: string,
+  value: string | undefined,
+  pattern: RegExp,
+  shown: string,
+): string {
+  if (value === undefined || !pattern.test(value)) {
     throw validationError(
-      'policyName',
-      name ?? '',
-      'Member must satisfy regular expression pattern: [\\w+=,.@-]+',
+      member,
+      value ?? '',
+      `Member must satisfy regular expression pattern: ${shown}`,
     );
   }
-  return name;
+  return value;
 }
 
 /** The non-empty `target` member of AttachPolicy / DetachPolicy. */

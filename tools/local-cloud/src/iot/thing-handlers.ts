@@ -1,25 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { IotServiceError } from '../errors';
-import type { IotRegistry, ThingRecord } from '../iot-registry';
-import type { IotHandlers } from './handler';
+import type { ThingRecord } from '../iot-registry';
+import type { IotHandlers, RegistryHandlerDeps } from './handler';
 import { pageSize, paginate } from './paging';
 import { validThingName } from './request-validation';
 import { findThing } from './resource-lookup';
 
-/** What the thing operations need. */
-export interface ThingHandlerDeps {
-  registry: IotRegistry;
-  /** `arn:aws:iot:{region}:{account}`. */
-  arnPrefix: string;
-}
-
 type ThingOperation = 'CreateThing' | 'DescribeThing' | 'DeleteThing' | 'ListThings';
 
 /** Handlers of the thing operations: create (idempotent), describe, delete, list. */
-export function thingHandlers({
-  registry,
-  arnPrefix,
-}: ThingHandlerDeps): IotHandlers<ThingOperation> {
+export function thingHandlers(deps: RegistryHandlerDeps): IotHandlers<ThingOperation> {
+  const { registry, arnPrefix } = deps;
   return {
     CreateThing: async ({ params, body }) => {
       const name = validThingName(params[0]);

@@ -23,16 +23,19 @@ export function bucketHandlers({ store, region }: BucketHandlerDeps): S3Handlers
     CreateBucket: async ({ req, res, bucketName }) => {
       await drainBody(req);
       if (!BUCKET_NAME.test(bucketName)) {
-        throw new S3ServiceError('InvalidBucketName', 400, 'The specified bucket is not valid.', {
-          BucketName: bucketName,
-        });
+        throw bucketError(
+          'InvalidBucketName',
+          400,
+          'The specified bucket is not valid.',
+          bucketName,
+        );
       }
       if (store.hasBucket(bucketName)) {
-        throw new S3ServiceError(
+        throw bucketError(
           'BucketAlreadyOwnedByYou',
           409,
           'Your previous request to create the named bucket succeeded and you already own it.',
-          { BucketName: bucketName },
+          bucketName,
         );
       }
       await store.createBucket(bucketName);
@@ -47,11 +50,11 @@ export function bucketHandlers({ store, region }: BucketHandlerDeps): S3Handlers
     DeleteBucket: async ({ res, bucketName }) => {
       const bucket = store.bucket(bucketName);
       if (bucket.size > 0) {
-        throw new S3ServiceError(
+        throw bucketError(
           'BucketNotEmpty',
           409,
           'The bucket you tried to delete is not empty',
-          { BucketName: bucketName },
+          bucketName,
         );
       }
       await store.deleteBucket(bucketName);
@@ -63,4 +66,14 @@ export function bucketHandlers({ store, region }: BucketHandlerDeps): S3Handlers
       return sendXml(res, 200, listBucketResultXml(bucketName, page));
     },
   };
+}
+
+/** An S3 error about a bucket: S3 names the bucket in a `<BucketName>` member. */
+function bucketError(
+  code: string,
+  status: number,
+  message: string,
+  bucketName: string,
+): S3ServiceError {
+  return new S3ServiceError(code, status, message, { BucketName: bucketName });
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { S3ObjectStore, type StoredObject } from './object-store';
 
 function object(key: string, text: string): StoredObject {
@@ -9,14 +9,6 @@ function object(key: string, text: string): StoredObject {
 }
 
 describe('Class: S3ObjectStore', () => {
-  let stateDir: string;
-  beforeEach(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 's3-store-'));
-  });
-  afterEach(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-  });
-
   it('answers NoSuchBucket for a bucket it does not have', async () => {
     const store = await S3ObjectStore.open(undefined);
     expect(() => store.bucket('nope')).toThrow(
@@ -26,6 +18,8 @@ describe('Class: S3ObjectStore', () => {
 
   it('reopens buckets and objects kept under stateDir, without deleted ones (files 0600)', async () => {
     // Prepare
+    const stateDir = await mkdtemp(join(tmpdir(), 's3-store-'));
+    onTestFinished(() => rm(stateDir, { recursive: true, force: true }));
     const first = await S3ObjectStore.open(stateDir);
     await first.createBucket('kept');
     await first.createBucket('gone');
