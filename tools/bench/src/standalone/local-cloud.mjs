@@ -1,5 +1,7 @@
-// Reports (does not assert) control-plane ops/s and MQTT QoS1 round trips/s on loopback.
-// Run: pnpm nx run local-cloud:bench   (builds first)   or   node bench/local-cloud.bench.mjs
+// Standalone benchmark of the local cloud: reports (does not assert) control-plane
+// ops/s and MQTT QoS1 round trips/s on loopback with mqtt.js (not a section of
+// `pnpm bench`, whose local-cloud section compares against baselines).
+// Run: pnpm nx run bench:local-cloud   (builds first)
 import {
   CreateThingCommand,
   DescribeThingCommand,
@@ -10,7 +12,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { startLocalCloud } from '../dist/index.js';
+import { startLocalCloud } from '@thingcert/local-cloud';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const cloud = await startLocalCloud();

@@ -1,5 +1,6 @@
-// Benchmark of the device side (`pnpm bench` in apps/device-runner; not run by vitest).
-// Reported, not asserted. Needs `pnpm build` (device-runner, device-client, local-cloud).
+// Standalone benchmark of the device side (reported, not asserted; not a section
+// of `pnpm bench`, whose device section runs the runner bundle against a raw
+// aws-crt script). `pnpm nx run bench:device-runner` builds what it needs first.
 //   1. process start → first PUBACK (the CLI, MQTT 3.1.1 against the local cloud broker)
 //   2. the 5-message scenario, wall time of the whole CLI process
 //   3. QoS 1 throughput, 10,000 messages out and back (CLI process), with its peak RSS
@@ -13,16 +14,20 @@ import {
   IoTClient,
 } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+// The one benchmark that runs device code in process (part 4 below): a local
+// measurement, not a dependency of a local tool on device code, so it is exempt
+// from the runtime:local boundary that keeps device code out of the tools.
+// eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import { DeviceConnection, fetchCredentials, pubsub } from '@thingcert/device-client';
 import { startLocalCloud, startMosquitto } from '@thingcert/local-cloud';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+const cli = fileURLToPath(new URL('../../../../apps/device-runner/dist/cli.js', import.meta.url));
 const MANY = Number(process.env.BENCH_MESSAGES ?? 10_000);
 // mosquitto's default max_queued_messages (1000) drops QoS 1 messages beyond it: keep under it.
 const MQTT5_MESSAGES = Number(process.env.BENCH_MQTT5_MESSAGES ?? 1_000);

@@ -1,27 +1,26 @@
-// Benchmarks for the certificate provisioner (printed, not asserted; not run
-// by vitest). Needs `pnpm build` first, plus the local cloud and test-support
-// builds (`pnpm exec nx run local-cloud:build test-support:build`).
-//   pnpm bench                 all sections
-//   BENCH_THINGS=100 BENCH_TPS=10 BENCH_RUNS=10 pnpm bench
+// Standalone benchmark of the certificate provisioner (printed, not asserted;
+// not a section of `pnpm bench`, whose lambda and provisioning sections measure
+// the same against same-run baselines). `pnpm nx run bench:cert-provisioner`
+// builds what it needs first.
+//   BENCH_THINGS=100 BENCH_TPS=10 BENCH_RUNS=10 pnpm nx run bench:cert-provisioner
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-// The benchmark is a dev tool like the tests (never shipped, not in `files`);
-// the root ESLint test-file globs do not cover bench/*.mjs yet.
 import { startLocalCloud } from '@thingcert/local-cloud';
 import { startResponseRecorder } from '@thingcert/test-support';
 import { build } from 'tsup';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const here = (path) => fileURLToPath(new URL(path, import.meta.url));
-const BUNDLE = here('../dist/lambda/index.mjs');
-const LIBRARY = here('../dist/index.js');
+const PACKAGE = fileURLToPath(new URL('../../../../packages/cert-provisioner/', import.meta.url));
+const BUNDLE = join(PACKAGE, 'dist/lambda/index.mjs');
+const LIBRARY = join(PACKAGE, 'dist/index.js');
 // Inside the package so the external variant resolves @aws-sdk/* like Lambda's runtime copy would.
-const EXTERNAL_DIR = here('../node_modules/.cache/thingcert-bench/');
+const EXTERNAL_DIR = join(PACKAGE, 'node_modules/.cache/thingcert-bench/');
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const THINGS = Number(process.env.BENCH_THINGS ?? 100);
 const TPS = Number(process.env.BENCH_TPS ?? 10);
@@ -48,7 +47,7 @@ async function bundleSizes() {
 async function externalBundle() {
   mkdirSync(EXTERNAL_DIR, { recursive: true });
   await build({
-    entry: { index: here('../src/lambda.ts') },
+    entry: { index: join(PACKAGE, 'src/lambda.ts') },
     outDir: EXTERNAL_DIR,
     format: ['esm'],
     outExtension: () => ({ js: '.mjs' }),
@@ -59,8 +58,9 @@ async function externalBundle() {
     minify: true,
     silent: true,
     config: false,
+    tsconfig: join(PACKAGE, 'tsconfig.json'),
   });
-  return `${EXTERNAL_DIR}index.mjs`;
+  return join(EXTERNAL_DIR, 'index.mjs');
 }
 
 /** Fresh process: time from process start and from before import until the handler exists. */
