@@ -76,9 +76,9 @@ export async function devLoop(ctx) {
   /** A failed run says which tasks failed, and its output is kept to read why. */
   const keepFailure = (run, what, logName) => {
     if (run.code === 0) return;
-    writeFileSync(join(ctx.root, 'bench', 'results', logName), `${run.stdout}\n${run.stderr}`);
+    writeFileSync(join(ctx.resultsDir, logName), `${run.stdout}\n${run.stderr}`);
     result.notes.push(
-      `${what} failed tasks: ${failedTasks(run.stdout).join(', ') || 'unknown'} (output kept in bench/results/${logName}).`,
+      `${what} failed tasks: ${failedTasks(run.stdout).join(', ') || 'unknown'} (output kept in tools/bench/results/${logName}).`,
     );
   };
   keepFailure(cold, 'Cold pnpm test', 'cold-pnpm-test.log');

@@ -1,22 +1,15 @@
-// Device certificates for the benchmarks, issued by the local cloud: RSA-2048
-// from CreateKeysAndCertificate, EC P-256 from CreateCertificateFromCsr with a
-// CSR made by openssl. Each gets an allow-all policy so the local broker
-// (which evaluates IoT policies) accepts it; mosquitto only checks the CA.
-import {
-  AttachPolicyCommand,
-  CreateCertificateFromCsrCommand,
-  CreateKeysAndCertificateCommand,
-  CreatePolicyCommand,
-  IoTClient,
-} from '@aws-sdk/client-iot';
-import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+// Device certificates for the benchmarks, registered in the local cloud by
+// @thingcert/test-support: RSA-2048 from CreateKeysAndCertificate, EC P-256
+// from CreateCertificateFromCsr. Each gets an allow-all policy so the local
+// broker (which evaluates IoT policies) accepts it; mosquitto only checks the CA.
+import { IoTClient } from '@aws-sdk/client-iot';
+import { registerLocalDevice } from '@thingcert/test-support';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
-let policyReady;
+const ALLOW_ALL = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
+});
 
 /** An IoT client for the local cloud (dummy credentials, loopback endpoint). */
 export function iotClientFor(cloud) {
@@ -33,63 +26,12 @@ export function iotClientFor(cloud) {
  * @returns {Promise<{ certPath: string, keyPath: string, caPath: string, certificateArn: string }>}
  */
 export async function issueDeviceCredentials(cloud, iotClient, dir, name, kind = 'rsa') {
-  const target = join(dir, name);
-  await mkdir(target, { recursive: true, mode: 0o700 });
-  let certificatePem;
-  let keyPem;
-  let certificateArn;
-  if (kind === 'rsa') {
-    const created = await iotClient.send(
-      new CreateKeysAndCertificateCommand({ setAsActive: true }),
-    );
-    certificatePem = created.certificatePem;
-    keyPem = created.keyPair.PrivateKey;
-    certificateArn = created.certificateArn;
-  } else {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' });
-    await writeFile(join(target, 'key.pem'), keyPem, { mode: 0o600 });
-    const { stdout: csr } = await run('openssl', [
-      'req',
-      '-new',
-      '-key',
-      join(target, 'key.pem'),
-      '-subj',
-      `/CN=${name}`,
-    ]);
-    const created = await iotClient.send(
-      new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr, setAsActive: true }),
-    );
-    certificatePem = created.certificatePem;
-    certificateArn = created.certificateArn;
-  }
-  await writeFile(join(target, 'cert.pem'), certificatePem, { mode: 0o600 });
-  await writeFile(join(target, 'key.pem'), keyPem, { mode: 0o600 });
-  policyReady ??= new WeakMap();
-  if (!policyReady.has(cloud)) {
-    policyReady.set(
-      cloud,
-      iotClient.send(
-        new CreatePolicyCommand({
-          policyName: 'bench-allow-all',
-          policyDocument: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
-          }),
-        }),
-      ),
-    );
-  }
-  await policyReady.get(cloud);
-  await iotClient.send(
-    new AttachPolicyCommand({ policyName: 'bench-allow-all', target: certificateArn }),
-  );
-  return {
-    certPath: join(target, 'cert.pem'),
-    keyPath: join(target, 'key.pem'),
-    caPath: cloud.mqtt.caPath,
-    certificateArn,
-  };
+  const device = await registerLocalDevice(iotClient, {
+    keyMode: kind === 'rsa' ? 'server' : 'csr',
+    policyDocument: ALLOW_ALL,
+    dir: join(dir, name),
+  });
+  return { ...device.files, caPath: cloud.mqtt.caPath, certificateArn: device.certificateArn };
 }
 
 /** `--cert --key --ca` for these credentials: the runner and the raw script take the same flags. */

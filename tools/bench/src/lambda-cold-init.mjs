@@ -1,9 +1,10 @@
 // 1. Lambda cold init: a fresh process that imports the handler and builds its
 // clients, bundled vs from node_modules vs Python boto3 (the seed's runtime).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { buildSdkExternal } from './lambda-sdk-external.mjs';
 import { repeat, timeProcessOk } from './measure.mjs';
 import { row, section } from './rows.mjs';
 
@@ -12,30 +13,6 @@ const PYTHON_INIT =
 
 function importScript(path, body) {
   return `const m = await import(${JSON.stringify(path)}); ${body}`;
-}
-
-/** The handler built with @aws-sdk/* left external, resolved from the package's node_modules. */
-async function buildSdkExternal(ctx) {
-  const dir = join(ctx.tmp, 'lambda-sdk-external');
-  mkdirSync(dir, { recursive: true });
-  // ESM resolution walks up from the file: a node_modules link next to it finds the SDK.
-  symlinkSync(join(ctx.root, 'packages/cert-provisioner/node_modules'), join(dir, 'node_modules'));
-  const { build } = await import('tsup');
-  await build({
-    entry: { index: join(ctx.root, 'packages/cert-provisioner/src/lambda.ts') },
-    outDir: dir,
-    format: ['esm'],
-    outExtension: () => ({ js: '.mjs' }),
-    platform: 'node',
-    target: 'node20',
-    noExternal: [/^(?!@aws-sdk\/|@smithy\/)/],
-    external: [/^@aws-sdk\//, /^@smithy\//],
-    minify: true,
-    silent: true,
-    config: false,
-    tsconfig: join(ctx.root, 'packages/cert-provisioner/tsconfig.json'),
-  });
-  return join(dir, 'index.mjs');
 }
 
 /** The Python whose boto3 to time: Debian's (installed when allowed), else any with boto3. */
@@ -63,7 +40,7 @@ export async function lambdaColdInit(ctx) {
   );
   const bundle = join(ctx.root, 'packages/cert-provisioner/dist/lambda/index.mjs');
   const library = join(ctx.root, 'packages/cert-provisioner/dist/index.js');
-  const external = await buildSdkExternal(ctx);
+  const external = await buildSdkExternal(ctx.root, join(ctx.tmp, 'lambda-sdk-external'));
   const env = { AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   const node = (script) => () =>
     timeProcessOk(process.execPath, ['--input-type=module', '-e', script], { env }).then((r) => ({

@@ -5,8 +5,8 @@
 //   node provision-worker.mjs fleet <count>     <count> concurrent Creates, one handler+clients each
 // Prints one JSON line.
 import { CreateKeysAndCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { createEvent } from './create-event.mjs';
 import { percentile } from './stats.mjs';
 
 const [mode, countText] = process.argv.slice(2);
@@ -15,17 +15,6 @@ const root = process.env.BENCH_ROOT;
 const responseUrl = process.env.BENCH_RESPONSE_URL;
 const bucket = process.env.BENCH_BUCKET;
 
-function createEvent(thingName) {
-  return {
-    RequestType: 'Create',
-    ResponseURL: responseUrl,
-    StackId: 'arn:aws:cloudformation:us-east-1:000000000000:stack/bench/1',
-    RequestId: randomUUID(),
-    ResourceType: 'Custom::ThingCertificate',
-    LogicalResourceId: `Cert${thingName.replace(/[^A-Za-z0-9]/g, '')}`,
-    ResourceProperties: { ServiceToken: 'x', ThingName: thingName, BucketName: bucket },
-  };
-}
 const context = { getRemainingTimeInMillis: () => 300_000 };
 
 // The handler logs JSON lines; they are not what is measured.
@@ -42,7 +31,7 @@ if (mode === 'latency') {
   const raw = [];
   for (let i = 0; i < count + 1; i++) {
     let started = performance.now();
-    await handler(createEvent(`lat-${process.pid}-${i}`), context);
+    await handler(createEvent(responseUrl, `lat-${process.pid}-${i}`, bucket), context);
     const createMs = performance.now() - started;
     started = performance.now();
     await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: false }));
@@ -71,7 +60,7 @@ if (mode === 'latency') {
     Array.from({ length: count }, (_, i) =>
       // One handler + clients per invocation, like separate Lambda containers.
       createCertificateResourceHandler(createAwsClients(), { logger: silent })(
-        createEvent(`fleet-${process.pid}-${i}`),
+        createEvent(responseUrl, `fleet-${process.pid}-${i}`, bucket),
         context,
       ),
     ),

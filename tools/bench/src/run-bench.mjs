@@ -3,10 +3,10 @@
 // figure next to a baseline measured in the same run (see BENCHMARKS.md).
 // Reports, never asserts speed; exits non-zero only when a section could not run.
 //   --quick  tiny sizes, one run each, no apt installs, no clone (CI: keeps
-//            the harness from rotting); writes bench/results/quick.json only
-//   --soak   only the soak (10 min); writes bench/results/soak.json
+//            the harness from rotting); writes tools/bench/results/quick.json only
+//   --soak   only the soak (10 min); writes tools/bench/results/soak.json
 //   --only   just these sections (lambda, provisioning, device, local-cloud,
-//            dev-loop); prints the table, writes bench/results/partial.json
+//            dev-loop); prints the table, writes tools/bench/results/partial.json
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ import { renderMarkdown, spliceBenchmarks } from './report.mjs';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
+/** Results live with the harness (tools/bench/README.md); only latest.json is committed. */
+const resultsDir = join(here, '..', 'results');
 const SECTION_IDS = ['lambda', 'provisioning', 'device', 'local-cloud', 'dev-loop'];
 const USAGE = `Usage: pnpm bench [--quick] [--soak] [--only ${SECTION_IDS.join(',')}] [--no-build]`;
 let flags;
@@ -85,6 +87,7 @@ let aptUpdated = false;
 const ctx = {
   root,
   here,
+  resultsDir,
   quick: flags.quick,
   tmp: mkdtempSync(join(tmpdir(), 'thingcert-bench-')),
   log,
@@ -157,7 +160,6 @@ const results = { meta, sections };
 const markdown = renderMarkdown(results);
 process.stdout.write(`${markdown}\n`);
 
-const resultsDir = join(root, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const file = join(resultsDir, `${mode === 'full' ? 'latest' : mode}.json`);
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,13 +1,7 @@
 // Fixtures shared by this package's integration tests.
-import {
-  AttachPolicyCommand,
-  AttachThingPrincipalCommand,
-  CreateKeysAndCertificateCommand,
-  CreatePolicyCommand,
-  CreateThingCommand,
-  IoTClient,
-} from '@aws-sdk/client-iot';
+import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
+import { registerLocalDevice } from '@thingcert/test-support';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../src/index';
@@ -59,42 +53,25 @@ export interface Device {
   privateKey: string;
 }
 
-let counter = 0;
-
-/** Registers an ACTIVE certificate with `statements` as its policy, and optionally a thing. */
+/**
+ * Registers a certificate (ACTIVE unless `active: false`) with `statements` as
+ * its policy, and optionally a thing: `registerLocalDevice` with this suite's
+ * option names.
+ */
 export async function createDevice(
   iot: IoTClient,
   options: { statements?: object[]; thingName?: string; active?: boolean } = {},
 ): Promise<Device> {
-  const created = await iot.send(
-    new CreateKeysAndCertificateCommand({ setAsActive: options.active ?? true }),
-  );
-  const device: Device = {
-    certificateId: created.certificateId!,
-    certificateArn: created.certificateArn!,
-    certificatePem: created.certificatePem!,
-    privateKey: created.keyPair!.PrivateKey!,
-  };
-  if (options.statements !== undefined) {
-    const policyName = `policy-${++counter}-${device.certificateId.slice(0, 8)}`;
-    await iot.send(
-      new CreatePolicyCommand({
-        policyName,
-        policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: options.statements }),
-      }),
-    );
-    await iot.send(new AttachPolicyCommand({ policyName, target: device.certificateArn }));
-  }
-  if (options.thingName !== undefined) {
-    await iot.send(new CreateThingCommand({ thingName: options.thingName }));
-    await iot.send(
-      new AttachThingPrincipalCommand({
-        thingName: options.thingName,
-        principal: device.certificateArn,
-      }),
-    );
-  }
-  return device;
+  const { certificateId, certificateArn, certificatePem, privateKeyPem } =
+    await registerLocalDevice(iot, {
+      active: options.active,
+      thingName: options.thingName,
+      policyDocument:
+        options.statements === undefined
+          ? undefined
+          : JSON.stringify({ Version: '2012-10-17', Statement: options.statements }),
+    });
+  return { certificateId, certificateArn, certificatePem, privateKey: privateKeyPem };
 }
 
 export const allowAll = [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }];

@@ -13,4 +13,10 @@ export {
   type LocalCloudEndpoints,
   type LocalDevice,
 } from './local-device';
+export {
+  registerLocalDevice,
+  type LocalDeviceKeyMode,
+  type RegisterLocalDeviceOptions,
+  type RegisteredLocalDevice,
+} from './register-local-device';
 export { makeKeyPair, type TestKeyPair } from './test-key-pair';

@@ -1,12 +1,7 @@
-import {
-  AttachPolicyCommand,
-  AttachThingPrincipalCommand,
-  CreateKeysAndCertificateCommand,
-  CreatePolicyCommand,
-  CreateThingCommand,
-  IoTClient,
-} from '@aws-sdk/client-iot';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
+import { registerLocalDevice } from './register-local-device';
+
 /**
  * The parts of a running local cloud (`@thingcert/local-cloud`) these helpers
  * use; structural, so test-support does not depend on the local cloud's build.
@@ -68,9 +63,9 @@ export function localClients(cloud: LocalCloudEndpoints): { iot: IoTClient; s3: 
 }
 
 /**
- * CreateKeysAndCertificate, CreateThing, CreatePolicy, AttachPolicy,
- * AttachThingPrincipal, and the cert/key into `<bucket>/<thing>/` — with the
- * real SDK clients against the local cloud.
+ * A device registered the way the seed's custom resource does it: certificate
+ * (CreateKeysAndCertificate), thing, policy, both attachments, and the
+ * cert/key in `<bucket>/<thing>/`, with the real SDK clients against the local cloud.
  */
 export async function provisionLocalDevice(
   cloud: LocalCloudEndpoints,
@@ -80,37 +75,19 @@ export async function provisionLocalDevice(
   const id = `${process.pid}-${++counter}`;
   const thing = options.thing ?? `thing-${id}`;
   const bucket = `devices-${id}`;
-  const created = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
-  const certificateArn = created.certificateArn!;
-  await iot.send(new CreateThingCommand({ thingName: thing }));
-  const policyName = `policy-${id}`;
-  await iot.send(
-    new CreatePolicyCommand({ policyName, policyDocument: options.policy ?? seedPolicy(cloud) }),
-  );
-  await iot.send(new AttachPolicyCommand({ policyName, target: certificateArn }));
-  await iot.send(new AttachThingPrincipalCommand({ thingName: thing, principal: certificateArn }));
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: `${thing}/device.pem.crt`,
-      Body: created.certificatePem!,
-    }),
-  );
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: `${thing}/private.pem.key`,
-      Body: created.keyPair!.PrivateKey!,
-    }),
-  );
+  const device = await registerLocalDevice(iot, {
+    thingName: thing,
+    policyName: `policy-${id}`,
+    policyDocument: options.policy ?? seedPolicy(cloud),
+    s3: { client: s3, bucket, prefix: thing },
+  });
   return {
     thing,
     bucket,
-    certificateId: created.certificateId!,
-    certificateArn,
-    certificatePem: created.certificatePem!,
-    privateKeyPem: created.keyPair!.PrivateKey!,
+    certificateId: device.certificateId,
+    certificateArn: device.certificateArn,
+    certificatePem: device.certificatePem,
+    privateKeyPem: device.privateKeyPem,
     iot,
     s3,
   };

@@ -1,16 +1,17 @@
-// Reports (does not assert) control-plane ops/s and MQTT QoS1 round trips/s on loopback.
-// Run: pnpm nx run local-cloud:bench   (builds first)   or   node bench/local-cloud.bench.mjs
+// Standalone benchmark of the local cloud: reports (does not assert) control-plane
+// ops/s and MQTT QoS1 round trips/s on loopback with mqtt.js (not a section of
+// `pnpm bench`, whose local-cloud section compares against baselines).
+// Run: pnpm nx run bench:local-cloud   (builds first)
 import {
   CreateThingCommand,
   DescribeThingCommand,
   IoTClient,
   CreateKeysAndCertificateCommand,
-  CreatePolicyCommand,
-  AttachPolicyCommand,
 } from '@aws-sdk/client-iot';
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { startLocalCloud } from '../dist/index.js';
+import { startLocalCloud } from '@thingcert/local-cloud';
+import { registerLocalDevice } from '@thingcert/test-support';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const cloud = await startLocalCloud();
@@ -43,17 +44,13 @@ try {
     iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true })),
   );
 
-  const device = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
-  await iot.send(
-    new CreatePolicyCommand({
-      policyName: 'bench',
-      policyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
-      }),
+  const device = await registerLocalDevice(iot, {
+    policyName: 'bench',
+    policyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
     }),
-  );
-  await iot.send(new AttachPolicyCommand({ policyName: 'bench', target: device.certificateArn }));
+  });
   const client = await mqtt.connectAsync({
     protocol: 'mqtts',
     host: '127.0.0.1',
@@ -61,7 +58,7 @@ try {
     port: cloud.mqtt.port,
     ca: readFileSync(cloud.mqtt.caPath),
     cert: device.certificatePem,
-    key: device.keyPair.PrivateKey,
+    key: device.privateKeyPem,
     clientId: 'bench',
     reconnectPeriod: 0,
   });

@@ -1,27 +1,26 @@
-// Benchmarks for the certificate provisioner (printed, not asserted; not run
-// by vitest). Needs `pnpm build` first, plus the local cloud and test-support
-// builds (`pnpm exec nx run local-cloud:build test-support:build`).
-//   pnpm bench                 all sections
-//   BENCH_THINGS=100 BENCH_TPS=10 BENCH_RUNS=10 pnpm bench
+// Standalone benchmark of the certificate provisioner (printed, not asserted;
+// not a section of `pnpm bench`, whose lambda and provisioning sections measure
+// the same against same-run baselines). `pnpm nx run bench:cert-provisioner`
+// builds what it needs first.
+//   BENCH_THINGS=100 BENCH_TPS=10 BENCH_RUNS=10 pnpm nx run bench:cert-provisioner
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-// The benchmark is a dev tool like the tests (never shipped, not in `files`);
-// the root ESLint test-file globs do not cover bench/*.mjs yet.
 import { startLocalCloud } from '@thingcert/local-cloud';
 import { startResponseRecorder } from '@thingcert/test-support';
-import { build } from 'tsup';
+import { createEvent } from '../create-event.mjs';
+import { buildSdkExternal } from '../lambda-sdk-external.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const here = (path) => fileURLToPath(new URL(path, import.meta.url));
-const BUNDLE = here('../dist/lambda/index.mjs');
-const LIBRARY = here('../dist/index.js');
-// Inside the package so the external variant resolves @aws-sdk/* like Lambda's runtime copy would.
-const EXTERNAL_DIR = here('../node_modules/.cache/thingcert-bench/');
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const BUNDLE = join(ROOT, 'packages/cert-provisioner/dist/lambda/index.mjs');
+const LIBRARY = join(ROOT, 'packages/cert-provisioner/dist/index.js');
+const SCRATCH = mkdtempSync(join(tmpdir(), 'thingcert-bench-'));
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const THINGS = Number(process.env.BENCH_THINGS ?? 100);
 const TPS = Number(process.env.BENCH_TPS ?? 10);
@@ -45,24 +44,6 @@ async function bundleSizes() {
   );
 }
 
-async function externalBundle() {
-  mkdirSync(EXTERNAL_DIR, { recursive: true });
-  await build({
-    entry: { index: here('../src/lambda.ts') },
-    outDir: EXTERNAL_DIR,
-    format: ['esm'],
-    outExtension: () => ({ js: '.mjs' }),
-    platform: 'node',
-    target: 'node22',
-    noExternal: [/^(?!@aws-sdk\/|@smithy\/)/],
-    external: [/^@aws-sdk\//, /^@smithy\//],
-    minify: true,
-    silent: true,
-    config: false,
-  });
-  return `${EXTERNAL_DIR}index.mjs`;
-}
-
 /** Fresh process: time from process start and from before import until the handler exists. */
 async function coldInit(bundle) {
   const script = `const t0 = performance.now(); const m = await import(${JSON.stringify(bundle)}); if (typeof m.handler !== 'function') process.exit(2); console.log(JSON.stringify({ importMs: performance.now() - t0, sinceStartMs: performance.now() }));`;
@@ -82,7 +63,7 @@ async function coldInit(bundle) {
 
 async function coldInits() {
   section(`Cold init (fresh node ${process.version} process, median of ${RUNS})`);
-  const external = await externalBundle();
+  const external = await buildSdkExternal(ROOT, join(SCRATCH, 'lambda-sdk-external'));
   console.log(
     `SDK-external variant: ${kib(statSync(external).size)} (our code + cfn-response only)`,
   );
@@ -95,18 +76,6 @@ async function coldInits() {
       `${name.padEnd(28)} import→ready ${ms(result.importMs)}, process start→ready ${ms(result.sinceStartMs)}, spawn→exit ${ms(result.wallMs)}`,
     );
   }
-}
-
-function createEvent(responseUrl, thingName, bucket) {
-  return {
-    RequestType: 'Create',
-    ResponseURL: responseUrl,
-    StackId: 'arn:aws:cloudformation:us-east-1:000000000000:stack/bench/1',
-    RequestId: randomUUID(),
-    ResourceType: 'Custom::ThingCertificate',
-    LogicalResourceId: `Cert${thingName}`,
-    ResourceProperties: { ServiceToken: 'x', ThingName: thingName, BucketName: bucket },
-  };
 }
 
 async function withCloud(options, work) {
@@ -193,7 +162,11 @@ async function throttledFleet() {
   );
 }
 
-await bundleSizes();
-await coldInits();
-await createLatency();
-await throttledFleet();
+try {
+  await bundleSizes();
+  await coldInits();
+  await createLatency();
+  await throttledFleet();
+} finally {
+  rmSync(SCRATCH, { recursive: true, force: true });
+}

@@ -1,81 +1,43 @@
-// Benchmark of the device side (`pnpm bench` in apps/device-runner; not run by vitest).
-// Reported, not asserted. Needs `pnpm build` (device-runner, device-client, local-cloud).
+// Standalone benchmark of the device side (reported, not asserted; not a section
+// of `pnpm bench`, whose device section runs the runner bundle against a raw
+// aws-crt script). `pnpm nx run bench:device-runner` builds what it needs first.
 //   1. process start → first PUBACK (the CLI, MQTT 3.1.1 against the local cloud broker)
 //   2. the 5-message scenario, wall time of the whole CLI process
 //   3. QoS 1 throughput, 10,000 messages out and back (CLI process), with its peak RSS
 //   4. 1,000 in process over MQTT 5 against mosquitto, for comparison
-import {
-  AttachPolicyCommand,
-  AttachThingPrincipalCommand,
-  CreateKeysAndCertificateCommand,
-  CreatePolicyCommand,
-  CreateThingCommand,
-  IoTClient,
-} from '@aws-sdk/client-iot';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+// The one benchmark that runs device code in process (part 4 below): a local
+// measurement, not a dependency of a local tool on device code, so it is exempt
+// from the runtime:local boundary that keeps device code out of the tools.
+// eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import { DeviceConnection, fetchCredentials, pubsub } from '@thingcert/device-client';
 import { startLocalCloud, startMosquitto } from '@thingcert/local-cloud';
+import { localClients, registerLocalDevice, seedPolicy } from '@thingcert/test-support';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+const cli = fileURLToPath(new URL('../../../../apps/device-runner/dist/cli.js', import.meta.url));
 const MANY = Number(process.env.BENCH_MESSAGES ?? 10_000);
 // mosquitto's default max_queued_messages (1000) drops QoS 1 messages beyond it: keep under it.
 const MQTT5_MESSAGES = Number(process.env.BENCH_MQTT5_MESSAGES ?? 1_000);
 
 const cloud = await startLocalCloud();
 const work = await mkdtemp(join(tmpdir(), 'device-runner-bench-'));
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const iot = new IoTClient({ endpoint: cloud.iotEndpoint, region: cloud.region, credentials });
-const s3 = new S3Client({
-  endpoint: cloud.s3Endpoint,
-  region: cloud.region,
-  credentials,
-  forcePathStyle: true,
-});
-const arn = `arn:aws:iot:${cloud.region}:${cloud.accountId}`;
+const { iot, s3 } = localClients(cloud);
 let n = 0;
 
+/** A thing named like its bucket, registered as the seed does it; returns the name. */
 async function provision() {
   const id = `bench-${++n}`;
-  const created = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
-  await iot.send(new CreateThingCommand({ thingName: id }));
-  await iot.send(
-    new CreatePolicyCommand({
-      policyName: id,
-      policyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Action: 'iot:Connect', Resource: `${arn}:client/${id}` },
-          {
-            Effect: 'Allow',
-            Action: ['iot:Publish', 'iot:Receive'],
-            Resource: `${arn}:topic/test/*`,
-          },
-          { Effect: 'Allow', Action: 'iot:Subscribe', Resource: `${arn}:topicfilter/test/*` },
-        ],
-      }),
-    }),
-  );
-  await iot.send(new AttachPolicyCommand({ policyName: id, target: created.certificateArn }));
-  await iot.send(
-    new AttachThingPrincipalCommand({ thingName: id, principal: created.certificateArn }),
-  );
-  await s3.send(new CreateBucketCommand({ Bucket: id }));
-  await s3.send(
-    new PutObjectCommand({ Bucket: id, Key: `${id}/device.pem.crt`, Body: created.certificatePem }),
-  );
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: id,
-      Key: `${id}/private.pem.key`,
-      Body: created.keyPair.PrivateKey,
-    }),
-  );
+  await registerLocalDevice(iot, {
+    thingName: id,
+    policyName: id,
+    policyDocument: seedPolicy(cloud),
+    s3: { client: s3, bucket: id, prefix: id },
+  });
   return id;
 }
 
