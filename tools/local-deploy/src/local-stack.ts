@@ -34,14 +34,19 @@ export interface LocalStackOptions {
  *
  * It walks resources in dependency order, resolves intrinsics against that
  * state, and hands each step to the provider of the resource's type (a
- * `ResourceProvider`, see `provider-registry.ts`): the local cloud's S3 and IoT, Lambda-backed
- * custom resources with real events, instances booted as devices. It deletes
- * in reverse order and audits that nothing is left.
+ * `ResourceProvider`, see `provider-registry.ts`): the local cloud's S3 and
+ * IoT, Lambda-backed custom resources with real events, instances booted as
+ * devices. It deletes in reverse order and audits that nothing is left.
  *
  * @example
- * const stack = new LocalStack(artifact.stackName, { cloud, log: (source, line) => console.log(source, line) });
+ * ```ts
+ * const stack = new LocalStack(artifact.stackName, {
+ *   cloud,
+ *   log: (source, line) => console.log(`[${source}] ${line}`),
+ * });
  * await stack.deploy(artifact);
  * await stack.destroy();
+ * ```
  */
 export class LocalStack {
   readonly stackName: string;
