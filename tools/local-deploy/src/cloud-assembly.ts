@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TemplateError } from './errors';
+import { ResourceStepError, TemplateError } from './errors';
 
 /** A CloudFormation template as the local deployer reads it. */
 export interface Template {
@@ -83,4 +83,26 @@ export function readCloudAssembly(outdir: string): StackArtifact[] {
         assetsByObjectKey: assets,
       };
     });
+}
+
+/**
+ * Where a file asset of the assembly (a function's code, the device runner
+ * bundle) lives on disk, given the S3 object key the template names.
+ *
+ * @throws {ResourceStepError} for `logicalId` when the assembly has no such asset.
+ */
+export function assetDirectory(
+  assets: ReadonlyMap<string, string>,
+  logicalId: string,
+  s3Key: unknown,
+): string {
+  const dir = typeof s3Key === 'string' ? assets.get(s3Key) : undefined;
+  if (!dir || !existsSync(dir)) {
+    throw new ResourceStepError(
+      logicalId,
+      'find asset',
+      `asset ${String(s3Key)} is not in the cloud assembly`,
+    );
+  }
+  return dir;
 }

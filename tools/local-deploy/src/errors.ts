@@ -6,16 +6,30 @@ export class TemplateError extends Error {
   }
 }
 
+/** Options of a {@link ResourceStepError}. */
+export interface ResourceStepErrorOptions extends ErrorOptions {
+  /**
+   * The physical id the resource answered although the step failed (a custom
+   * resource's FAILED answer). CloudFormation records the id of a failed
+   * Create and sends it a Delete on rollback, so the deployer needs it.
+   * @default undefined (the step failed without naming a resource)
+   */
+  readonly physicalId?: string;
+}
+
 /** A resource step failed; names the resource, the step and the reason. */
 export class ResourceStepError extends Error {
   readonly logicalId: string;
   readonly step: string;
+  /** See {@link ResourceStepErrorOptions.physicalId}. */
+  readonly physicalId: string | undefined;
 
-  constructor(logicalId: string, step: string, reason: string, options?: ErrorOptions) {
+  constructor(logicalId: string, step: string, reason: string, options?: ResourceStepErrorOptions) {
     super(`${logicalId}: ${step} failed: ${reason}`, options);
     this.name = 'ResourceStepError';
     this.logicalId = logicalId;
     this.step = step;
+    this.physicalId = options?.physicalId;
   }
 }
 

@@ -11,9 +11,11 @@ export {
   LeftoverResourcesError,
   ResourceStepError,
   TemplateError,
+  type ResourceStepErrorOptions,
 } from './errors';
 export { referencedResources, resolveValue, type ResolveContext } from './intrinsics';
-export { LocalStack, type DeployedResource, type LocalStackOptions } from './local-stack';
+export { LocalStack, type LocalStackOptions } from './local-stack';
+export type { DeployedResource } from './resource-provider';
 export { ResponseEndpoint, type CustomResourceAnswer } from './response-endpoint';
 export { runLocal, type RunLocalOptions } from './run-local';
 export { INFRA_APP_ENTRY, synthesize } from './synthesize';

@@ -100,9 +100,11 @@ describe('local deploy of the synthesized stack', () => {
   let seed: StackArtifact;
   let current: Harness | undefined;
 
+  // Synthesizing runs the CDK app in a child process: seconds on an idle
+  // machine, more than the 30 s default hook timeout on a loaded one.
   beforeAll(() => {
     seed = synth();
-  });
+  }, 120_000);
 
   afterEach(async () => {
     if (current) {

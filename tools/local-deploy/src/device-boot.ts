@@ -1,0 +1,63 @@
+import { DeviceProcess } from './device-process';
+import type { StackEnvironment } from './resource-provider';
+
+/**
+ * The instance metadata key under which the stack puts the device runner's
+ * configuration and bundle: the same JSON the instance's user data writes
+ * and runs on AWS.
+ */
+export const DEVICE_RUNNER_METADATA_KEY = 'Thingcert::DeviceRunner';
+
+/** The part of {@link DEVICE_RUNNER_METADATA_KEY}'s value the local boot reads. */
+interface DeviceRunnerMetadata {
+  readonly config?: Record<string, unknown>;
+  readonly asset?: { readonly s3Key?: string };
+}
+
+/** What booting one instance needs. */
+export interface DeviceBootOptions {
+  readonly logicalId: string;
+  /** The instance's `Metadata`, resolved. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly stack: StackEnvironment;
+  /** The device runs its messages once and exits, instead of `forever`. */
+  readonly runOnce: boolean;
+}
+
+/**
+ * "Boots" an EC2 instance: starts the bundled device runner (the asset its
+ * metadata names) with the configuration from its
+ * {@link DEVICE_RUNNER_METADATA_KEY} metadata and the local cloud's endpoints.
+ *
+ * @returns the running device, or `undefined` for an instance without that
+ *   metadata (nothing to run; logged).
+ * @throws {ResourceStepError} when the runner bundle is not in the cloud assembly.
+ */
+export function bootDevice(options: DeviceBootOptions): DeviceProcess | undefined {
+  const { logicalId, metadata, stack } = options;
+  const runner = metadata[DEVICE_RUNNER_METADATA_KEY] as DeviceRunnerMetadata | undefined;
+  if (!runner?.config) {
+    stack.log(
+      `${logicalId}: EC2 instance without ${DEVICE_RUNNER_METADATA_KEY} metadata: not booted`,
+    );
+    return undefined;
+  }
+  const bundleDir = stack.assetDir(logicalId, runner.asset?.s3Key);
+  const config: Record<string, unknown> = {
+    ...runner.config,
+    ...(options.runOnce ? { forever: false } : {}),
+  };
+  const name = typeof config.thing === 'string' ? config.thing : logicalId;
+  const device = new DeviceProcess({
+    name,
+    bundleDir,
+    config,
+    env: {
+      ...stack.cloudEnv,
+      AWS_REGION: stack.region,
+    },
+    onLine: (line) => stack.relay(`device ${name}`, line),
+  });
+  stack.log(`booted ${logicalId} (device runner for ${name} in ${device.directory})`);
+  return device;
+}

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+
+/** A random suffix like the one CloudFormation appends to generated names. */
+export function shortId(): string {
+  return randomBytes(6).toString('hex').toUpperCase();
+}
+
+/**
+ * The name CloudFormation gives a resource whose template leaves it unnamed:
+ * `<stack>-<logical id>-<random>`, cut to the type's maximum length.
+ */
+function generatedName(stackName: string, logicalId: string, max = 128): string {
+  return `${stackName}-${logicalId}-${shortId()}`.slice(0, max);
+}
+
+/** An ARN in the stack's region and account. */
+export function regionalArn(
+  stack: { readonly region: string; readonly accountId: string },
+  service: string,
+  resource: string,
+): string {
+  return `arn:aws:${service}:${stack.region}:${stack.accountId}:${resource}`;
+}
+
+/** The name the template gives a resource (`given`), or a generated one when it gives none. */
+export function templateOrGeneratedName(
+  given: unknown,
+  stackName: string,
+  logicalId: string,
+  max?: number,
+): string {
+  return typeof given === 'string' ? given : generatedName(stackName, logicalId, max);
+}

@@ -1,0 +1,143 @@
+import { IoTClient } from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { assetDirectory } from './cloud-assembly';
+import { isResourceStepError } from './errors';
+import { ProviderRegistry } from './provider-registry';
+import type { StackEnvironment } from './resource-provider';
+
+// No network: the clients are never used by the steps these tests take.
+function registry(metadata: Record<string, Record<string, unknown>> = {}): {
+  registry: ProviderRegistry;
+  lines: string[];
+} {
+  const lines: string[] = [];
+  const stack: StackEnvironment = {
+    stackName: 'Thingcert',
+    stackId: 'arn:aws:cloudformation:eu-west-1:000000000000:stack/Thingcert/id',
+    region: 'eu-west-1',
+    accountId: '000000000000',
+    cloudEnv: {},
+    log: (line) => lines.push(line),
+    relay: (source, line) => lines.push(`[${source}] ${line}`),
+    assetDir: (logicalId, s3Key) => assetDirectory(new Map(), logicalId, s3Key),
+    metadataOf: (logicalId) => metadata[logicalId] ?? {},
+  };
+  const region = 'eu-west-1';
+  return {
+    registry: new ProviderRegistry({
+      stack,
+      iot: new IoTClient({ region }),
+      s3: new S3Client({ region }),
+      devicesRunOnce: true,
+    }),
+    lines,
+  };
+}
+
+async function failure(action: () => Promise<unknown>): Promise<unknown> {
+  return action().then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+}
+
+describe('Class: ProviderRegistry', () => {
+  describe('Method: providerFor', () => {
+    it('sends Custom::* and AWS::CloudFormation::CustomResource to the custom-resource provider', () => {
+      const { registry: providers } = registry();
+
+      const custom = providers.providerFor('Custom::ThingcertDeviceCertificate');
+
+      expect(providers.providerFor('AWS::CloudFormation::CustomResource')).toBe(custom);
+      expect('update' in custom).toBe(true);
+      expect(providers.providerFor('AWS::CloudFormation::CustomResourceX')).not.toBe(custom);
+      expect(providers.providerFor('AWS::S3::Bucket')).not.toBe(custom);
+    });
+
+    it('gives a type it does not emulate ids and AWS-shaped attributes only', async () => {
+      const { registry: providers } = registry();
+
+      const role = await providers
+        .providerFor('AWS::IAM::Role')
+        .create({ logicalId: 'Role', type: 'AWS::IAM::Role', properties: {} });
+
+      expect(role.skipped).toBe(true);
+      expect(role.physicalId).toMatch(/^Thingcert-Role-[0-9A-F]{12}$/);
+      expect(role.attributes.Arn).toBe(
+        `arn:aws:iam:eu-west-1:000000000000:role/${role.physicalId}`,
+      );
+      expect(role.attributes.RoleId).toBe(`${role.physicalId}-RoleId`);
+    });
+  });
+
+  describe('custom resources', () => {
+    it('fail the step when the ServiceToken names no deployed function', async () => {
+      const { registry: providers } = registry();
+      const token = 'arn:aws:lambda:eu-west-1:000000000000:function:missing';
+
+      const error = await failure(() =>
+        providers.providerFor('Custom::X').create({
+          logicalId: 'Certificate',
+          type: 'Custom::X',
+          properties: { ServiceToken: token },
+        }),
+      );
+
+      expect(isResourceStepError(error)).toBe(true);
+      expect(error).toMatchObject({ logicalId: 'Certificate', step: 'Create' });
+      expect((error as Error).message).toContain(
+        `ServiceToken ${token} is not a deployed function`,
+      );
+    });
+  });
+
+  describe('EC2 instances', () => {
+    it('are created without a device when the metadata names no device runner', async () => {
+      const { registry: providers, lines } = registry();
+
+      const instance = await providers
+        .providerFor('AWS::EC2::Instance')
+        .create({ logicalId: 'Instance', type: 'AWS::EC2::Instance', properties: {} });
+
+      expect(instance.physicalId).toMatch(/^i-[0-9a-f]{17}$/);
+      expect(instance.attributes).toEqual({
+        PrivateIp: '10.0.0.10',
+        AvailabilityZone: 'eu-west-1a',
+      });
+      expect(providers.devices.size).toBe(0);
+      expect(lines).toContain(
+        'Instance: EC2 instance without Thingcert::DeviceRunner metadata: not booted',
+      );
+    });
+
+    it('notice a change of the metadata they were booted with', async () => {
+      const metadata: Record<string, Record<string, unknown>> = { Instance: { version: 1 } };
+      const { registry: providers } = registry(metadata);
+      const instances = providers.providerFor('AWS::EC2::Instance');
+      await instances.create({ logicalId: 'Instance', type: 'AWS::EC2::Instance', properties: {} });
+      const unchanged = instances.metadataChanged?.('Instance');
+
+      metadata.Instance = { version: 2 };
+
+      expect(unchanged).toBe(false);
+      expect(instances.metadataChanged?.('Instance')).toBe(true);
+    });
+
+    it('fail the boot, naming the instance, when the runner bundle is not in the assembly', async () => {
+      const { registry: providers } = registry({
+        Instance: { 'Thingcert::DeviceRunner': { config: {}, asset: { s3Key: 'gone.zip' } } },
+      });
+
+      const error = await failure(() =>
+        providers
+          .providerFor('AWS::EC2::Instance')
+          .create({ logicalId: 'Instance', type: 'AWS::EC2::Instance', properties: {} }),
+      );
+
+      expect(isResourceStepError(error)).toBe(true);
+      expect(error).toMatchObject({ logicalId: 'Instance', step: 'find asset' });
+      expect(providers.devices.size).toBe(0);
+    });
+  });
+});

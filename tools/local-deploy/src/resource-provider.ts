@@ -1,0 +1,107 @@
+import { ResourceStepError } from './errors';
+
+/** A resource as it exists in the local deployment. */
+export interface DeployedResource {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly physicalId: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly properties: Readonly<Record<string, unknown>>;
+  /** True for types the deployer does not emulate (VPC, IAM, KMS…): ids only. */
+  readonly skipped: boolean;
+}
+
+/** One resource of the template, as the engine hands it to its provider. */
+export interface ResourceRequest {
+  readonly logicalId: string;
+  readonly type: string;
+  /** The resource's properties with every intrinsic resolved against the stack as it is now. */
+  readonly properties: Readonly<Record<string, unknown>>;
+}
+
+/** What a provider made: what `Ref` and `Fn::GetAtt` give from now on. */
+export interface ProvisionedResource {
+  readonly physicalId: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  /**
+   * The type is not emulated: the ids and attributes are placeholders.
+   * @default false
+   */
+  readonly skipped?: boolean;
+}
+
+/**
+ * How one resource type is created, updated and deleted on the local cloud.
+ *
+ * The engine ({@link LocalStack}) decides the order of every step and keeps
+ * the stack's state (physical ids, attributes, properties); a provider only
+ * carries a step out and reports what it made. A failed step throws a
+ * {@link ResourceStepError} (see {@link runStep}).
+ */
+export interface ResourceProvider {
+  /** Creates the resource. */
+  create(request: ResourceRequest): Promise<ProvisionedResource>;
+  /**
+   * Applies changed properties (or metadata, see {@link metadataChanged}).
+   * An answer with a new physical id is a replacement: the engine sends the
+   * previous resource to {@link delete} at cleanup. `undefined` leaves the
+   * recorded resource as it was (the instance provider only restarts a
+   * service, as an in-place update of its user data does).
+   *
+   * Without `update`, a changed resource is replaced: created anew, and the
+   * previous one deleted at cleanup.
+   */
+  update?(
+    request: ResourceRequest,
+    previous: DeployedResource,
+  ): Promise<ProvisionedResource | undefined>;
+  /** Deletes the resource. */
+  delete(resource: DeployedResource): Promise<void>;
+  /**
+   * Whether the resource changed beyond its properties: an instance's
+   * metadata carries what its user data runs. Absent: only properties count.
+   */
+  metadataChanged?(logicalId: string): boolean;
+  /**
+   * Runs once after an update in which a resource was replaced by its
+   * {@link update} (a rotated certificate) and cleanup deleted the old one.
+   */
+  afterUpdateReplacement?(): Promise<void>;
+}
+
+/** What every provider may ask of the stack it deploys into. */
+export interface StackEnvironment {
+  readonly stackName: string;
+  readonly stackId: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** The local cloud's endpoints and credentials, for the processes the stack starts. */
+  readonly cloudEnv: Readonly<Record<string, string>>;
+  /** Prints one of the deployer's own lines. */
+  log(line: string): void;
+  /** Passes on a line printed by a process the stack runs (a function, a device) under `source`. */
+  relay(source: string, line: string): void;
+  /** The directory of a file asset of the cloud assembly being deployed. */
+  assetDir(logicalId: string, s3Key: unknown): string;
+  /** A resource's `Metadata`, resolved against the stack as it is now. */
+  metadataOf(logicalId: string): Record<string, unknown>;
+}
+
+/**
+ * Runs one step of a provider: any failure becomes a {@link ResourceStepError}
+ * naming the resource, the step and the reason (one that already is passes
+ * through unchanged).
+ */
+export async function runStep<T>(
+  logicalId: string,
+  step: string,
+  action: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof ResourceStepError) throw error;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new ResourceStepError(logicalId, step, reason, { cause: error });
+  }
+}
