@@ -13,7 +13,7 @@ import { requestMarkerKey } from './request-claim';
  *
  * @example
  * ```ts
- * await removeFailedRequestMarker(event, () => parse(event.ResourceProperties), deps);
+ * await removeFailedRequestMarker(event, () => props, { s3, logger });
  * ```
  */
 export async function removeFailedRequestMarker(

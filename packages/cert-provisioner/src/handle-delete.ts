@@ -25,7 +25,7 @@ export interface DeleteRequest {
  *
  * @example
  * ```ts
- * await handleDelete(event, { readProperties: () => parse(event), thingNameAsSent }, context);
+ * await handleDelete(event, { readProperties: () => props, thingNameAsSent: 'sensor-1' }, context);
  * ```
  */
 export async function handleDelete(

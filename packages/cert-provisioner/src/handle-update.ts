@@ -24,7 +24,7 @@ export interface UpdateChange {
  * @throws {ResourceDriftError} when the certificate to keep is gone or replaced.
  * @example
  * ```ts
- * const result = await handleUpdate(event, { props, old, reasons: replacementReasons(old, props) }, context);
+ * const result = await handleUpdate(event, { props, old, reasons: ['RotationToken'] }, context);
  * ```
  */
 export async function handleUpdate(

@@ -17,7 +17,7 @@ import { takeBackCertificate } from './take-back-certificate';
  * @param replacesCertificateId the certificate whose objects in the same folder may be overwritten (rotation).
  * @example
  * ```ts
- * const result = await provisionOnce(event, parseCertificateProperties(event.ResourceProperties), context);
+ * const result = await provisionOnce(event, props, context);
  * ```
  */
 export async function provisionOnce(
