@@ -232,7 +232,9 @@ describe('Bundled handler against the local cloud', () => {
     expect(await read('conflicted-1/device.pem.crt')).toBe('not ours');
     expect(await keys('conflicted-1/')).toEqual(['conflicted-1/device.pem.crt']);
   });
+});
 
+describe('Bundled handler against the local cloud', () => {
   it('makes one certificate when two Lambda processes get the same Create at once', async () => {
     const e = event('Create', { ThingName: 'duplicate-1' });
     const before = recorder.accepted().length;

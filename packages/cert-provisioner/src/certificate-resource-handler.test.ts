@@ -230,7 +230,11 @@ describe('Function: createCertificateResourceHandler', () => {
       expect(first?.json).toEqual(second?.json);
       expect(first?.json).toMatchObject({ Status: 'SUCCESS' });
     });
+  });
+});
 
+describe('Function: createCertificateResourceHandler', () => {
+  describe('Create', () => {
     it('stops before the deadline, cleans up and answers FAILED once', async () => {
       const { fake, handler } = setup({ timeoutMarginMs: 1000, cleanupReserveMs: 1000 });
       fake.hangOn('PutObject', 3);
@@ -289,7 +293,9 @@ describe('Function: createCertificateResourceHandler', () => {
       expect(log.text()).toContain('storeCertificate: DeadlineError');
     });
   });
+});
 
+describe('Function: createCertificateResourceHandler', () => {
   describe('Update and Delete', () => {
     it('runs the lifecycle: no-op update, rotation, delete of old and new', async () => {
       const { fake, log, handler } = setup();
@@ -417,7 +423,11 @@ describe('Function: createCertificateResourceHandler', () => {
       expect((await answer(rec, 2)).Status).toBe('SUCCESS');
       expect(fake.certificates.size).toBe(0);
     });
+  });
+});
 
+describe('Function: createCertificateResourceHandler', () => {
+  describe('Update and Delete', () => {
     describe('rotation taken back', () => {
       const files = [
         'sensor-1/device.pem.crt',

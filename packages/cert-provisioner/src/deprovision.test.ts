@@ -96,7 +96,9 @@ describe('Function: deprovision', () => {
     expect(fake.certificates.get(mine.certificateId)?.status).toBe('ACTIVE');
     expect(fake.keys()).toHaveLength(3);
   });
+});
 
+describe('Function: deprovision', () => {
   it('detaches stray policies before deleting', async () => {
     const fake = new FakeAws();
     const mine = await provisioned(fake);

@@ -81,133 +81,29 @@ export async function deprovision(
   deps: ProvisionerDeps,
 ): Promise<DeprovisionResult> {
   const { thingName, certificateId } = input;
-  const logger = deps.logger ?? silentLogger;
-  const sleep = deps.sleep ?? realSleep;
-  const context: StepContext = {
-    logger,
-    signal: input.signal,
-    fields: { operation: 'deprovision', thingName, certificateId },
+  const run: DeprovisionRun = {
+    input,
+    deps,
+    context: {
+      logger: deps.logger ?? silentLogger,
+      signal: input.signal,
+      fields: { operation: 'deprovision', thingName, certificateId },
+    },
+    wrap: (step, error) =>
+      new DeprovisioningError({ thingName, step, certificateId }, { cause: error }),
   };
-  const signalOption = { abortSignal: input.signal };
-  const wrap = (step: DeprovisionStep, error: unknown): Error =>
-    new DeprovisioningError({ thingName, step, certificateId }, { cause: error });
-  const gone = (error: unknown) => isAwsErrorNamed(error, 'ResourceNotFoundException');
 
   const facts = await runStep(
-    context,
+    run.context,
     'describeCertificate',
-    async (): Promise<CertificateFacts | undefined> => {
-      try {
-        const out = await deps.iot.send(
-          new DescribeCertificateCommand({ certificateId }),
-          signalOption,
-        );
-        const description = out.certificateDescription;
-        if (!description?.certificateArn) throw new Error('DescribeCertificate returned no ARN');
-        return {
-          arn: description.certificateArn,
-          pem: description.certificatePem,
-          status: description.status,
-        };
-      } catch (error) {
-        if (gone(error)) return undefined;
-        throw error;
-      }
-    },
-    wrap,
+    () => describeCertificate(run),
+    run.wrap,
   );
-
-  const detachedPolicies: string[] = [];
+  let detachedPolicies: string[] = [];
   if (facts) {
-    await runStep(
-      context,
-      'waitForThingDetachment',
-      async () => {
-        const limitMs = input.detachTimeoutMs ?? 30_000;
-        // Counts the time slept rather than the clock, so the bound is exact
-        // and tests with an instant sleep stay deterministic.
-        let waited = 0;
-        for (let attempt = 0; ; attempt++) {
-          const things = await listPrincipalThings(deps, facts.arn, input.signal);
-          if (things.length === 0) return;
-          if (waited >= limitMs) {
-            throw new Error(
-              `still attached to thing(s) ${things.slice(0, 5).join(', ')} after ${Math.round(waited / 1000)} s; detach them (remove the ThingPrincipalAttachment) and retry`,
-            );
-          }
-          const delay = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** attempt, limitMs - waited);
-          logger.info('Waiting for thing detachment', {
-            ...context.fields,
-            things,
-            delayMs: delay,
-          });
-          await sleep(delay, input.signal);
-          waited += delay;
-        }
-      },
-      wrap,
-    );
-    await runStep(
-      context,
-      'detachPolicies',
-      async () => {
-        let marker: string | undefined;
-        do {
-          const page = await deps.iot.send(
-            new ListAttachedPoliciesCommand({ target: facts.arn, marker }),
-            signalOption,
-          );
-          for (const policy of page.policies ?? []) {
-            if (!policy.policyName) continue;
-            try {
-              await deps.iot.send(
-                new DetachPolicyCommand({ policyName: policy.policyName, target: facts.arn }),
-                signalOption,
-              );
-            } catch (error) {
-              if (!gone(error)) throw error;
-            }
-            detachedPolicies.push(policy.policyName);
-          }
-          marker = page.nextMarker;
-        } while (marker);
-      },
-      wrap,
-    );
-    await runStep(
-      context,
-      'deactivateCertificate',
-      async () => {
-        // INACTIVE is only reachable from ACTIVE; other states need no change.
-        if (facts.status !== undefined && facts.status !== 'ACTIVE') return;
-        try {
-          await deps.iot.send(
-            new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }),
-            signalOption,
-          );
-        } catch (error) {
-          if (!gone(error)) throw error;
-        }
-      },
-      wrap,
-    );
-    await runStep(
-      context,
-      'deleteCertificate',
-      async () => {
-        try {
-          await deps.iot.send(
-            new DeleteCertificateCommand({ certificateId, forceDelete: true }),
-            signalOption,
-          );
-        } catch (error) {
-          if (!gone(error)) throw error;
-        }
-      },
-      wrap,
-    );
+    detachedPolicies = await removeFromIot(run, facts);
   } else {
-    logger.info('Certificate already gone', context.fields);
+    run.context.logger.info('Certificate already gone', run.context.fields);
   }
 
   if (!input.bucketName) {
@@ -218,13 +114,169 @@ export async function deprovision(
       keptObjects: [],
     };
   }
+  const plan = await removeObjects(run, input.bucketName, facts);
+  return {
+    certificateDeleted: facts !== undefined,
+    detachedPolicies,
+    deletedObjects: plan.remove,
+    keptObjects: plan.keep,
+  };
+}
+
+/** What every step of one {@link deprovision} shares. */
+interface DeprovisionRun {
+  readonly input: DeprovisionInput;
+  readonly deps: ProvisionerDeps;
+  readonly context: StepContext;
+  readonly wrap: (step: DeprovisionStep, error: unknown) => Error;
+}
+
+function gone(error: unknown): boolean {
+  return isAwsErrorNamed(error, 'ResourceNotFoundException');
+}
+
+/** The certificate as IoT knows it, or `undefined` when it is already gone. */
+async function describeCertificate(run: DeprovisionRun): Promise<CertificateFacts | undefined> {
+  const { certificateId, signal } = run.input;
+  try {
+    const out = await run.deps.iot.send(new DescribeCertificateCommand({ certificateId }), {
+      abortSignal: signal,
+    });
+    const description = out.certificateDescription;
+    if (!description?.certificateArn) throw new Error('DescribeCertificate returned no ARN');
+    return {
+      arn: description.certificateArn,
+      pem: description.certificatePem,
+      status: description.status,
+    };
+  } catch (error) {
+    if (gone(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The IoT side, in the order IoT allows: wait for things to detach, detach
+ * policies, set INACTIVE, delete. Returns the policies detached.
+ */
+async function removeFromIot(run: DeprovisionRun, facts: CertificateFacts): Promise<string[]> {
+  const { context, wrap, deps } = run;
+  const { certificateId } = run.input;
+  const signalOption = { abortSignal: run.input.signal };
+  await runStep(context, 'waitForThingDetachment', () => waitForThingDetachment(run, facts), wrap);
+  const detachedPolicies = await runStep(
+    context,
+    'detachPolicies',
+    () => detachPolicies(run, facts),
+    wrap,
+  );
+  await runStep(
+    context,
+    'deactivateCertificate',
+    async () => {
+      // INACTIVE is only reachable from ACTIVE; other states need no change.
+      if (facts.status !== undefined && facts.status !== 'ACTIVE') return;
+      try {
+        await deps.iot.send(
+          new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }),
+          signalOption,
+        );
+      } catch (error) {
+        if (!gone(error)) throw error;
+      }
+    },
+    wrap,
+  );
+  await runStep(
+    context,
+    'deleteCertificate',
+    async () => {
+      try {
+        await deps.iot.send(
+          new DeleteCertificateCommand({ certificateId, forceDelete: true }),
+          signalOption,
+        );
+      } catch (error) {
+        if (!gone(error)) throw error;
+      }
+    },
+    wrap,
+  );
+  return detachedPolicies;
+}
+
+/** Waits, bounded and with backoff, until no thing is attached: detaching is asynchronous. */
+async function waitForThingDetachment(run: DeprovisionRun, facts: CertificateFacts) {
+  const { input, deps } = run;
+  const sleep = deps.sleep ?? realSleep;
+  const limitMs = input.detachTimeoutMs ?? 30_000;
+  // Counts the time slept rather than the clock, so the bound is exact
+  // and tests with an instant sleep stay deterministic.
+  let waited = 0;
+  for (let attempt = 0; ; attempt++) {
+    const things = await listPrincipalThings(deps, facts.arn, input.signal);
+    if (things.length === 0) return;
+    if (waited >= limitMs) {
+      throw new Error(
+        `still attached to thing(s) ${things.slice(0, 5).join(', ')} after ${Math.round(waited / 1000)} s; detach them (remove the ThingPrincipalAttachment) and retry`,
+      );
+    }
+    const delay = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** attempt, limitMs - waited);
+    run.context.logger.info('Waiting for thing detachment', {
+      ...run.context.fields,
+      things,
+      delayMs: delay,
+    });
+    await sleep(delay, input.signal);
+    waited += delay;
+  }
+}
+
+/** Detaches every policy still attached (paginated); one already detached counts. */
+async function detachPolicies(run: DeprovisionRun, facts: CertificateFacts): Promise<string[]> {
+  const signalOption = { abortSignal: run.input.signal };
+  const detached: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await run.deps.iot.send(
+      new ListAttachedPoliciesCommand({ target: facts.arn, marker }),
+      signalOption,
+    );
+    for (const policy of page.policies ?? []) {
+      if (!policy.policyName) continue;
+      try {
+        await run.deps.iot.send(
+          new DetachPolicyCommand({ policyName: policy.policyName, target: facts.arn }),
+          signalOption,
+        );
+      } catch (error) {
+        if (!gone(error)) throw error;
+      }
+      detached.push(policy.policyName);
+    }
+    marker = page.nextMarker;
+  } while (marker);
+  return detached;
+}
+
+/**
+ * The S3 side: deletes the credential objects if they hold this certificate
+ * (after a rotation they hold the new one and stay), plus this certificate's
+ * request markers.
+ */
+async function removeObjects(
+  run: DeprovisionRun,
+  bucketName: string,
+  facts: CertificateFacts | undefined,
+): Promise<{ remove: string[]; keep: string[] }> {
+  const { input, context, wrap } = run;
   const location = {
-    thingName,
-    bucketName: input.bucketName,
+    thingName: input.thingName,
+    bucketName,
     keyPrefix: input.keyPrefix,
     fileNames: input.fileNames,
   };
-  const store = new CredentialStore(deps.s3, input.bucketName);
+  const store = new CredentialStore(run.deps.s3, bucketName);
   const plan = await runStep(
     context,
     'listObjects',
@@ -239,7 +291,7 @@ export async function deprovision(
         : undefined;
       const ours =
         certificateObject === undefined ||
-        certificateIdOfPem(certificateObject.body) === certificateId ||
+        certificateIdOfPem(certificateObject.body) === input.certificateId ||
         (facts?.pem !== undefined && samePem(certificateObject.body, facts.pem));
       const markers = requestMarkerFolder(location);
       for (const key of keys) {
@@ -247,7 +299,7 @@ export async function deprovision(
           (ours ? remove : keep).push(key);
         } else if (key.startsWith(markers)) {
           const marker = await store.get(key, input.signal);
-          if (marker && markerNames(marker.body, certificateId)) remove.push(key);
+          if (marker && markerNames(marker.body, input.certificateId)) remove.push(key);
         }
       }
       return { remove, keep };
@@ -255,18 +307,13 @@ export async function deprovision(
     wrap,
   );
   if (plan.keep.length > 0) {
-    logger.info('Credential objects belong to another certificate; keeping them', {
+    context.logger.info('Credential objects belong to another certificate; keeping them', {
       ...context.fields,
       objects: plan.keep,
     });
   }
   await runStep(context, 'deleteObjects', () => store.deleteMany(plan.remove, input.signal), wrap);
-  return {
-    certificateDeleted: facts !== undefined,
-    detachedPolicies,
-    deletedObjects: plan.remove,
-    keptObjects: plan.keep,
-  };
+  return plan;
 }
 
 function markerNames(body: string, certificateId: string): boolean {

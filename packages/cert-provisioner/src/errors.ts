@@ -1,3 +1,5 @@
+import { redactPem } from '@thingcert/cfn-response';
+
 /** Steps of {@link provision}, named in errors and logs. */
 export type ProvisionStep =
   | 'generateKey'
@@ -17,12 +19,11 @@ export type DeprovisionStep =
   | 'listObjects'
   | 'deleteObjects';
 
-const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
-
 /**
  * One line describing `cause` for an error message: `Name: message`, PEM
- * blocks removed, first line only, bounded length. AWS error messages carry no
- * key material, but the scrub makes that a guarantee rather than a hope.
+ * blocks removed (`redactPem` of `@thingcert/cfn-response`), first line only,
+ * bounded length. AWS error messages carry no key material, but the scrub
+ * makes that a guarantee rather than a hope.
  */
 export function describeCause(cause: unknown): string {
   let text: string;
@@ -32,7 +33,7 @@ export function describeCause(cause: unknown): string {
   } else {
     text = typeof cause === 'string' ? cause : `non-error thrown (${typeof cause})`;
   }
-  const line = text.replace(PEM_BLOCK, '[redacted PEM]').split(/\r?\n/)[0] ?? '';
+  const line = redactPem(text).split(/\r?\n/)[0] ?? '';
   return line.length > 400 ? `${line.slice(0, 400)}…` : line;
 }
 

@@ -94,7 +94,9 @@ describe('Function: provision', () => {
       });
     }
   }
+});
 
+describe('Function: provision', () => {
   for (const command of ['DescribeEndpoint', 'CreateKeysAndCertificate']) {
     it(`creates nothing when ${command} fails`, async () => {
       const fake = new FakeAws().failOn(command, awsError('ThrottlingException', 400));
@@ -175,7 +177,9 @@ describe('Function: provision', () => {
     expect(fake.keys()).toEqual([]);
     fake.releaseHung();
   });
+});
 
+describe('Function: provision', () => {
   describe('failed rotation', () => {
     const credentialKeys = [
       'sensor-1/device.pem.crt',
@@ -262,7 +266,9 @@ describe('Function: provision', () => {
       expect([...fake.certificates.keys()]).toEqual([old.certificateId]);
     });
   });
+});
 
+describe('Function: provision', () => {
   for (const keyMode of ['server', 'csr'] as const) {
     it(`deletes the certificate when the abort comes during a slow create call (${keyMode})`, async () => {
       const create = keyMode === 'server' ? 'CreateKeysAndCertificate' : 'CreateCertificateFromCsr';

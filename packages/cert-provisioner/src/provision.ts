@@ -5,13 +5,7 @@ import {
   DescribeEndpointCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import {
-  CredentialStore,
-  certificateIdOfPem,
-  isPreconditionFailure,
-  samePem,
-  type StoredObject,
-} from './credential-store';
+import { CredentialStore, certificateIdOfPem, samePem } from './credential-store';
 import {
   describeCause,
   isAwsErrorNamed,
@@ -24,6 +18,7 @@ import { generateKeyAndCsr, type KeyAlgorithm } from './generate-key-and-csr';
 import { certificateObjectsOf, type CertificateLocation, type CertificateObjects } from './layout';
 import { silentLogger, type ProvisionerDeps } from './provisioner-deps';
 import { runStep, type StepContext } from './run-step';
+import { WriteJournal } from './write-journal';
 
 /** Who makes the key pair. */
 export type KeyMode = 'server' | 'csr';
@@ -180,58 +175,25 @@ export async function provisionRestorable(
   const fields = { certificateId: created.certificateId };
   logger.info('Certificate created', { ...context.fields, ...fields });
 
-  const store = new CredentialStore(deps.s3, input.bucketName);
   const objects = certificateObjectsOf(input);
-  // Every key this run may have written, with what it held before (undefined:
-  // nothing, so undoing means deleting). Insertion order = write order.
-  const written = new Map<string, StoredObject | undefined>();
-  const put = { kmsKeyId: input.kmsKeyId, contentType: PEM_CONTENT_TYPE, signal: input.signal };
+  const journal = new WriteJournal(new CredentialStore(deps.s3, input.bucketName), {
+    kmsKeyId: input.kmsKeyId,
+    contentType: PEM_CONTENT_TYPE,
+    signal: input.signal,
+  });
   const after = (step: ProvisionStep, error: unknown): ProvisioningError =>
     new ProvisioningError(
       { thingName, step, certificateId: created.certificateId, compensation: 'not-needed' },
       { cause: error },
     );
-  /**
-   * Writes `body` to `key` if nothing is there; otherwise asks `replaceable`
-   * about the existing object, remembers it, and overwrites it only if it is
-   * still the object read (`If-Match`).
-   */
-  const write = async (
-    key: string,
-    body: string,
-    isOurs: (existing: StoredObject) => boolean,
-    replaceable: (existing: StoredObject) => void,
-  ): Promise<void> => {
-    // Set before the PUT: it may land even when the answer is lost. A
-    // conditional PUT that landed cannot have replaced anything.
-    written.set(key, undefined);
-    try {
-      await store.put(key, body, { ...put, ifNoneMatch: true });
-      return;
-    } catch (error) {
-      if (!isPreconditionFailure(error)) throw error;
-      written.delete(key);
-    }
-    // Something is there already: whose is it?
-    const existing = await store.get(key, input.signal);
-    if (existing) replaceable(existing);
-    // Our own earlier write (a retried PUT that landed) is not worth keeping.
-    written.set(key, existing && !isOurs(existing) ? existing : undefined);
-    await store.put(key, body, {
-      ...put,
-      ...(existing?.etag ? { ifMatch: existing.etag } : { ifNoneMatch: true }),
-    });
-  };
   try {
     await runStep(
       context,
       'storeCertificate',
       () =>
-        write(
-          objects.certificate,
-          created.certificatePem,
-          (existing) => samePem(existing.body, created.certificatePem),
-          (existing) => {
+        journal.write(objects.certificate, created.certificatePem, {
+          isOurs: (existing) => samePem(existing.body, created.certificatePem),
+          assertReplaceable: (existing) => {
             const owner = certificateIdOfPem(existing.body);
             const replaceable =
               samePem(existing.body, created.certificatePem) ||
@@ -244,45 +206,31 @@ export async function provisionRestorable(
               });
             }
           },
-        ),
+        }),
       after,
     );
     // The certificate object claims the folder; the key files follow it.
-    const followsTheCertificate = () => undefined;
     await runStep(
       context,
       'storePublicKey',
       () =>
-        write(
-          objects.publicKey,
-          created.publicKeyPem,
-          (existing) => existing.body === created.publicKeyPem,
-          followsTheCertificate,
-        ),
+        journal.write(objects.publicKey, created.publicKeyPem, {
+          isOurs: (existing) => existing.body === created.publicKeyPem,
+        }),
       after,
     );
     await runStep(
       context,
       'storePrivateKey',
       () =>
-        write(
-          objects.privateKey,
-          created.privateKeyPem,
-          (existing) => existing.body === created.privateKeyPem,
-          followsTheCertificate,
-        ),
+        journal.write(objects.privateKey, created.privateKeyPem, {
+          isOurs: (existing) => existing.body === created.privateKeyPem,
+        }),
       after,
     );
   } catch (error) {
     const failure = isProvisioningError(error) ? error : after('storeCertificate', error);
-    const problem = await compensate(
-      created.certificateId,
-      written,
-      store,
-      deps,
-      logger,
-      context.fields,
-    );
+    const problem = await compensate(created.certificateId, journal, deps, logger, context.fields);
     throw new ProvisioningError(
       {
         thingName,
@@ -296,8 +244,6 @@ export async function provisionRestorable(
   }
 
   logger.info('Provisioned', { ...context.fields, ...fields, objects: Object.values(objects) });
-  const replaced = new Map<string, StoredObject>();
-  for (const [key, previous] of written) if (previous) replaced.set(key, previous);
   return {
     result: {
       certificateId: created.certificateId,
@@ -306,35 +252,12 @@ export async function provisionRestorable(
       bucketName: input.bucketName,
       objects,
     },
-    replacedKeys: [...replaced.keys()],
+    replacedKeys: journal.replacedKeys,
     restoreReplaced: async () => {
-      const problems = await putBack(store, replaced);
+      const problems = await journal.restoreReplaced();
       return problems.length > 0 ? problems.join('; ') : undefined;
     },
   };
-}
-
-/**
- * Puts each object back as it was (body, content type, SSE-KMS key), one
- * independent PUT per key, ignoring any abort signal: this is cleanup.
- * Returns problem lines (key and cause, never the body).
- */
-async function putBack(
-  store: CredentialStore,
-  previous: ReadonlyMap<string, StoredObject>,
-): Promise<string[]> {
-  const problems: string[] = [];
-  for (const [key, object] of previous) {
-    try {
-      await store.put(key, object.body, {
-        contentType: object.contentType ?? PEM_CONTENT_TYPE,
-        ...(object.kmsKeyId ? { kmsKeyId: object.kmsKeyId } : {}),
-      });
-    } catch (error) {
-      problems.push(`restoreObject ${key}: ${describeCause(error)}`);
-    }
-  }
-  return problems;
 }
 
 async function createCertificate(
@@ -424,13 +347,18 @@ async function createCertificate(
  */
 async function compensate(
   certificateId: string,
-  written: ReadonlyMap<string, StoredObject | undefined>,
-  store: CredentialStore,
+  journal: WriteJournal,
   deps: ProvisionerDeps,
   logger: NonNullable<ProvisionerDeps['logger']>,
   fields: Record<string, unknown>,
 ): Promise<string | undefined> {
-  const problems: string[] = [];
+  logger.warn('Compensating: removing the new certificate and its objects', {
+    ...fields,
+    certificateId,
+    objects: journal.createdKeys,
+    restoredObjects: journal.replacedKeys,
+  });
+  const problems = await journal.rollBack();
   const attempt = async (what: string, work: () => Promise<unknown>) => {
     try {
       await work();
@@ -439,20 +367,6 @@ async function compensate(
       problems.push(`${what}: ${describeCause(error)}`);
     }
   };
-  const restore = new Map<string, StoredObject>();
-  const remove: string[] = [];
-  for (const [key, previous] of written) {
-    if (previous) restore.set(key, previous);
-    else remove.push(key);
-  }
-  logger.warn('Compensating: removing the new certificate and its objects', {
-    ...fields,
-    certificateId,
-    objects: remove,
-    restoredObjects: [...restore.keys()],
-  });
-  if (restore.size > 0) problems.push(...(await putBack(store, restore)));
-  if (remove.length > 0) await attempt('deleteObjects', () => store.deleteMany(remove));
   await attempt('deactivateCertificate', () =>
     deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' })),
   );

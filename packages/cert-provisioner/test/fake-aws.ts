@@ -23,7 +23,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
 export interface FakeCertificate {
   id: string;
@@ -78,27 +78,33 @@ export class FakeAws {
 
   constructor(bucketNames: string[] = ['creds']) {
     for (const name of bucketNames) this.buckets.set(name, new Map());
-    const iot = mockClient(this.iot);
-    const s3 = mockClient(this.s3);
-    const route =
-      <I>(name: string, handler: (input: I) => unknown) =>
-      async (input: I) => {
-        this.calls.push(name);
-        this.inputs.push({ name, input });
-        const n = (this.counts.get(name) ?? 0) + 1;
-        this.counts.set(name, n);
-        const fault = this.faults.get(`${name}#${n}`) ?? this.faults.get(`${name}#*`);
-        if (fault?.kind === 'error') throw fault.error;
-        if (fault?.kind === 'hang') await new Promise<void>((resolve) => this.hung.push(resolve));
-        // Let concurrent callers interleave as they would over the network.
-        await new Promise((resolve) => setImmediate(resolve));
-        return handler(input);
-      };
+    this.answerIot(mockClient(this.iot));
+    this.answerS3(mockClient(this.s3));
+  }
+
+  /** Wraps one fake operation: records and counts the call, applies its fault, then answers. */
+  private route<I>(name: string, handler: (input: I) => unknown) {
+    return async (input: I) => {
+      this.calls.push(name);
+      this.inputs.push({ name, input });
+      const n = (this.counts.get(name) ?? 0) + 1;
+      this.counts.set(name, n);
+      const fault = this.faults.get(`${name}#${n}`) ?? this.faults.get(`${name}#*`);
+      if (fault?.kind === 'error') throw fault.error;
+      if (fault?.kind === 'hang') await new Promise<void>((resolve) => this.hung.push(resolve));
+      // Let concurrent callers interleave as they would over the network.
+      await new Promise((resolve) => setImmediate(resolve));
+      return handler(input);
+    };
+  }
+
+  /** The IoT control-plane operations, over {@link certificates}. */
+  private answerIot(iot: AwsClientStub<IoTClient>): void {
     iot
       .on(DescribeEndpointCommand)
-      .callsFake(route('DescribeEndpoint', () => ({ endpointAddress: ENDPOINT })));
+      .callsFake(this.route('DescribeEndpoint', () => ({ endpointAddress: ENDPOINT })));
     iot.on(CreateKeysAndCertificateCommand).callsFake(
-      route('CreateKeysAndCertificate', () => {
+      this.route('CreateKeysAndCertificate', () => {
         const cert = this.newCertificate();
         const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
         const PrivateKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -115,7 +121,7 @@ export class FakeAws {
       }),
     );
     iot.on(CreateCertificateFromCsrCommand).callsFake(
-      route('CreateCertificateFromCsr', (input: { certificateSigningRequest?: string }) => {
+      this.route('CreateCertificateFromCsr', (input: { certificateSigningRequest?: string }) => {
         if (!input.certificateSigningRequest?.includes('BEGIN CERTIFICATE REQUEST')) {
           throw awsError('InvalidRequestException', 400, 'not a CSR');
         }
@@ -124,7 +130,7 @@ export class FakeAws {
       }),
     );
     iot.on(DescribeCertificateCommand).callsFake(
-      route('DescribeCertificate', (input: { certificateId: string }) => {
+      this.route('DescribeCertificate', (input: { certificateId: string }) => {
         const cert = this.certificate(input.certificateId);
         return {
           certificateDescription: {
@@ -137,7 +143,7 @@ export class FakeAws {
       }),
     );
     iot.on(UpdateCertificateCommand).callsFake(
-      route(
+      this.route(
         'UpdateCertificate',
         (input: { certificateId: string; newStatus: FakeCertificate['status'] }) => {
           this.certificate(input.certificateId).status = input.newStatus;
@@ -146,7 +152,7 @@ export class FakeAws {
       ),
     );
     iot.on(DeleteCertificateCommand).callsFake(
-      route('DeleteCertificate', (input: { certificateId: string; forceDelete?: boolean }) => {
+      this.route('DeleteCertificate', (input: { certificateId: string; forceDelete?: boolean }) => {
         const cert = this.certificate(input.certificateId);
         if (cert.status === 'ACTIVE') throw awsError('CertificateStateException', 406);
         if (cert.things.length > 0)
@@ -158,7 +164,7 @@ export class FakeAws {
       }),
     );
     iot.on(ListPrincipalThingsCommand).callsFake(
-      route('ListPrincipalThings', (input: { principal: string; nextToken?: string }) => {
+      this.route('ListPrincipalThings', (input: { principal: string; nextToken?: string }) => {
         const cert = [...this.certificates.values()].find((c) => c.arn === input.principal);
         if (!cert) throw awsError('ResourceNotFoundException', 404);
         if (cert.things.length > 0 && cert.detachLag > 0) {
@@ -173,13 +179,13 @@ export class FakeAws {
       }),
     );
     iot.on(ListAttachedPoliciesCommand).callsFake(
-      route('ListAttachedPolicies', (input: { target: string }) => {
+      this.route('ListAttachedPolicies', (input: { target: string }) => {
         const cert = [...this.certificates.values()].find((c) => c.arn === input.target);
         return { policies: (cert?.policies ?? []).map((policyName) => ({ policyName })) };
       }),
     );
     iot.on(DetachPolicyCommand).callsFake(
-      route('DetachPolicy', (input: { policyName: string; target: string }) => {
+      this.route('DetachPolicy', (input: { policyName: string; target: string }) => {
         const cert = [...this.certificates.values()].find((c) => c.arn === input.target);
         if (!cert || !cert.policies.includes(input.policyName))
           throw awsError('ResourceNotFoundException', 404);
@@ -187,9 +193,12 @@ export class FakeAws {
         return {};
       }),
     );
+  }
 
+  /** The S3 operations, over {@link buckets}. */
+  private answerS3(s3: AwsClientStub<S3Client>): void {
     s3.on(PutObjectCommand).callsFake(
-      route(
+      this.route(
         'PutObject',
         (input: {
           Bucket: string;
@@ -223,7 +232,7 @@ export class FakeAws {
       ),
     );
     s3.on(GetObjectCommand).callsFake(
-      route('GetObject', (input: { Bucket: string; Key: string }) => {
+      this.route('GetObject', (input: { Bucket: string; Key: string }) => {
         const object = this.bucket(input.Bucket).get(input.Key);
         if (!object) throw awsError('NoSuchKey', 404);
         return {
@@ -236,7 +245,7 @@ export class FakeAws {
       }),
     );
     s3.on(ListObjectsV2Command).callsFake(
-      route(
+      this.route(
         'ListObjectsV2',
         (input: { Bucket: string; Prefix?: string; ContinuationToken?: string }) => {
           const keys = [...this.bucket(input.Bucket).keys()]
@@ -254,7 +263,7 @@ export class FakeAws {
       ),
     );
     s3.on(DeleteObjectsCommand).callsFake(
-      route(
+      this.route(
         'DeleteObjects',
         (input: { Bucket: string; Delete: { Objects: Array<{ Key: string }> } }) => {
           const bucket = this.bucket(input.Bucket);

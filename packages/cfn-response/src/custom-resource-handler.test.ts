@@ -43,12 +43,12 @@ function event(recorder: ResponseRecorder, overrides: Record<string, unknown> = 
   };
 }
 
-describe('Function: customResourceHandler', () => {
-  let recorder: ResponseRecorder;
-  afterEach(async () => {
-    await recorder.close();
-  });
+let recorder: ResponseRecorder;
+afterEach(async () => {
+  await recorder.close();
+});
 
+describe('Function: customResourceHandler', () => {
   describe('successful requests', () => {
     it('PUTs a byte-exact body with an empty content-type and a byte-accurate content-length', async () => {
       recorder = await startResponseRecorder();
@@ -161,7 +161,9 @@ describe('Function: customResourceHandler', () => {
       expect(logger.text()).not.toContain('X-Amz-Signature');
     });
   });
+});
 
+describe('Function: customResourceHandler', () => {
   describe('failures', () => {
     it('turns a thrown error on Create into FAILED with a one-line reason and the marker id', async () => {
       recorder = await startResponseRecorder();
@@ -298,7 +300,9 @@ describe('Function: customResourceHandler', () => {
       });
     });
   });
+});
 
+describe('Function: customResourceHandler', () => {
   describe('deadline guard', () => {
     it('answers FAILED before the deadline and never sends the late result', async () => {
       recorder = await startResponseRecorder();

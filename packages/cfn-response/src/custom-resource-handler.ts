@@ -126,82 +126,18 @@ export function customResourceHandler<P extends ResourceProperties = ResourcePro
   handler: CustomResourceHandler<P>,
   options: CustomResourceHandlerOptions = {},
 ): LambdaHandler {
-  const logger = options.logger ?? jsonConsoleLogger();
-  const marginMs = options.timeoutMarginMs ?? 5000;
-  const fallbackMs = options.fallbackTimeoutMs ?? 900_000;
-
-  async function send(response: CustomResourceResponse, responseUrl: string, noEcho: boolean) {
-    let body = fitReason(response);
-    if (responseBytes(body) > MAX_RESPONSE_BYTES) {
-      // Only Data can still be too large: answer FAILED but keep the id, so
-      // the Delete CloudFormation sends next cleans up what was created.
-      const size = responseBytes(body);
-      body = fitReason({
-        Status: 'FAILED',
-        Reason: `Response body would be ${size} bytes; CloudFormation accepts at most ${MAX_RESPONSE_BYTES}: return less data`,
-        PhysicalResourceId: body.PhysicalResourceId,
-        StackId: body.StackId,
-        RequestId: body.RequestId,
-        LogicalResourceId: body.LogicalResourceId,
-      });
-    }
-    const fields = {
-      stackId: body.StackId,
-      requestId: body.RequestId,
-      logicalResourceId: body.LogicalResourceId,
-      physicalResourceId: body.PhysicalResourceId,
-      status: body.Status,
-      ...(body.Reason !== undefined ? { reason: body.Reason } : {}),
-      ...(body.Data && !noEcho ? { dataKeys: Object.keys(body.Data) } : {}),
-    };
-    try {
-      const delivery = await putResponse(responseUrl, JSON.stringify(body), options.retry);
-      logger.info('Response sent', {
-        ...fields,
-        attempts: delivery.attempts,
-        statusCode: delivery.statusCode,
-      });
-    } catch (error) {
-      logger.error('Response could not be delivered', { ...fields, error: reasonFromError(error) });
-      throw error;
-    }
-  }
+  const settings: Settings = {
+    logger: options.logger ?? jsonConsoleLogger(),
+    marginMs: options.timeoutMarginMs ?? 5000,
+    fallbackMs: options.fallbackTimeoutMs ?? 900_000,
+    retry: options.retry,
+    onFailedCreateDelete: options.onFailedCreateDelete,
+  };
+  const { logger } = settings;
 
   return async function handleEvent(rawEvent: unknown, context: LambdaContextLike = {}) {
-    const address = responseAddressOf(rawEvent);
-    let event: CustomResourceEvent<P>;
-    try {
-      event = parseCustomResourceEvent<P>(rawEvent);
-    } catch (error) {
-      if (!isMalformedEventError(error)) throw error;
-      if (!address) {
-        logger.error('Malformed event with no ResponseURL: cannot answer', {
-          reason: error.message,
-        });
-        throw error;
-      }
-      logger.error('Malformed event', { ...logFieldsOf(address), reason: error.message });
-      await send(
-        {
-          Status: 'FAILED',
-          Reason: error.message,
-          PhysicalResourceId:
-            address.PhysicalResourceId ?? createFailedMarker(address.RequestId || 'unknown'),
-          StackId: address.StackId,
-          RequestId: address.RequestId,
-          LogicalResourceId: address.LogicalResourceId,
-        },
-        address.ResponseURL,
-        false,
-      );
-      return;
-    }
-
-    const base = {
-      StackId: event.StackId,
-      RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId,
-    };
+    const event = await parseOrAnswerFailed<P>(rawEvent, settings);
+    if (event === undefined) return;
     const incomingId = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
     logger.info('Request received', {
       ...logFieldsOf({ ...event, RequestType: event.RequestType }),
@@ -209,65 +145,13 @@ export function customResourceHandler<P extends ResourceProperties = ResourcePro
     });
 
     if (event.RequestType === 'Delete' && isCreateFailedMarker(event.PhysicalResourceId)) {
-      logger.info('Delete of a failed Create: nothing was created, acknowledging');
-      if (options.onFailedCreateDelete) {
-        // Bounded like the handler: cleanup must never cost CloudFormation its answer.
-        const budgetMs = Math.max(
-          0,
-          (context.getRemainingTimeInMillis?.() ?? fallbackMs) - marginMs,
-        );
-        let cleanupTimer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([
-            options.onFailedCreateDelete(event),
-            new Promise<never>((_resolve, reject) => {
-              cleanupTimer = setTimeout(
-                () => reject(new Error(`cleanup did not finish within ${budgetMs} ms`)),
-                budgetMs,
-              );
-            }),
-          ]);
-        } catch (error) {
-          logger.warn('Cleanup after a failed Create did not complete', {
-            ...base,
-            reason: reasonFromError(error),
-          });
-        } finally {
-          clearTimeout(cleanupTimer);
-        }
-      }
-      await send(
-        { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId, ...base },
-        event.ResponseURL,
-        false,
-      );
+      await acknowledgeFailedCreateDelete(event, context, settings);
       return;
     }
 
-    const remaining = context.getRemainingTimeInMillis?.() ?? fallbackMs;
-    const budgetMs = Math.max(0, remaining - marginMs);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'deadline', budgetMs }), budgetMs);
-    });
-    const work = (async (): Promise<Outcome> => {
-      try {
-        return { kind: 'result', result: await handler(event, context) };
-      } catch (error) {
-        return { kind: 'error', error };
-      }
-    })();
-    const outcome = await Promise.race([work, deadline]);
-    clearTimeout(timer);
-    if (outcome.kind === 'deadline') {
-      // The handler may still finish later; it no longer gets a say.
-      void work.then((late) => {
-        if (late.kind !== 'deadline')
-          logger.warn('Handler finished after the deadline answer; result discarded', base);
-      });
-    }
-
+    const outcome = await runGuarded(handler, event, context, settings);
     const failedId = incomingId ?? createFailedMarker(event.RequestId);
+    const base = baseOf(event);
     let response: CustomResourceResponse;
     let noEcho = false;
     switch (outcome.kind) {
@@ -293,8 +177,202 @@ export function customResourceHandler<P extends ResourceProperties = ResourcePro
         ({ response, noEcho } = successResponse(event, outcome.result ?? {}, logger));
         break;
     }
-    await send(response, event.ResponseURL, noEcho);
+    await send(response, event.ResponseURL, noEcho, settings);
   };
+}
+
+/** The options of one {@link customResourceHandler}, defaults applied. */
+interface Settings {
+  readonly logger: StructuredLogger;
+  readonly marginMs: number;
+  readonly fallbackMs: number;
+  readonly retry: RetryOptions | undefined;
+  readonly onFailedCreateDelete: CustomResourceHandlerOptions['onFailedCreateDelete'];
+}
+
+/** The fields every response to `event` repeats. */
+function baseOf(event: CustomResourceEvent) {
+  return {
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+  };
+}
+
+/** The time the handler may take: what Lambda has left, minus the margin for the answer. */
+function budgetOf(context: LambdaContextLike, settings: Settings): number {
+  return Math.max(
+    0,
+    (context.getRemainingTimeInMillis?.() ?? settings.fallbackMs) - settings.marginMs,
+  );
+}
+
+/**
+ * The typed event, or `undefined` after answering FAILED to a malformed one
+ * that still names a `ResponseURL`. Throws {@link MalformedEventError} when
+ * nobody can be answered.
+ */
+async function parseOrAnswerFailed<P extends ResourceProperties>(
+  rawEvent: unknown,
+  settings: Settings,
+): Promise<CustomResourceEvent<P> | undefined> {
+  const { logger } = settings;
+  const address = responseAddressOf(rawEvent);
+  try {
+    return parseCustomResourceEvent<P>(rawEvent);
+  } catch (error) {
+    if (!isMalformedEventError(error)) throw error;
+    if (!address) {
+      logger.error('Malformed event with no ResponseURL: cannot answer', {
+        reason: error.message,
+      });
+      throw error;
+    }
+    logger.error('Malformed event', { ...logFieldsOf(address), reason: error.message });
+    await send(
+      {
+        Status: 'FAILED',
+        Reason: error.message,
+        PhysicalResourceId:
+          address.PhysicalResourceId ?? createFailedMarker(address.RequestId || 'unknown'),
+        StackId: address.StackId,
+        RequestId: address.RequestId,
+        LogicalResourceId: address.LogicalResourceId,
+      },
+      address.ResponseURL,
+      false,
+      settings,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * The Delete CloudFormation sends after a failed Create: nothing was created,
+ * so it is acknowledged without the handler, after the optional cleanup.
+ */
+async function acknowledgeFailedCreateDelete(
+  event: DeleteEvent<ResourceProperties>,
+  context: LambdaContextLike,
+  settings: Settings,
+): Promise<void> {
+  const { logger, onFailedCreateDelete } = settings;
+  const base = baseOf(event);
+  logger.info('Delete of a failed Create: nothing was created, acknowledging');
+  if (onFailedCreateDelete) {
+    // Bounded like the handler: cleanup must never cost CloudFormation its answer.
+    const budgetMs = budgetOf(context, settings);
+    let cleanupTimer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        onFailedCreateDelete(event),
+        new Promise<never>((_resolve, reject) => {
+          cleanupTimer = setTimeout(
+            () => reject(new Error(`cleanup did not finish within ${budgetMs} ms`)),
+            budgetMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      logger.warn('Cleanup after a failed Create did not complete', {
+        ...base,
+        reason: reasonFromError(error),
+      });
+    } finally {
+      clearTimeout(cleanupTimer);
+    }
+  }
+  await send(
+    { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId, ...base },
+    event.ResponseURL,
+    false,
+    settings,
+  );
+}
+
+/**
+ * Runs the handler against the deadline guard: its result or error, or
+ * `deadline` when the budget ran out first. A result arriving after that is
+ * discarded (and logged), never sent.
+ */
+async function runGuarded<P extends ResourceProperties>(
+  handler: CustomResourceHandler<P>,
+  event: CustomResourceEvent<P>,
+  context: LambdaContextLike,
+  settings: Settings,
+): Promise<Outcome> {
+  const budgetMs = budgetOf(context, settings);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'deadline', budgetMs }), budgetMs);
+  });
+  const work = (async (): Promise<Outcome> => {
+    try {
+      return { kind: 'result', result: await handler(event, context) };
+    } catch (error) {
+      return { kind: 'error', error };
+    }
+  })();
+  const outcome = await Promise.race([work, deadline]);
+  clearTimeout(timer);
+  if (outcome.kind === 'deadline') {
+    // The handler may still finish later; it no longer gets a say.
+    void work.then((late) => {
+      if (late.kind !== 'deadline')
+        settings.logger.warn(
+          'Handler finished after the deadline answer; result discarded',
+          baseOf(event),
+        );
+    });
+  }
+  return outcome;
+}
+
+/**
+ * PUTs the response, first making it fit CloudFormation's size limit, and
+ * logs the outcome without the URL or data values.
+ */
+async function send(
+  response: CustomResourceResponse,
+  responseUrl: string,
+  noEcho: boolean,
+  settings: Settings,
+): Promise<void> {
+  const { logger } = settings;
+  let body = fitReason(response);
+  if (responseBytes(body) > MAX_RESPONSE_BYTES) {
+    // Only Data can still be too large: answer FAILED but keep the id, so
+    // the Delete CloudFormation sends next cleans up what was created.
+    const size = responseBytes(body);
+    body = fitReason({
+      Status: 'FAILED',
+      Reason: `Response body would be ${size} bytes; CloudFormation accepts at most ${MAX_RESPONSE_BYTES}: return less data`,
+      PhysicalResourceId: body.PhysicalResourceId,
+      StackId: body.StackId,
+      RequestId: body.RequestId,
+      LogicalResourceId: body.LogicalResourceId,
+    });
+  }
+  const fields = {
+    stackId: body.StackId,
+    requestId: body.RequestId,
+    logicalResourceId: body.LogicalResourceId,
+    physicalResourceId: body.PhysicalResourceId,
+    status: body.Status,
+    ...(body.Reason !== undefined ? { reason: body.Reason } : {}),
+    ...(body.Data && !noEcho ? { dataKeys: Object.keys(body.Data) } : {}),
+  };
+  try {
+    const delivery = await putResponse(responseUrl, JSON.stringify(body), settings.retry);
+    logger.info('Response sent', {
+      ...fields,
+      attempts: delivery.attempts,
+      statusCode: delivery.statusCode,
+    });
+  } catch (error) {
+    logger.error('Response could not be delivered', { ...fields, error: reasonFromError(error) });
+    throw error;
+  }
 }
 
 function successResponse(
@@ -302,11 +380,7 @@ function successResponse(
   result: HandlerResult,
   logger: StructuredLogger,
 ): { response: CustomResourceResponse; noEcho: boolean } {
-  const base = {
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-  };
+  const base = baseOf(event);
   let physicalResourceId: string;
   switch (event.RequestType) {
     case 'Create':

@@ -24,6 +24,7 @@ export {
   ResponseDeliveryError,
 } from './errors';
 export { jsonConsoleLogger, type LogFields, type StructuredLogger } from './logger';
+export { redactPem } from './redact-pem';
 export {
   CREATE_FAILED_MARKER,
   createFailedMarker,

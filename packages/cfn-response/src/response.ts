@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { redactPem } from './redact-pem';
 
 /** CloudFormation rejects a response body larger than this many bytes. */
 export const MAX_RESPONSE_BYTES = 4096;
@@ -63,8 +64,6 @@ export function defaultPhysicalResourceId(event: {
   return `${event.LogicalResourceId.slice(0, 200)}-${digest}`;
 }
 
-const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
-
 /**
  * Turns anything thrown into a one-line reason: `Name: message`, first line of
  * the message only (no stack trace), with any PEM block replaced so key
@@ -85,7 +84,7 @@ export function reasonFromError(error: unknown): string {
 
 /** Collapses text to one line and removes PEM blocks. */
 export function oneLine(text: string): string {
-  const scrubbed = text.replace(PEM_BLOCK, '[redacted PEM]');
+  const scrubbed = redactPem(text);
   const firstLine = scrubbed.split(/\r?\n/).find((line) => line.trim().length > 0) ?? '';
   return firstLine.trim();
 }
