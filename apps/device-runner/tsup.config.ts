@@ -74,7 +74,7 @@ const bundle: Options = {
   outDir: BUNDLE_DIR,
   format: ['esm'],
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   outExtension: () => ({ js: '.mjs' }),
   noExternal: [/.*/],
   splitting: false,

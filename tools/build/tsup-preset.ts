@@ -12,7 +12,7 @@ export function libraryBuild(overrides: Options = {}): Options {
     entry: ['src/index.ts'],
     format: ['esm'],
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     dts: true,
     sourcemap: true,
     clean: true,

@@ -16,7 +16,6 @@ export function testConfig(overrides: ViteUserConfig['test'] = {}): ViteUserConf
       // expect.poll waits for background work (cleanup after a deadline, a
       // late publish): the 1 s default ran out on 2 loaded CI cores.
       expect: { poll: { timeout: 10_000 } },
-      env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       ...overrides,
     },
   };

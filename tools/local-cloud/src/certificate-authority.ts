@@ -168,7 +168,7 @@ export class CertificateAuthority {
           `${details.curve === undefined ? '' : ` ${details.curve}`}): use RSA >= 2048 or EC P-256/P-384/P-521`,
       );
     }
-    let valid = false;
+    let valid: boolean;
     try {
       valid = await csr.verify();
     } catch (error) {

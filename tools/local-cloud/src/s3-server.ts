@@ -41,7 +41,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<HttpServi
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { bucket: bucketName, key } = parseTarget(req);
     let operation = 'Unknown';
-    let status = 200;
+    let status: number;
     let errorCode: string | undefined;
     try {
       operation = operationName(method, bucketName, key, url.searchParams);
