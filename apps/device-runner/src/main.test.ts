@@ -255,6 +255,45 @@ describe('Function: main', () => {
     );
   });
 
+  it('fetches the object keys its configuration names instead of rebuilding them', async () => {
+    const certPem = await readFile(certPath, 'utf8');
+    const calls: string[] = [];
+    const file = join(work, 'deployed.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        bucket: 'certs',
+        thing: 'thing-1',
+        certificateObjectKey: 'fleet/a/thing-1/device.pem.crt',
+        privateKeyObjectKey: 'fleet/a/thing-1/private.pem.key',
+        endpoint: 'localhost',
+        credentialsDir: join(work, 's3-configured'),
+        json: true,
+      }),
+    );
+    const { deps: d, stdout } = deps();
+    const code = await main(['run', '--config', file], {
+      ...d,
+      createS3: () =>
+        stubS3(
+          {
+            'fleet/a/thing-1/device.pem.crt': certPem,
+            'fleet/a/thing-1/private.pem.key': keyPem,
+          },
+          calls,
+        ),
+    });
+    expect(code).toBe(0);
+    expect(calls.filter((call) => call.startsWith('get ')).sort()).toEqual([
+      'get fleet/a/thing-1/device.pem.crt',
+      'get fleet/a/thing-1/private.pem.key',
+    ]);
+    expect(JSON.parse(stdout[0]!)).toMatchObject({
+      event: 'credentials',
+      location: 's3://certs/fleet/a/thing-1/',
+    });
+  });
+
   it('destroys the S3 client when fetching credentials fails', async () => {
     const calls: string[] = [];
     const { deps: d, stderr } = deps();
