@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 // The benchmark is a dev tool like the tests (never shipped, not in `files`);
 // the root ESLint test-file globs do not cover bench/*.mjs yet.
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { startLocalCloud } from '@thingcert/local-cloud';
 import { startResponseRecorder } from '@thingcert/test-support';
 import { build } from 'tsup';
@@ -103,7 +104,7 @@ function createEvent(responseUrl, thingName, bucket) {
     ResponseURL: responseUrl,
     StackId: 'arn:aws:cloudformation:us-east-1:000000000000:stack/bench/1',
     RequestId: randomUUID(),
-    ResourceType: 'Custom::ThingCertificate',
+    ResourceType: DEVICE_CERTIFICATE_RESOURCE_TYPE,
     LogicalResourceId: `Cert${thingName}`,
     ResourceProperties: { ServiceToken: 'x', ThingName: thingName, BucketName: bucket },
   };
