@@ -13,6 +13,7 @@ import {
   IoTClient,
 } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { credentialObjectKeys } from '@thingcert/contracts';
 import { DeviceConnection, fetchCredentials, pubsub } from '@thingcert/device-client';
 import { startLocalCloud, startMosquitto } from '@thingcert/local-cloud';
 import { spawn } from 'node:child_process';
@@ -66,15 +67,12 @@ async function provision() {
     new AttachThingPrincipalCommand({ thingName: id, principal: created.certificateArn }),
   );
   await s3.send(new CreateBucketCommand({ Bucket: id }));
+  const keys = credentialObjectKeys({ thingName: id });
   await s3.send(
-    new PutObjectCommand({ Bucket: id, Key: `${id}/device.pem.crt`, Body: created.certificatePem }),
+    new PutObjectCommand({ Bucket: id, Key: keys.certificate, Body: created.certificatePem }),
   );
   await s3.send(
-    new PutObjectCommand({
-      Bucket: id,
-      Key: `${id}/private.pem.key`,
-      Body: created.keyPair.PrivateKey,
-    }),
+    new PutObjectCommand({ Bucket: id, Key: keys.privateKey, Body: created.keyPair.PrivateKey }),
   );
   return id;
 }

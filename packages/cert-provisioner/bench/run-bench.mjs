@@ -12,7 +12,11 @@ import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 // The benchmark is a dev tool like the tests (never shipped, not in `files`);
 // the root ESLint test-file globs do not cover bench/*.mjs yet.
-import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
+import {
+  DEVICE_CERTIFICATE_PROPERTY as PROPERTY,
+  DEVICE_CERTIFICATE_RESOURCE_TYPE,
+  KEY_MODES,
+} from '@thingcert/contracts';
 import { startLocalCloud } from '@thingcert/local-cloud';
 import { startResponseRecorder } from '@thingcert/test-support';
 import { build } from 'tsup';
@@ -106,7 +110,11 @@ function createEvent(responseUrl, thingName, bucket) {
     RequestId: randomUUID(),
     ResourceType: DEVICE_CERTIFICATE_RESOURCE_TYPE,
     LogicalResourceId: `Cert${thingName}`,
-    ResourceProperties: { ServiceToken: 'x', ThingName: thingName, BucketName: bucket },
+    ResourceProperties: {
+      ServiceToken: 'x',
+      [PROPERTY.thingName]: thingName,
+      [PROPERTY.bucketName]: bucket,
+    },
   };
 }
 
@@ -139,11 +147,11 @@ async function createLatency() {
     const { handler } = await import(BUNDLE);
     console.log = () => undefined; // the handler's JSON logs
     console.error = () => undefined;
-    for (const mode of ['server', 'csr']) {
+    for (const mode of KEY_MODES) {
       const samples = [];
       for (let i = 0; i < RUNS * 2; i++) {
         const event = createEvent(recorder.responseUrl(), `lat-${mode}-${i}`, 'bench');
-        event.ResourceProperties.KeyMode = mode;
+        event.ResourceProperties[PROPERTY.keyMode] = mode;
         const started = performance.now();
         await handler(event, { getRemainingTimeInMillis: () => 60_000 });
         samples.push(performance.now() - started);
