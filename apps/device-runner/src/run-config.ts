@@ -1,5 +1,6 @@
 import {
   DEVICE_RUNNER_PROTOCOLS,
+  type CredentialObjectKeys,
   type DeviceRunnerConfigFile,
   type DeviceRunnerProtocol,
 } from '@thingcert/contracts';
@@ -17,7 +18,7 @@ export interface RunConfig {
    * S3 keys of the certificate and private key, as the certificate resource
    * returned them; `undefined`: the shared layout under `thing`.
    */
-  readonly objectKeys: CredentialObjectKeys | undefined;
+  readonly objectKeys: DeviceObjectKeys | undefined;
   readonly cert: string | undefined;
   readonly key: string | undefined;
   readonly ca: string | undefined;
@@ -37,11 +38,8 @@ export interface RunConfig {
   readonly credentialsDir: string;
 }
 
-/** Where in the bucket the certificate and private key are. */
-export interface CredentialObjectKeys {
-  readonly certificate: string;
-  readonly privateKey: string;
-}
+/** Where in the bucket the certificate and private key are: all a device reads. */
+export type DeviceObjectKeys = Pick<CredentialObjectKeys, 'certificate' | 'privateKey'>;
 
 /** What the command line asks for. */
 export type Command =

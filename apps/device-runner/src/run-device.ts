@@ -11,7 +11,7 @@ import {
 } from '@thingcert/device-client';
 import { IncompleteRunError } from './errors';
 import type { EventLog } from './event-log';
-import type { CredentialObjectKeys, RunConfig } from './run-config';
+import type { DeviceObjectKeys, RunConfig } from './run-config';
 
 /** Real or fake collaborators of {@link runDevice}; the CLI builds the real ones. */
 export interface RunDeviceDeps {
@@ -138,7 +138,7 @@ async function obtainCredentials(
 }
 
 /** The folder both objects are in, or both objects when they are apart. */
-function s3Location(bucket: string, keys: CredentialObjectKeys): string {
+function s3Location(bucket: string, keys: DeviceObjectKeys): string {
   const folderOf = (key: string): string => key.slice(0, key.lastIndexOf('/') + 1);
   const folder = folderOf(keys.certificate);
   return folder === folderOf(keys.privateKey)
