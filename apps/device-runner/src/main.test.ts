@@ -1,4 +1,5 @@
 import type { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { DeviceRunnerConfigFile } from '@thingcert/contracts';
 import { DeviceConnection } from '@thingcert/device-client';
 import { findSecretLeaks, makeKeyPair } from '@thingcert/test-support';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -69,6 +70,13 @@ function stubS3(objects: Record<string, string>, calls: string[]): S3Client {
     },
   };
   return stub as unknown as S3Client;
+}
+
+/** Writes `settings` as a `--config` file in the work directory; returns its path. */
+async function configFile(name: string, settings: DeviceRunnerConfigFile): Promise<string> {
+  const file = join(work, name);
+  await writeFile(file, JSON.stringify(settings));
+  return file;
 }
 
 const args = () => [
@@ -255,6 +263,41 @@ describe('Function: main', () => {
     );
   });
 
+  it('fetches the object keys its configuration names instead of rebuilding them', async () => {
+    const certPem = await readFile(certPath, 'utf8');
+    const calls: string[] = [];
+    const file = await configFile('deployed.json', {
+      bucket: 'certs',
+      thing: 'thing-1',
+      certificateObjectKey: 'fleet/a/thing-1/device.pem.crt',
+      privateKeyObjectKey: 'fleet/a/thing-1/private.pem.key',
+      endpoint: 'localhost',
+      credentialsDir: join(work, 's3-configured'),
+      json: true,
+    });
+    const { deps: d, stdout } = deps();
+    const code = await main(['run', '--config', file], {
+      ...d,
+      createS3: () =>
+        stubS3(
+          {
+            'fleet/a/thing-1/device.pem.crt': certPem,
+            'fleet/a/thing-1/private.pem.key': keyPem,
+          },
+          calls,
+        ),
+    });
+    expect(code).toBe(0);
+    expect(calls.filter((call) => call.startsWith('get ')).sort()).toEqual([
+      'get fleet/a/thing-1/device.pem.crt',
+      'get fleet/a/thing-1/private.pem.key',
+    ]);
+    expect(JSON.parse(stdout[0]!)).toMatchObject({
+      event: 'credentials',
+      location: 's3://certs/fleet/a/thing-1/',
+    });
+  });
+
   it('destroys the S3 client when fetching credentials fails', async () => {
     const calls: string[] = [];
     const { deps: d, stderr } = deps();
@@ -270,17 +313,13 @@ describe('Function: main', () => {
   });
 
   it('reads settings from a --config file', async () => {
-    const file = join(work, 'config.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        thing: 'from-file',
-        endpoint: 'localhost',
-        cert: certPath,
-        key: keyPath,
-        count: 2,
-      }),
-    );
+    const file = await configFile('config.json', {
+      thing: 'from-file',
+      endpoint: 'localhost',
+      cert: certPath,
+      key: keyPath,
+      count: 2,
+    });
     const { deps: d, stdout, made } = deps();
     expect(await main(['run', '--config', file], d)).toBe(0);
     expect(stdout.join('')).toContain('2 message(s) received.');

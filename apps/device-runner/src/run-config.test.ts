@@ -95,6 +95,33 @@ describe('Function: resolveCommand', () => {
     });
   });
 
+  it('reads the object keys the certificate resource returned from the file, env or flags', async () => {
+    const read = files({
+      '/c.json': JSON.stringify({
+        certificateObjectKey: 'fleet/t1/device.pem.crt',
+        privateKeyObjectKey: 'fleet/t1/private.pem.key',
+      }),
+    });
+    expect((await config([...base, '--config', '/c.json'], {}, read)).objectKeys).toEqual({
+      certificate: 'fleet/t1/device.pem.crt',
+      privateKey: 'fleet/t1/private.pem.key',
+    });
+    const env = {
+      THINGCERT_CERTIFICATE_OBJECT_KEY: 'e/c.pem',
+      THINGCERT_PRIVATE_KEY_OBJECT_KEY: 'e/k.pem',
+    };
+    const flags = ['--certificate-object-key', 'f/c.pem', '--private-key-object-key', 'f/k.pem'];
+    expect((await config(base, env)).objectKeys).toEqual({
+      certificate: 'e/c.pem',
+      privateKey: 'e/k.pem',
+    });
+    expect((await config([...base, ...flags], env)).objectKeys).toEqual({
+      certificate: 'f/c.pem',
+      privateKey: 'f/k.pem',
+    });
+    expect((await config(base)).objectKeys).toBeUndefined();
+  });
+
   it('takes the config file path from THINGCERT_CONFIG too', async () => {
     const read = files({
       '/etc/x.json': JSON.stringify({ thing: 'f', endpoint: 'e', bucket: 'b' }),
@@ -121,6 +148,11 @@ describe('Function: resolveCommand', () => {
     [['run', '--thing', 't', '--bucket', 'b'], {}, 'missing --endpoint'],
     [['run', '--thing', 't', '--endpoint', 'e'], {}, 'missing credentials'],
     [[...base, '--cert', '/c'], {}, '--cert and --key go together'],
+    [
+      [...base, '--certificate-object-key', 'c'],
+      {},
+      '--certificate-object-key and --private-key-object-key go together',
+    ],
     [[...base, '--protocol', 'mqtt4'], {}, "--protocol must be mqtt5 or mqtt3, not 'mqtt4'"],
     [[...base, '--port', '0'], {}, "--port must be a whole number from 1 to 65535, not '0'"],
     [[...base, '--port', '70000'], {}, 'from 1 to 65535'],
@@ -156,6 +188,7 @@ describe('Function: resolveCommand', () => {
     ['{"port":"8883"}', '"port" must be a number'],
     ['{"forever":"yes"}', '"forever" must be a boolean'],
     ['{"thing":5}', '"thing" must be a string'],
+    ['{"privateKeyObjectKey":true}', '"privateKeyObjectKey" must be a string'],
     ['{"count":-3}', '"count" in /c.json must be a whole number'],
   ])('rejects config file %s: %s', async (content, message) => {
     await expect(

@@ -1,3 +1,9 @@
+import {
+  DEVICE_RUNNER_PROTOCOLS,
+  type CredentialObjectKeys,
+  type DeviceRunnerConfigFile,
+  type DeviceRunnerProtocol,
+} from '@thingcert/contracts';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +14,11 @@ export interface RunConfig {
   /** S3 bucket to fetch credentials from; unused when `cert` and `key` are given. */
   readonly bucket: string | undefined;
   readonly thing: string;
+  /**
+   * S3 keys of the certificate and private key, as the certificate resource
+   * returned them; `undefined`: the shared layout under `thing`.
+   */
+  readonly objectKeys: DeviceObjectKeys | undefined;
   readonly cert: string | undefined;
   readonly key: string | undefined;
   readonly ca: string | undefined;
@@ -20,44 +31,58 @@ export interface RunConfig {
   readonly interval: number;
   /** Most QoS 1 publishes awaiting their PUBACK at once (AWS IoT allows 100). */
   readonly window: number;
-  readonly protocol: 'mqtt5' | 'mqtt3';
+  readonly protocol: DeviceRunnerProtocol;
   readonly forever: boolean;
   readonly json: boolean;
   readonly region: string | undefined;
   readonly credentialsDir: string;
 }
 
+/** Where in the bucket the certificate and private key are: all a device reads. */
+export type DeviceObjectKeys = Pick<CredentialObjectKeys, 'certificate' | 'privateKey'>;
+
 /** What the command line asks for. */
 export type Command =
   { readonly kind: 'help' } | { readonly kind: 'run'; readonly config: RunConfig };
 
-/** Keys of the JSON config file (camelCase flag names). */
-const KEYS = [
-  'bucket',
-  'thing',
-  'cert',
-  'key',
-  'ca',
-  'endpoint',
-  'port',
-  'topic',
-  'count',
-  'message',
-  'interval',
-  'window',
-  'protocol',
-  'forever',
-  'json',
-  'region',
-  'credentialsDir',
-] as const;
-type Key = (typeof KEYS)[number];
+/** A setting: a key of the JSON config file, in camelCase; its flag is the kebab-case form. */
+type Key = keyof DeviceRunnerConfigFile;
 type RawValue = string | number | boolean;
 type Layer = Partial<Record<Key, RawValue>>;
+type JsonKind<T> = T extends boolean ? 'boolean' : T extends number ? 'number' : 'string';
+
+/**
+ * The JSON type of each config file key. Typed by the contract the device
+ * instance writes: a key added, renamed or retyped there fails to compile here.
+ */
+const KINDS: { readonly [K in Key]-?: JsonKind<NonNullable<DeviceRunnerConfigFile[K]>> } = {
+  bucket: 'string',
+  thing: 'string',
+  certificateObjectKey: 'string',
+  privateKeyObjectKey: 'string',
+  cert: 'string',
+  key: 'string',
+  ca: 'string',
+  endpoint: 'string',
+  port: 'number',
+  topic: 'string',
+  count: 'number',
+  message: 'string',
+  interval: 'number',
+  window: 'number',
+  protocol: 'string',
+  forever: 'boolean',
+  json: 'boolean',
+  region: 'string',
+  credentialsDir: 'string',
+};
+const KEYS = Object.keys(KINDS) as Key[];
 
 const ENV: Record<Key, string> = {
   bucket: 'THINGCERT_BUCKET',
   thing: 'THINGCERT_THING',
+  certificateObjectKey: 'THINGCERT_CERTIFICATE_OBJECT_KEY',
+  privateKeyObjectKey: 'THINGCERT_PRIVATE_KEY_OBJECT_KEY',
   cert: 'THINGCERT_CERT',
   key: 'THINGCERT_KEY',
   ca: 'THINGCERT_CA_FILE',
@@ -75,8 +100,10 @@ const ENV: Record<Key, string> = {
   credentialsDir: 'THINGCERT_CREDENTIALS_DIR',
 };
 
-const BOOLEAN_KEYS = new Set<Key>(['forever', 'json']);
-const NUMBER_KEYS = new Set<Key>(['port', 'count', 'interval', 'window']);
+/** Every setting as a flag (`--credentials-dir`): booleans are switches, the rest take a value. */
+const SETTING_FLAGS = Object.fromEntries(
+  KEYS.map((key) => [flagName(key), { type: KINDS[key] === 'boolean' ? 'boolean' : 'string' }]),
+) as Record<string, { type: 'boolean' | 'string' }>;
 
 /** Reads the `--config` file; injected so tests need no files. */
 export type ReadConfigFile = (path: string) => Promise<string>;
@@ -99,23 +126,7 @@ export async function resolveCommand(
       allowPositionals: true,
       strict: true,
       options: {
-        bucket: { type: 'string' },
-        thing: { type: 'string' },
-        cert: { type: 'string' },
-        key: { type: 'string' },
-        ca: { type: 'string' },
-        endpoint: { type: 'string' },
-        port: { type: 'string' },
-        topic: { type: 'string' },
-        count: { type: 'string' },
-        message: { type: 'string' },
-        interval: { type: 'string' },
-        window: { type: 'string' },
-        protocol: { type: 'string' },
-        forever: { type: 'boolean' },
-        json: { type: 'boolean' },
-        region: { type: 'string' },
-        'credentials-dir': { type: 'string' },
+        ...SETTING_FLAGS,
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -135,8 +146,7 @@ export async function resolveCommand(
 
   const flags: Layer = {};
   for (const key of KEYS) {
-    const flag = key === 'credentialsDir' ? 'credentials-dir' : key;
-    const value = values[flag as keyof typeof values];
+    const value = values[flagName(key) as keyof typeof values];
     if (value !== undefined) flags[key] = value;
   }
 
@@ -166,8 +176,10 @@ export async function resolveCommand(
   const forever = boolean(pick('forever'), false);
   const json = boolean(pick('json'), false);
   const protocol = text(pick('protocol')) ?? 'mqtt5';
-  if (protocol !== 'mqtt5' && protocol !== 'mqtt3') {
-    throw new UsageError(`--protocol must be mqtt5 or mqtt3, not '${protocol}'`);
+  if (!isProtocol(protocol)) {
+    throw new UsageError(
+      `--protocol must be ${DEVICE_RUNNER_PROTOCOLS.join(' or ')}, not '${protocol}'`,
+    );
   }
   const topic = text(pick('topic')) ?? 'test/topic';
   const message = text(pick('message')) ?? 'Hello World!';
@@ -190,6 +202,11 @@ export async function resolveCommand(
   if (cert === undefined && bucket === undefined) {
     throw new UsageError('missing credentials: give --bucket, or --cert and --key');
   }
+  const certificateObjectKey = text(pick('certificateObjectKey'));
+  const privateKeyObjectKey = text(pick('privateKeyObjectKey'));
+  if ((certificateObjectKey === undefined) !== (privateKeyObjectKey === undefined)) {
+    throw new UsageError('--certificate-object-key and --private-key-object-key go together');
+  }
   const credentialsDir =
     text(pick('credentialsDir')) ??
     join(
@@ -203,6 +220,10 @@ export async function resolveCommand(
     config: {
       bucket,
       thing,
+      objectKeys:
+        certificateObjectKey === undefined || privateKeyObjectKey === undefined
+          ? undefined
+          : { certificate: certificateObjectKey, privateKey: privateKeyObjectKey },
       cert,
       key,
       ca: text(pick('ca')),
@@ -249,7 +270,7 @@ async function readLayerFile(path: string, read: ReadConfigFile): Promise<Layer>
       );
     }
     const key = name as Key;
-    const expected = BOOLEAN_KEYS.has(key) ? 'boolean' : NUMBER_KEYS.has(key) ? 'number' : 'string';
+    const expected = KINDS[key];
     if (typeof value !== expected) {
       throw new UsageError(`config file ${path}: "${name}" must be a ${expected}`);
     }
@@ -258,8 +279,13 @@ async function readLayerFile(path: string, read: ReadConfigFile): Promise<Layer>
   return layer;
 }
 
+/** `credentialsDir` → `credentials-dir`. */
 function flagName(key: Key): string {
-  return key === 'credentialsDir' ? 'credentials-dir' : key;
+  return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+function isProtocol(value: string): value is DeviceRunnerProtocol {
+  return (DEVICE_RUNNER_PROTOCOLS as readonly string[]).includes(value);
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { credentialObjectKeys } from '@thingcert/contracts';
 import type { DeviceConnection } from '@thingcert/device-client';
 import {
   fetchCredentials,
@@ -10,7 +11,7 @@ import {
 } from '@thingcert/device-client';
 import { IncompleteRunError } from './errors';
 import type { EventLog } from './event-log';
-import type { RunConfig } from './run-config';
+import type { DeviceObjectKeys, RunConfig } from './run-config';
 
 /** Real or fake collaborators of {@link runDevice}; the CLI builds the real ones. */
 export interface RunDeviceDeps {
@@ -112,6 +113,11 @@ async function obtainCredentials(
     return credentials;
   }
   const bucket = config.bucket ?? '';
+  // The keys the certificate resource returned (a deployed device's config);
+  // started by hand with only --bucket and --thing: the shared layout.
+  const { certificate, privateKey } =
+    config.objectKeys ?? credentialObjectKeys({ thingName: config.thing });
+  const objectKeys = { certificate, privateKey };
   const s3 = deps.createS3(config.region);
   let fetched;
   try {
@@ -120,14 +126,24 @@ async function obtainCredentials(
       bucket,
       thing: config.thing,
       dir: config.credentialsDir,
+      objectKeys,
     });
   } finally {
     // S3 is needed only for this fetch; its keep-alive sockets would otherwise
     // hold the process open after the run.
     s3.destroy();
   }
-  log({ event: 'credentials', source: 's3', location: `s3://${bucket}/${config.thing}/` });
+  log({ event: 'credentials', source: 's3', location: s3Location(bucket, objectKeys) });
   return { ...fetched, caPath: config.ca };
+}
+
+/** The folder both objects are in, or both objects when they are apart. */
+function s3Location(bucket: string, keys: DeviceObjectKeys): string {
+  const folderOf = (key: string): string => key.slice(0, key.lastIndexOf('/') + 1);
+  const folder = folderOf(keys.certificate);
+  return folder === folderOf(keys.privateKey)
+    ? `s3://${bucket}/${folder}`
+    : `s3://${bucket}/${keys.certificate}, s3://${bucket}/${keys.privateKey}`;
 }
 
 /** Keeps the device online; with an interval it keeps publishing numbered messages. */

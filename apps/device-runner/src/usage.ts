@@ -8,6 +8,9 @@ disconnects -- or stays connected as a service with --forever.
 Credentials (one of):
   --bucket <name>          download <thing>/device.pem.crt and private.pem.key from S3
                            (endpoint: AWS_ENDPOINT_URL_S3; region: --region / AWS_REGION)
+    --certificate-object-key <key> --private-key-object-key <key>
+                           download these objects instead (what the certificate
+                           resource returned; a deployed device's config has them)
   --cert <file> --key <file>
                            use files on disk (the key must be mode 0600)
 
@@ -30,13 +33,14 @@ Options:
   --credentials-dir <dir>  where downloaded credentials go (0700; default
                            $STATE_DIRECTORY or ~/.thingcert/credentials/<thing>)
   --config <file.json>     JSON file with the same settings in camelCase
-                           (bucket, thing, cert, key, ca, endpoint, port, topic, count,
-                           message, interval, window, protocol, forever, json, region,
-                           credentialsDir)
+                           (bucket, thing, certificateObjectKey, privateKeyObjectKey,
+                           cert, key, ca, endpoint, port, topic, count, message, interval,
+                           window, protocol, forever, json, region, credentialsDir)
   -h, --help               show this help
 
 Environment (flags win over environment, environment over --config file):
-  THINGCERT_BUCKET THINGCERT_THING THINGCERT_CERT THINGCERT_KEY THINGCERT_CA_FILE
+  THINGCERT_BUCKET THINGCERT_THING THINGCERT_CERTIFICATE_OBJECT_KEY
+  THINGCERT_PRIVATE_KEY_OBJECT_KEY THINGCERT_CERT THINGCERT_KEY THINGCERT_CA_FILE
   THINGCERT_ENDPOINT THINGCERT_MQTT_PORT THINGCERT_TOPIC THINGCERT_COUNT
   THINGCERT_MESSAGE THINGCERT_INTERVAL THINGCERT_WINDOW THINGCERT_PROTOCOL THINGCERT_FOREVER
   THINGCERT_JSON THINGCERT_REGION THINGCERT_CREDENTIALS_DIR THINGCERT_CONFIG

@@ -1,6 +1,14 @@
+import {
+  defaultKeyAlgorithm,
+  DEVICE_CERTIFICATE_PROPERTY as PROPERTY,
+  isKeyAlgorithm,
+  isKeyMode,
+  THING_NAME_PATTERN,
+  type DeviceCertificateProperties,
+  type KeyAlgorithm,
+  type KeyMode,
+} from '@thingcert/contracts';
 import { InvalidPropertyError } from './errors';
-import type { KeyAlgorithm } from './generate-key-and-csr';
-import type { KeyMode } from './provision';
 
 /** The custom resource's properties, validated and with defaults applied. */
 export interface CertificateProperties {
@@ -18,14 +26,13 @@ export interface CertificateProperties {
   readonly rotationToken: string | undefined;
 }
 
-/** AWS IoT thing names: 1–128 of letters, digits, `:`, `_`, `-`. */
-const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 /** S3 general-purpose bucket names. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const KEY_MODES: readonly KeyMode[] = ['server', 'csr'];
-const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['EC_P256', 'RSA_2048'];
 
-function optionalString(raw: Record<string, unknown>, name: string): string | undefined {
+/** A property's name in the template. */
+type PropertyName = keyof DeviceCertificateProperties;
+
+function optionalString(raw: Record<string, unknown>, name: PropertyName): string | undefined {
   const value = raw[name];
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string')
@@ -50,61 +57,70 @@ function show(value: string): string {
  * ```
  */
 export function parseCertificateProperties(raw: Record<string, unknown>): CertificateProperties {
-  const thingName = optionalString(raw, 'ThingName');
-  if (thingName === undefined) throw new InvalidPropertyError('ThingName', 'required');
-  if (!THING_NAME.test(thingName)) {
+  const thingName = optionalString(raw, PROPERTY.thingName);
+  if (thingName === undefined) throw new InvalidPropertyError(PROPERTY.thingName, 'required');
+  if (!THING_NAME_PATTERN.test(thingName)) {
     throw new InvalidPropertyError(
-      'ThingName',
+      PROPERTY.thingName,
       `${show(thingName)} is not a valid thing name (1-128 characters of a-z A-Z 0-9 : _ -)`,
     );
   }
-  const bucketName = optionalString(raw, 'BucketName');
-  if (bucketName === undefined) throw new InvalidPropertyError('BucketName', 'required');
+  const bucketName = optionalString(raw, PROPERTY.bucketName);
+  if (bucketName === undefined) throw new InvalidPropertyError(PROPERTY.bucketName, 'required');
   if (!BUCKET_NAME.test(bucketName) || bucketName.includes('..')) {
     throw new InvalidPropertyError(
-      'BucketName',
+      PROPERTY.bucketName,
       `${show(bucketName)} is not a valid S3 bucket name`,
     );
   }
-  const keyPrefix = optionalString(raw, 'KeyPrefix') ?? '';
+  const keyPrefix = optionalString(raw, PROPERTY.keyPrefix) ?? '';
   if (keyPrefix.startsWith('/') || keyPrefix.length > 512) {
     throw new InvalidPropertyError(
-      'KeyPrefix',
+      PROPERTY.keyPrefix,
       'must not start with "/" and must be at most 512 characters',
     );
   }
-  const kmsKeyId = optionalString(raw, 'KmsKeyId');
+  const kmsKeyId = optionalString(raw, PROPERTY.kmsKeyId);
   if (kmsKeyId !== undefined && kmsKeyId.length > 2048) {
-    throw new InvalidPropertyError('KmsKeyId', 'must be at most 2048 characters');
+    throw new InvalidPropertyError(PROPERTY.kmsKeyId, 'must be at most 2048 characters');
   }
-  const mode = optionalString(raw, 'KeyMode') ?? 'server';
-  if (!KEY_MODES.includes(mode as KeyMode)) {
+  const keyMode = optionalString(raw, PROPERTY.keyMode) ?? 'server';
+  if (!isKeyMode(keyMode)) {
     throw new InvalidPropertyError(
-      'KeyMode',
-      `unknown mode ${show(mode)} (expected server or csr)`,
+      PROPERTY.keyMode,
+      `unknown mode ${show(keyMode)} (expected server or csr)`,
     );
   }
-  const keyMode = mode as KeyMode;
-  const algorithm = optionalString(raw, 'KeyAlgorithm');
-  if (algorithm !== undefined && !KEY_ALGORITHMS.includes(algorithm as KeyAlgorithm)) {
+  const algorithm = optionalString(raw, PROPERTY.keyAlgorithm);
+  if (algorithm !== undefined && !isKeyAlgorithm(algorithm)) {
     throw new InvalidPropertyError(
-      'KeyAlgorithm',
+      PROPERTY.keyAlgorithm,
       `unknown algorithm ${show(algorithm)} (expected EC_P256 or RSA_2048)`,
     );
   }
-  if (keyMode === 'server' && algorithm === 'EC_P256') {
+  if (keyMode === 'server' && algorithm !== undefined && algorithm !== 'RSA_2048') {
     throw new InvalidPropertyError(
-      'KeyAlgorithm',
-      'EC_P256 needs KeyMode csr (server mode makes RSA_2048 keys)',
+      PROPERTY.keyAlgorithm,
+      `${algorithm} needs KeyMode csr (server mode makes RSA_2048 keys)`,
     );
   }
-  const keyAlgorithm: KeyAlgorithm =
-    keyMode === 'server' ? 'RSA_2048' : ((algorithm as KeyAlgorithm | undefined) ?? 'EC_P256');
-  const rotationToken = optionalString(raw, 'RotationToken');
+  // Server mode has only its default left after the check above.
+  const keyAlgorithm: KeyAlgorithm = algorithm ?? defaultKeyAlgorithm(keyMode);
+  const rotationToken = optionalString(raw, PROPERTY.rotationToken);
   if (rotationToken !== undefined && rotationToken.length > 256) {
-    throw new InvalidPropertyError('RotationToken', 'must be at most 256 characters');
+    throw new InvalidPropertyError(PROPERTY.rotationToken, 'must be at most 256 characters');
   }
-  return { thingName, bucketName, keyPrefix, kmsKeyId, keyMode, keyAlgorithm, rotationToken };
+  // One field per template property: a property added to the contract fails
+  // here until it is parsed.
+  return {
+    thingName,
+    bucketName,
+    keyPrefix,
+    kmsKeyId,
+    keyMode,
+    keyAlgorithm,
+    rotationToken,
+  } satisfies Record<keyof typeof PROPERTY, unknown>;
 }
 
 /**
@@ -116,12 +132,12 @@ export function replacementReasons(
   before: CertificateProperties,
   after: CertificateProperties,
 ): string[] {
-  const reasons: string[] = [];
-  if (before.thingName !== after.thingName) reasons.push('ThingName');
-  if (before.bucketName !== after.bucketName) reasons.push('BucketName');
-  if (before.keyPrefix !== after.keyPrefix) reasons.push('KeyPrefix');
-  if (before.keyMode !== after.keyMode) reasons.push('KeyMode');
-  if (before.keyAlgorithm !== after.keyAlgorithm) reasons.push('KeyAlgorithm');
-  if (before.rotationToken !== after.rotationToken) reasons.push('RotationToken');
+  const reasons: PropertyName[] = [];
+  if (before.thingName !== after.thingName) reasons.push(PROPERTY.thingName);
+  if (before.bucketName !== after.bucketName) reasons.push(PROPERTY.bucketName);
+  if (before.keyPrefix !== after.keyPrefix) reasons.push(PROPERTY.keyPrefix);
+  if (before.keyMode !== after.keyMode) reasons.push(PROPERTY.keyMode);
+  if (before.keyAlgorithm !== after.keyAlgorithm) reasons.push(PROPERTY.keyAlgorithm);
+  if (before.rotationToken !== after.rotationToken) reasons.push(PROPERTY.rotationToken);
   return reasons;
 }

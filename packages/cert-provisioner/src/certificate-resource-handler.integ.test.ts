@@ -3,6 +3,7 @@
  * dependency on `build`) against the local cloud over loopback, with
  * CloudFormation-shaped events and the responses captured by a local server.
  */
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +83,7 @@ function event(
     ResponseURL: recorder.responseUrl(),
     StackId: STACK_ID,
     RequestId: randomUUID(),
-    ResourceType: 'Custom::ThingCertificate',
+    ResourceType: DEVICE_CERTIFICATE_RESOURCE_TYPE,
     LogicalResourceId: 'DeviceCertificate',
     ResourceProperties: {
       ServiceToken: 'arn:aws:lambda:us-east-1:000000000000:function:cert',

@@ -1,3 +1,4 @@
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { randomUUID } from 'node:crypto';
 import type { LambdaContextLike } from '@thingcert/cfn-response';
 import {
@@ -57,7 +58,7 @@ function createEvent(responseUrl: string, props: Record<string, unknown> = {}) {
     ResponseURL: responseUrl,
     StackId: STACK_ID,
     RequestId: randomUUID(),
-    ResourceType: 'Custom::ThingCertificate',
+    ResourceType: DEVICE_CERTIFICATE_RESOURCE_TYPE,
     LogicalResourceId: 'DeviceCertificate',
     ResourceProperties: { ...PROPS, ...props },
   };

@@ -9,6 +9,7 @@ import {
   type RetryOptions,
   type StructuredLogger,
 } from '@thingcert/cfn-response';
+import type { DeviceCertificateData } from '@thingcert/contracts';
 import {
   parseCertificateProperties,
   replacementReasons,
@@ -53,18 +54,15 @@ export interface CertificateResourceHandlerOptions {
   readonly logger?: StructuredLogger;
 }
 
-/** The `Data` of the custom resource: what `Fn::GetAtt` can read. No key material. */
-export interface CertificateResourceData {
-  readonly CertificateArn: string;
-  readonly CertificateId: string;
-  readonly IoTEndpoint: string;
-  readonly CertificateObjectKey: string;
-  readonly PrivateKeyObjectKey: string;
-  readonly PublicKeyObjectKey: string;
-}
+/**
+ * The `Data` of the custom resource: what `Fn::GetAtt` can read. No key material.
+ *
+ * @deprecated Use `DeviceCertificateData` from `@thingcert/contracts`.
+ */
+export type CertificateResourceData = DeviceCertificateData;
 
 /** The custom resource's `Data` for a provisioned certificate. */
-export function resourceDataOf(result: ProvisionResult): CertificateResourceData {
+export function resourceDataOf(result: ProvisionResult): DeviceCertificateData {
   return {
     CertificateArn: result.certificateArn,
     CertificateId: result.certificateId,

@@ -1,5 +1,6 @@
 import { generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import type { KeyAlgorithm } from '@thingcert/contracts';
 import {
   bitString,
   contextConstructed,
@@ -11,9 +12,6 @@ import {
   toPem,
   utf8String,
 } from './der';
-
-/** Key types for `csr` key mode. */
-export type KeyAlgorithm = 'EC_P256' | 'RSA_2048';
 
 /** A key pair and a CSR for it, all PEM. `privateKeyPem` is secret. */
 export interface KeyAndCsr {

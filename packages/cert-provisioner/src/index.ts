@@ -1,3 +1,5 @@
+// Defined in the shared contract; still exported here, where they always were.
+export type { KeyAlgorithm, KeyMode } from '@thingcert/contracts';
 export { createAwsClients, type AwsClients, type AwsClientsOptions } from './aws-clients';
 export {
   parseCertificateProperties,
@@ -32,7 +34,7 @@ export {
   type DeprovisionStep,
   type ProvisionStep,
 } from './errors';
-export { generateKeyAndCsr, type KeyAlgorithm, type KeyAndCsr } from './generate-key-and-csr';
+export { generateKeyAndCsr, type KeyAndCsr } from './generate-key-and-csr';
 export {
   certificateObjectsOf,
   requestMarkerFolder,
@@ -41,7 +43,7 @@ export {
   type CertificateObjects,
   type FileNames,
 } from './layout';
-export { provision, type KeyMode, type ProvisionInput, type ProvisionResult } from './provision';
+export { provision, type ProvisionInput, type ProvisionResult } from './provision';
 export { realSleep, type ProvisionerDeps, type Sleep } from './provisioner-deps';
 export { requestMarkerKey, type RequestMarker } from './request-claim';
 export { RetryDeadline, RetryUntilDeadline } from './retry-until-deadline';

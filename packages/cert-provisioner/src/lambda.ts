@@ -5,5 +5,5 @@
 import { createAwsClients } from './aws-clients';
 import { createCertificateResourceHandler } from './certificate-resource-handler';
 
-/** The `Custom::ThingCertificate` Lambda handler, wired to real AWS clients. */
+/** The `Custom::ThingcertDeviceCertificate` Lambda handler, wired to real AWS clients. */
 export const handler = createCertificateResourceHandler(createAwsClients());

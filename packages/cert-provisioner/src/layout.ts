@@ -1,49 +1,41 @@
-/** File names inside a thing's folder. Defaults are the seed's names. */
-export interface FileNames {
-  /** @default 'device.pem.crt' */
-  readonly certificate?: string;
-  /** @default 'public.pem.key' */
-  readonly publicKey?: string;
-  /** @default 'private.pem.key' */
-  readonly privateKey?: string;
-}
+import {
+  credentialObjectKeys,
+  thingFolder,
+  type CredentialFileNames,
+  type CredentialLocation,
+  type CredentialObjectKeys,
+} from '@thingcert/contracts';
 
-/** The S3 keys of one thing's credentials. */
-export interface CertificateObjects {
-  readonly certificate: string;
-  readonly publicKey: string;
-  readonly privateKey: string;
-}
+export { thingFolder };
 
-/** Where a thing's credentials live. */
-export interface CertificateLocation {
-  /** AWS IoT thing name; also the folder name in the bucket. */
-  readonly thingName: string;
+/**
+ * File names inside a thing's folder.
+ *
+ * @deprecated Use `CredentialFileNames` from `@thingcert/contracts`, where the
+ * device client reads the same layout from.
+ */
+export type FileNames = CredentialFileNames;
+
+/**
+ * The S3 keys of one thing's credentials.
+ *
+ * @deprecated Use `CredentialObjectKeys` from `@thingcert/contracts`.
+ */
+export type CertificateObjects = CredentialObjectKeys;
+
+/** Where a thing's credentials live: the shared layout, in a bucket. */
+export interface CertificateLocation extends CredentialLocation {
   /** Bucket holding the credentials. */
   readonly bucketName: string;
-  /**
-   * Prepended to the thing's folder, e.g. `devices/`.
-   * @default ''
-   */
-  readonly keyPrefix?: string;
-  /** File names inside the folder. */
-  readonly fileNames?: FileNames;
 }
 
-/** `<keyPrefix><thingName>/`: everything this package writes for a thing lives below it. */
-export function thingFolder(location: CertificateLocation): string {
-  return `${location.keyPrefix ?? ''}${location.thingName}/`;
-}
-
-/** The credential object keys for a location. */
-export function certificateObjectsOf(location: CertificateLocation): CertificateObjects {
-  const folder = thingFolder(location);
-  return {
-    certificate: `${folder}${location.fileNames?.certificate ?? 'device.pem.crt'}`,
-    publicKey: `${folder}${location.fileNames?.publicKey ?? 'public.pem.key'}`,
-    privateKey: `${folder}${location.fileNames?.privateKey ?? 'private.pem.key'}`,
-  };
-}
+/**
+ * The credential object keys for a location.
+ *
+ * @deprecated Use `credentialObjectKeys` from `@thingcert/contracts`.
+ */
+export const certificateObjectsOf: (location: CertificateLocation) => CredentialObjectKeys =
+  credentialObjectKeys;
 
 /**
  * Folder of bookkeeping objects (request markers), inside the thing's folder so

@@ -5,6 +5,7 @@ import {
   DescribeEndpointCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
+import type { KeyAlgorithm, KeyMode } from '@thingcert/contracts';
 import { CredentialStore, certificateIdOfPem, samePem } from './credential-store';
 import {
   describeCause,
@@ -14,14 +15,11 @@ import {
   ProvisioningError,
   type ProvisionStep,
 } from './errors';
-import { generateKeyAndCsr, type KeyAlgorithm } from './generate-key-and-csr';
+import { generateKeyAndCsr } from './generate-key-and-csr';
 import { certificateObjectsOf, type CertificateLocation, type CertificateObjects } from './layout';
 import { silentLogger, type ProvisionerDeps } from './provisioner-deps';
 import { runStep, type StepContext } from './run-step';
 import { WriteJournal } from './write-journal';
-
-/** Who makes the key pair. */
-export type KeyMode = 'server' | 'csr';
 
 /** Input of {@link provision}. */
 export interface ProvisionInput extends CertificateLocation {

@@ -3,6 +3,7 @@
  * throttle: each invocation waits its turn for as long as it has time, instead
  * of giving up after a fixed number of attempts.
  */
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
@@ -47,7 +48,7 @@ describe('A fleet created at once against a throttled CreateKeysAndCertificate',
           ResponseURL: recorder.responseUrl(),
           StackId: 'arn:aws:cloudformation:us-east-1:000000000000:stack/fleet/1',
           RequestId: randomUUID(),
-          ResourceType: 'Custom::ThingCertificate',
+          ResourceType: DEVICE_CERTIFICATE_RESOURCE_TYPE,
           LogicalResourceId: `Device${i}Certificate`,
           ResourceProperties: { ServiceToken: 'x', ThingName: `fleet-${i}`, BucketName: BUCKET },
         },

@@ -1,3 +1,4 @@
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { fakeBundles, newStack, templateOf } from '../test/stack-fixture';
@@ -25,7 +26,7 @@ describe('Class: DeviceCertificate', () => {
     const bucketId = logicalIdsOf(template, 'AWS::S3::Bucket').find((id) =>
       id.startsWith('CredentialsBucket'),
     )!;
-    const [, resource] = onlyResource(template, 'Custom::ThingcertDeviceCertificate');
+    const [, resource] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
     expect(resource.Properties).toEqual({
       ServiceToken: { 'Fn::GetAtt': [functionId, 'Arn'] },
       ServiceTimeout: '600',
@@ -48,7 +49,7 @@ describe('Class: DeviceCertificate', () => {
       rotationToken: '2026-01',
       serviceTimeout: Duration.minutes(20),
     });
-    templateOf(stack).hasResourceProperties('Custom::ThingcertDeviceCertificate', {
+    templateOf(stack).hasResourceProperties(DEVICE_CERTIFICATE_RESOURCE_TYPE, {
       KeyMode: 'csr',
       KeyAlgorithm: 'EC_P256',
       KeyPrefix: 'fleet/a/',
@@ -61,7 +62,7 @@ describe('Class: DeviceCertificate', () => {
     const { stack, provisioner } = setup();
     const cert = new DeviceCertificate(stack, 'Cert', { provisioner, thingName: 'dev-1' });
     const resolve = (value: string): unknown => stack.resolve(value);
-    const [certId] = onlyResource(templateOf(stack), 'Custom::ThingcertDeviceCertificate');
+    const [certId] = onlyResource(templateOf(stack), DEVICE_CERTIFICATE_RESOURCE_TYPE);
     expect(resolve(cert.certificateArn)).toEqual({ 'Fn::GetAtt': [certId, 'CertificateArn'] });
     expect(resolve(cert.certificateId)).toEqual({ Ref: certId });
     expect(resolve(cert.endpoint)).toEqual({ 'Fn::GetAtt': [certId, 'IoTEndpoint'] });
@@ -80,7 +81,7 @@ describe('Class: DeviceCertificate', () => {
     const { stack, provisioner } = setup();
     new DeviceCertificate(stack, 'Cert', { provisioner, thingName: 'dev-1' });
     const template = templateOf(stack);
-    const [certId] = onlyResource(template, 'Custom::ThingcertDeviceCertificate');
+    const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
     const [roleId] = onlyResource(template, 'AWS::IAM::Role');
     const [policyId] = onlyResource(template, 'AWS::IAM::Policy');
     expect(dependsOnOf(template, certId)).toEqual(expect.arrayContaining([roleId, policyId]));

@@ -1,18 +1,17 @@
+import {
+  defaultKeyAlgorithm,
+  DEVICE_CERTIFICATE_ATTRIBUTE as ATTRIBUTE,
+  DEVICE_CERTIFICATE_RESOURCE_TYPE,
+  thingFolder,
+  type DeviceCertificateProperties,
+  type KeyAlgorithm,
+  type KeyMode,
+} from '@thingcert/contracts';
 import { CustomResource, Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { CertificateProvisioner } from './certificate-provisioner';
 import { InvalidConstructPropsError } from './errors';
 import { assertValidThingName } from './iot-names';
-
-/**
- * Where the device key pair is made: `server` = AWS IoT makes it
- * (CreateKeysAndCertificate, RSA-2048); `csr` = the provisioner makes the key
- * and AWS IoT signs a CSR (CreateCertificateFromCsr).
- */
-export type KeyMode = 'server' | 'csr';
-
-/** Algorithm of the device key pair. `server` mode supports only `RSA_2048`. */
-export type KeyAlgorithm = 'EC_P256' | 'RSA_2048';
 
 /** Props of {@link DeviceCertificate}. */
 export interface DeviceCertificateProps {
@@ -115,7 +114,7 @@ export class DeviceCertificate extends Construct {
       );
     }
     const keyMode = props.keyMode ?? 'server';
-    const keyAlgorithm = props.keyAlgorithm ?? (keyMode === 'server' ? 'RSA_2048' : 'EC_P256');
+    const keyAlgorithm = props.keyAlgorithm ?? defaultKeyAlgorithm(keyMode);
     if (keyMode === 'server' && keyAlgorithm !== 'RSA_2048') {
       throw new InvalidConstructPropsError(
         "keyMode 'server' makes RSA-2048 keys only (CreateKeysAndCertificate); use keyMode 'csr' for EC_P256",
@@ -135,32 +134,34 @@ export class DeviceCertificate extends Construct {
     this.keyMode = keyMode;
     this.keyAlgorithm = keyAlgorithm;
     this.provisioner = props.provisioner;
-    props.provisioner.allowThingPrefix(`${keyPrefix}${props.thingName}/`);
+    props.provisioner.allowThingPrefix(thingFolder({ thingName: props.thingName, keyPrefix }));
 
     const bucket = props.provisioner.bucket;
+    // Typed by the contract the provisioner parses: a renamed property fails here.
+    const properties: DeviceCertificateProperties = {
+      ThingName: props.thingName,
+      BucketName: bucket.bucketName,
+      KeyPrefix: keyPrefix,
+      KmsKeyId: bucket.encryptionKey.keyArn,
+      KeyMode: keyMode,
+      KeyAlgorithm: keyAlgorithm,
+      RotationToken: props.rotationToken,
+    };
     this.resource = new CustomResource(this, 'Resource', {
-      resourceType: 'Custom::ThingcertDeviceCertificate',
+      resourceType: DEVICE_CERTIFICATE_RESOURCE_TYPE,
       serviceToken: props.provisioner.serviceToken,
       serviceTimeout,
-      properties: {
-        ThingName: props.thingName,
-        BucketName: bucket.bucketName,
-        KeyPrefix: keyPrefix,
-        KmsKeyId: bucket.encryptionKey.keyArn,
-        KeyMode: keyMode,
-        KeyAlgorithm: keyAlgorithm,
-        ...(props.rotationToken === undefined ? {} : { RotationToken: props.rotationToken }),
-      },
+      properties,
     });
     // The Lambda needs its S3, KMS and IoT permissions for Create and, above
     // all, for Delete: make CloudFormation delete this resource before them.
     this.resource.node.addDependency(props.provisioner.role);
 
-    this.certificateArn = this.resource.getAttString('CertificateArn');
+    this.certificateArn = this.resource.getAttString(ATTRIBUTE.certificateArn);
     this.certificateId = this.resource.ref;
-    this.endpoint = this.resource.getAttString('IoTEndpoint');
-    this.certificateObjectKey = this.resource.getAttString('CertificateObjectKey');
-    this.privateKeyObjectKey = this.resource.getAttString('PrivateKeyObjectKey');
-    this.publicKeyObjectKey = this.resource.getAttString('PublicKeyObjectKey');
+    this.endpoint = this.resource.getAttString(ATTRIBUTE.iotEndpoint);
+    this.certificateObjectKey = this.resource.getAttString(ATTRIBUTE.certificateObjectKey);
+    this.privateKeyObjectKey = this.resource.getAttString(ATTRIBUTE.privateKeyObjectKey);
+    this.publicKeyObjectKey = this.resource.getAttString(ATTRIBUTE.publicKeyObjectKey);
   }
 }

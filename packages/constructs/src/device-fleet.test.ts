@@ -1,3 +1,4 @@
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,11 +33,11 @@ describe('Class: DeviceFleet', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::KMS::Key', 1);
     template.resourceCountIs('AWS::IoT::Thing', 3);
-    template.resourceCountIs('Custom::ThingcertDeviceCertificate', 3);
+    template.resourceCountIs(DEVICE_CERTIFICATE_RESOURCE_TYPE, 3);
     template.resourceCountIs('AWS::EC2::Instance', 3);
     const [functionId] = logicalIdsOf(template, 'AWS::Lambda::Function');
     for (const name of ['dev-1', 'dev-2', 'dev-3']) {
-      template.hasResourceProperties('Custom::ThingcertDeviceCertificate', {
+      template.hasResourceProperties(DEVICE_CERTIFICATE_RESOURCE_TYPE, {
         ThingName: name,
         ServiceToken: { 'Fn::GetAtt': [functionId, 'Arn'] },
       });

@@ -1,11 +1,10 @@
+import type { DeviceRunnerProtocol, KeyAlgorithm, KeyMode } from '@thingcert/contracts';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { CertificateBucket } from './certificate-bucket';
 import { CertificateProvisioner } from './certificate-provisioner';
-import type { KeyAlgorithm, KeyMode } from './device-certificate';
 import { DeviceInstance } from './device-instance';
-import type { DeviceRunnerProtocol } from './device-runner-config';
 import { InvalidConstructPropsError } from './errors';
 import { IotDevice } from './iot-device';
 import { assertValidThingName, assertValidTopic } from './iot-names';

@@ -1,3 +1,5 @@
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE, DEVICE_RUNNER_METADATA_KEY } from '@thingcert/contracts';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
 import { fakeBundles, newStack, publicVpc, templateOf } from '../test/stack-fixture';
@@ -11,7 +13,6 @@ import {
 import { CertificateBucket } from './certificate-bucket';
 import { CertificateProvisioner } from './certificate-provisioner';
 import { DeviceInstance, type DeviceInstanceProps } from './device-instance';
-import { DEVICE_RUNNER_METADATA_KEY } from './device-runner-config';
 import { IotDevice } from './iot-device';
 
 function setup(props: Partial<DeviceInstanceProps> = {}, keyPrefix?: string) {
@@ -114,7 +115,7 @@ describe('Class: DeviceInstance', () => {
       const roleId = logicalIdsOf(template, 'AWS::IAM::Role').find((id) =>
         id.startsWith('Runner'),
       )!;
-      const [certId] = onlyResource(template, 'Custom::ThingcertDeviceCertificate');
+      const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
       const statements = statementsOfRole(template, roleId);
       expect(statements.map((s) => s.Action)).toEqual([
         's3:GetObject',
@@ -146,10 +147,12 @@ describe('Class: DeviceInstance', () => {
     const [bucketId] = logicalIdsOf(template, 'AWS::S3::Bucket').filter((id) =>
       id.startsWith('CredentialsBucket'),
     );
-    const [certId] = onlyResource(template, 'Custom::ThingcertDeviceCertificate');
+    const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
     const expectedConfig = {
       bucket: { Ref: bucketId },
       thing: 'dev-1',
+      certificateObjectKey: { 'Fn::GetAtt': [certId, 'CertificateObjectKey'] },
+      privateKeyObjectKey: { 'Fn::GetAtt': [certId, 'PrivateKeyObjectKey'] },
       endpoint: { 'Fn::GetAtt': [certId, 'IoTEndpoint'] },
       topic: 'other/topic',
       count: 7,
@@ -246,9 +249,52 @@ describe('Class: DeviceInstance', () => {
     ])('%s', (_label, props, message) => {
       expect(() => setup(props)).toThrow(message);
     });
+  });
 
-    it('fails if the certificate uses a key prefix the runner cannot follow', () => {
-      expect(() => setup({}, 'fleet/')).toThrow(/empty keyPrefix/);
+  describe('With a key prefix', () => {
+    const { template, resource } = setup({}, 'fleet/a/');
+    const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
+    const returned = (attribute: string) => ({ 'Fn::GetAtt': [certId, attribute] });
+
+    it('tells the runner the object keys the certificate resource returned', () => {
+      template.hasResourceProperties(DEVICE_CERTIFICATE_RESOURCE_TYPE, { KeyPrefix: 'fleet/a/' });
+      template.hasResource('AWS::EC2::Instance', {
+        Metadata: {
+          [DEVICE_RUNNER_METADATA_KEY]: {
+            config: Match.objectLike({
+              thing: 'dev-1',
+              certificateObjectKey: returned('CertificateObjectKey'),
+              privateKeyObjectKey: returned('PrivateKeyObjectKey'),
+            }),
+          },
+        },
+      });
+      const join = (
+        resource.Properties?.['UserData'] as { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } }
+      )['Fn::Base64']['Fn::Join'][1];
+      expect(join).toEqual(
+        expect.arrayContaining([returned('CertificateObjectKey'), returned('PrivateKeyObjectKey')]),
+      );
+    });
+
+    it('lets the role read exactly the objects the certificate resource returned', () => {
+      const roleId = logicalIdsOf(template, 'AWS::IAM::Role').find((id) =>
+        id.startsWith('Runner'),
+      )!;
+      const [credentials] = statementsOfRole(template, roleId);
+      expect(credentials!.Action).toBe('s3:GetObject');
+      const objects = credentials!.Resource as unknown[];
+      expect(objects).toHaveLength(3);
+      for (const attribute of [
+        'CertificateObjectKey',
+        'PrivateKeyObjectKey',
+        'PublicKeyObjectKey',
+      ]) {
+        expect(objects).toContainEqual({
+          'Fn::Join': ['', [expect.anything(), '/', returned(attribute)]],
+        });
+      }
+      expect(JSON.stringify(objects)).not.toContain('*');
     });
   });
 });

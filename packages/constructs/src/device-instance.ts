@@ -1,15 +1,15 @@
+import {
+  DEVICE_RUNNER_METADATA_KEY,
+  type DeviceRunnerConfig,
+  type DeviceRunnerMetadata,
+  type DeviceRunnerProtocol,
+} from '@thingcert/contracts';
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { assertBundleDirectory, deviceRunnerBundleDirectory } from './bundle-directories';
-import {
-  DEVICE_RUNNER_METADATA_KEY,
-  type DeviceRunnerConfig,
-  type DeviceRunnerMetadata,
-  type DeviceRunnerProtocol,
-} from './device-runner-config';
 import { InvalidConstructPropsError } from './errors';
 import type { IotDevice } from './iot-device';
 import { assertValidTopic } from './iot-names';
@@ -155,11 +155,6 @@ export class DeviceInstance extends Construct {
         `topic ${JSON.stringify(topic)} is not one of the device's topics (${device.topics.join(', ')}): its policy would refuse it`,
       );
     }
-    if (certificate.keyPrefix !== '') {
-      throw new InvalidConstructPropsError(
-        'The device runner reads credentials from <thing>/ at the bucket root: use an empty keyPrefix',
-      );
-    }
     const messageCount = props.messageCount ?? 5;
     if (!Number.isInteger(messageCount) || messageCount < 1 || messageCount > MAX_MESSAGE_COUNT) {
       throw new InvalidConstructPropsError(
@@ -235,6 +230,10 @@ export class DeviceInstance extends Construct {
     this.runnerConfig = {
       bucket: certificate.provisioner.bucket.bucketName,
       thing: device.thingName,
+      // The keys the provisioner answered, so the device follows any keyPrefix
+      // or layout instead of rebuilding them by convention.
+      certificateObjectKey: certificate.certificateObjectKey,
+      privateKeyObjectKey: certificate.privateKeyObjectKey,
       endpoint: device.endpoint,
       ...(port === 8883 ? {} : { port }),
       topic,

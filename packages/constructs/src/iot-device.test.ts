@@ -1,3 +1,4 @@
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { evaluatePolicies, iotResourceArn } from '@thingcert/local-cloud';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
@@ -84,7 +85,7 @@ describe('Class: IotDevice', () => {
     it('attaches the certificate to the policy and to the thing', () => {
       const { stack } = setup();
       const template = templateOf(stack);
-      const [certId] = onlyResource(template, 'Custom::ThingcertDeviceCertificate');
+      const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
       const [thingId] = onlyResource(template, 'AWS::IoT::Thing');
       const [policyId] = onlyResource(template, 'AWS::IoT::Policy');
       template.hasResourceProperties('AWS::IoT::PolicyPrincipalAttachment', {
@@ -102,7 +103,7 @@ describe('Class: IotDevice', () => {
       // attachment references (Ref/GetAtt) outlives it.
       const { stack } = setup();
       const template = templateOf(stack);
-      const [certId] = onlyResource(template, 'Custom::ThingcertDeviceCertificate');
+      const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
       const [thingId] = onlyResource(template, 'AWS::IoT::Thing');
       const [policyId] = onlyResource(template, 'AWS::IoT::Policy');
       const [, policyAttachment] = onlyResource(template, 'AWS::IoT::PolicyPrincipalAttachment');
@@ -130,7 +131,7 @@ describe('Class: IotDevice', () => {
       const roleId = Object.entries(resourcesOf(template)).find(
         ([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith('Reader'),
       )![0];
-      const [certId] = onlyResource(template, 'Custom::ThingcertDeviceCertificate');
+      const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
       const statements = statementsOfRole(template, roleId);
       expect(statements).toHaveLength(2);
       const objects = (statements[0]!.Resource as unknown[]).map((arn) =>

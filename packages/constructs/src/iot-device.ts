@@ -1,14 +1,10 @@
+import type { KeyAlgorithm, KeyMode } from '@thingcert/contracts';
 import type { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import type { CertificateProvisioner } from './certificate-provisioner';
-import {
-  DeviceCertificate,
-  type DeviceCertificateProps,
-  type KeyAlgorithm,
-  type KeyMode,
-} from './device-certificate';
+import { DeviceCertificate, type DeviceCertificateProps } from './device-certificate';
 import { devicePolicyDocument } from './device-policy-document';
 import { assertValidThingName, assertValidTopics } from './iot-names';
 

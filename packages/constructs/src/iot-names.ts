@@ -1,8 +1,6 @@
+import { THING_NAME_PATTERN } from '@thingcert/contracts';
 import { Token } from 'aws-cdk-lib';
 import { InvalidConstructPropsError } from './errors';
-
-/** Thing names AWS IoT accepts (CreateThing): 1–128 of `[a-zA-Z0-9:_-]`. */
-export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 /** AWS IoT rejects topics with more than 7 forward slashes (8 levels). */
 const MAX_TOPIC_SLASHES = 7;

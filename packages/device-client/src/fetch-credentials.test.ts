@@ -81,6 +81,24 @@ describe('Function: fetchCredentials', () => {
     expect(await modeOf(result.caPath!)).toBe(0o600);
   });
 
+  it('fetches exactly the object keys it is given, wherever they are', async () => {
+    const { s3, requested } = fakeS3({
+      '/devices/elsewhere/c.pem': pair.certificatePem,
+      '/devices/other/k.pem': pair.privateKeyPem,
+    });
+    const result = await fetchCredentials({
+      s3,
+      bucket: 'devices',
+      thing: 'thing-1',
+      dir: join(work, 'k'),
+      keyPrefix: 'ignored/',
+      objectKeys: { certificate: 'elsewhere/c.pem', privateKey: 'other/k.pem' },
+    });
+    expect(requested.sort()).toEqual(['/devices/elsewhere/c.pem', '/devices/other/k.pem']);
+    expect(await readFile(result.keyPath, 'utf8')).toBe(pair.privateKeyPem);
+    expect(await readFile(result.certPath, 'utf8')).toBe(pair.certificatePem);
+  });
+
   it('replaces existing files by rename and leaves no temporary file behind', async () => {
     const dir = join(work, 'thing-1');
     await mkdir(dir, { mode: 0o700 });

@@ -1,4 +1,11 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  credentialObjectKeys,
+  DEFAULT_CREDENTIAL_FILE_NAMES,
+  thingFolder,
+  type CredentialFileNames,
+  type CredentialObjectKeys,
+} from '@thingcert/contracts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CredentialsError } from './errors';
@@ -14,35 +21,40 @@ export interface DeviceCredentials {
   readonly caPath: string | undefined;
 }
 
-/** Object names under `<keyPrefix><thing>/`, as the cert-provisioner writes them. */
-export interface CredentialObjectNames {
-  /** @default 'device.pem.crt' */
-  readonly certificate?: string;
-  /** @default 'private.pem.key' */
-  readonly privateKey?: string;
-  /** Root CA object to download too; none when absent. @default undefined */
-  readonly rootCa?: string;
-}
-
 /** Options for {@link fetchCredentials}. */
 export interface FetchCredentialsOptions {
   /** S3 client (endpoint and region come from its own configuration). */
   readonly s3: S3Client;
   readonly bucket: string;
-  /** Thing name; objects live under `<keyPrefix><thing>/`. */
+  /** Thing name; objects live under `<keyPrefix><thing>/` unless `objectKeys` says where. */
   readonly thing: string;
   /** Directory for the files; created 0700 if missing. */
   readonly dir: string;
+  /**
+   * The certificate's and private key's S3 keys as the certificate resource
+   * returned them (`CertificateObjectKey`, `PrivateKeyObjectKey`). When given,
+   * `keyPrefix` and the `objects` file names are not used for them.
+   *
+   * @default the shared layout: `credentialObjectKeys({ thingName: thing, keyPrefix, fileNames: objects })`
+   */
+  readonly objectKeys?: Pick<CredentialObjectKeys, 'certificate' | 'privateKey'>;
   /** @default '' */
   readonly keyPrefix?: string;
-  /** @default see {@link CredentialObjectNames} */
-  readonly objects?: CredentialObjectNames;
+  /**
+   * Object names under `<keyPrefix><thing>/`: the layout's file names, and a
+   * root CA object to download too.
+   *
+   * @default the layout's names (`DEFAULT_CREDENTIAL_FILE_NAMES`), no root CA
+   */
+  readonly objects?: Pick<CredentialFileNames, 'certificate' | 'privateKey'> & {
+    readonly rootCa?: string;
+  };
   readonly abortSignal?: AbortSignal;
 }
 
-/** File names written into `dir`; the seed's names, so existing docs still apply. */
-const CERT_FILE = 'device.pem.crt';
-const KEY_FILE = 'private.pem.key';
+/** File names written into `dir`: the layout's names, so existing docs still apply. */
+const CERT_FILE = DEFAULT_CREDENTIAL_FILE_NAMES.certificate;
+const KEY_FILE = DEFAULT_CREDENTIAL_FILE_NAMES.privateKey;
 const CA_FILE = 'root-ca.pem';
 
 /**
@@ -63,11 +75,15 @@ const CA_FILE = 'root-ca.pem';
 export async function fetchCredentials(
   options: FetchCredentialsOptions,
 ): Promise<DeviceCredentials> {
-  const prefix = `${options.keyPrefix ?? ''}${options.thing}/`;
-  const names = options.objects ?? {};
-  const certKey = prefix + (names.certificate ?? 'device.pem.crt');
-  const keyKey = prefix + (names.privateKey ?? 'private.pem.key');
-  const caKey = names.rootCa === undefined ? undefined : prefix + names.rootCa;
+  const location = {
+    thingName: options.thing,
+    keyPrefix: options.keyPrefix,
+    fileNames: options.objects,
+  };
+  const { certificate: certKey, privateKey: keyKey } =
+    options.objectKeys ?? credentialObjectKeys(location);
+  const rootCa = options.objects?.rootCa;
+  const caKey = rootCa === undefined ? undefined : thingFolder(location) + rootCa;
 
   await ensurePrivateDirectory(options.dir);
   const certPath = join(options.dir, CERT_FILE);

@@ -1,13 +1,4 @@
-export { backoffDelay, type BackoffOptions } from './backoff';
-export {
-  connectionError,
-  connectionLostError,
-  failureReason,
-  isPermanentFailure,
-  type ConnectionTarget,
-  type FailureDetails,
-} from './connection-failure';
-export { createTransport } from './create-transport';
+export type { ConnectionTarget, FailureDetails } from './connection-failure';
 export {
   DeviceConnection,
   type ConnectionState,
@@ -42,11 +33,9 @@ export {
   fetchCredentials,
   loadCredentialFiles,
   type CredentialFiles,
-  type CredentialObjectNames,
   type DeviceCredentials,
   type FetchCredentialsOptions,
 } from './fetch-credentials';
-export { assertKeyFilePrivate, ensurePrivateDirectory } from './key-file-permissions';
 export type {
   AckResult,
   MqttProtocol,
@@ -63,6 +52,3 @@ export {
   type PubsubReceived,
   type PubsubResult,
 } from './pubsub';
-export { topicMatches } from './topic-matches';
-export { verifyKeyPair } from './verify-key-pair';
-export { writeFileAtomic, type WriteFileAtomicOptions } from './write-file-atomic';

@@ -1,6 +1,10 @@
 // The CloudFormation Create event the provisioner's handler answers, as the
 // provisioning benchmarks send it (one thing, one bucket, default KeyMode).
 import { randomUUID } from 'node:crypto';
+import {
+  DEVICE_CERTIFICATE_PROPERTY as PROPERTY,
+  DEVICE_CERTIFICATE_RESOURCE_TYPE,
+} from '@thingcert/contracts';
 
 /**
  * A Create of a device certificate for `thingName`, its credentials into `bucket`,
@@ -12,8 +16,12 @@ export function createEvent(responseUrl, thingName, bucket) {
     ResponseURL: responseUrl,
     StackId: 'arn:aws:cloudformation:us-east-1:000000000000:stack/bench/1',
     RequestId: randomUUID(),
-    ResourceType: 'Custom::ThingCertificate',
+    ResourceType: DEVICE_CERTIFICATE_RESOURCE_TYPE,
     LogicalResourceId: `Cert${thingName.replace(/[^A-Za-z0-9]/g, '')}`,
-    ResourceProperties: { ServiceToken: 'x', ThingName: thingName, BucketName: bucket },
+    ResourceProperties: {
+      ServiceToken: 'x',
+      [PROPERTY.thingName]: thingName,
+      [PROPERTY.bucketName]: bucket,
+    },
   };
 }

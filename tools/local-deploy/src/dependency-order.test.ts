@@ -1,3 +1,4 @@
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { describe, expect, it } from 'vitest';
 import type { Template } from './cloud-assembly';
 import { deployOrder } from './dependency-order';
@@ -14,7 +15,7 @@ describe('Function: deployOrder', () => {
           },
         },
         Cert: {
-          Type: 'Custom::DeviceCertificate',
+          Type: DEVICE_CERTIFICATE_RESOURCE_TYPE,
           Properties: { ServiceToken: { 'Fn::GetAtt': ['Fn', 'Arn'] } },
         },
         Thing: { Type: 'AWS::IoT::Thing' },

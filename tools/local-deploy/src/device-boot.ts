@@ -1,18 +1,10 @@
+import {
+  DEVICE_RUNNER_METADATA_KEY,
+  type DeviceRunnerConfig,
+  type DeviceRunnerMetadata,
+} from '@thingcert/contracts';
 import { DeviceProcess } from './device-process';
 import type { StackEnvironment } from './resource-provider';
-
-/**
- * The instance metadata key under which the stack puts the device runner's
- * configuration and bundle: the same JSON the instance's user data writes
- * and runs on AWS.
- */
-export const DEVICE_RUNNER_METADATA_KEY = 'Thingcert::DeviceRunner';
-
-/** The part of {@link DEVICE_RUNNER_METADATA_KEY}'s value the local boot reads. */
-interface DeviceRunnerMetadata {
-  readonly config?: Record<string, unknown>;
-  readonly asset?: { readonly s3Key?: string };
-}
 
 /** What booting one instance needs. */
 export interface DeviceBootOptions {
@@ -35,7 +27,8 @@ export interface DeviceBootOptions {
  */
 export function bootDevice(options: DeviceBootOptions): DeviceProcess | undefined {
   const { logicalId, metadata, stack } = options;
-  const runner = metadata[DEVICE_RUNNER_METADATA_KEY] as DeviceRunnerMetadata | undefined;
+  // The template is input: a hand-written one may carry partial metadata.
+  const runner = metadata[DEVICE_RUNNER_METADATA_KEY] as Partial<DeviceRunnerMetadata> | undefined;
   if (!runner?.config) {
     stack.log(
       `${logicalId}: EC2 instance without ${DEVICE_RUNNER_METADATA_KEY} metadata: not booted`,
@@ -43,7 +36,7 @@ export function bootDevice(options: DeviceBootOptions): DeviceProcess | undefine
     return undefined;
   }
   const bundleDir = stack.assetDir(logicalId, runner.asset?.s3Key);
-  const config: Record<string, unknown> = {
+  const config: DeviceRunnerConfig = {
     ...runner.config,
     ...(options.runOnce ? { forever: false } : {}),
   };

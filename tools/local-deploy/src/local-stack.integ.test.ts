@@ -1,3 +1,4 @@
+import { DEVICE_RUNNER_METADATA_KEY } from '@thingcert/contracts';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -164,7 +165,7 @@ describe('local deploy of the synthesized stack', () => {
   it('fails the device run with a policy message when it uses a topic the policy denies', async () => {
     current = await harness();
     const denied = withResources(seed, 'AWS::EC2::Instance', (instance) => {
-      const runner = instance.Metadata?.['Thingcert::DeviceRunner'] as {
+      const runner = instance.Metadata?.[DEVICE_RUNNER_METADATA_KEY] as {
         config: Record<string, unknown>;
       };
       runner.config.topic = 'not/allowed';

@@ -1,3 +1,4 @@
+import { DEVICE_RUNNER_METADATA_KEY } from '@thingcert/contracts';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
@@ -107,7 +108,7 @@ describe('Class: ProviderRegistry', () => {
       });
       expect(providers.devices.size).toBe(0);
       expect(lines).toContain(
-        'Instance: EC2 instance without Thingcert::DeviceRunner metadata: not booted',
+        `Instance: EC2 instance without ${DEVICE_RUNNER_METADATA_KEY} metadata: not booted`,
       );
     });
 
@@ -126,7 +127,7 @@ describe('Class: ProviderRegistry', () => {
 
     it('fail the boot, naming the instance, when the runner bundle is not in the assembly', async () => {
       const { registry: providers } = registry({
-        Instance: { 'Thingcert::DeviceRunner': { config: {}, asset: { s3Key: 'gone.zip' } } },
+        Instance: { [DEVICE_RUNNER_METADATA_KEY]: { config: {}, asset: { s3Key: 'gone.zip' } } },
       });
 
       const error = await failure(() =>

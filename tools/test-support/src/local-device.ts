@@ -79,7 +79,7 @@ export async function provisionLocalDevice(
     thingName: thing,
     policyName: `policy-${id}`,
     policyDocument: options.policy ?? seedPolicy(cloud),
-    s3: { client: s3, bucket, prefix: thing },
+    s3: { client: s3, bucket, thingName: thing },
   });
   return {
     thing,

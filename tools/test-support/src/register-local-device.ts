@@ -8,6 +8,7 @@ import {
   type IoTClient,
 } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { credentialObjectKeys } from '@thingcert/contracts';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -37,11 +38,17 @@ export interface RegisterLocalDeviceOptions {
   /** Name of that policy. @default `policy-` and the first 16 characters of the certificate id */
   readonly policyName?: string;
   /**
-   * Writes the certificate and key as `<prefix>/device.pem.crt` and `<prefix>/private.pem.key`
-   * into `bucket`, which is created: the layout the device runner fetches.
+   * Writes the certificate and key into `bucket` (created) at the keys the contracts
+   * layout gives `thingName` under `keyPrefix`: where the device runner fetches them.
    * @default nothing written to S3
    */
-  readonly s3?: { readonly client: S3Client; readonly bucket: string; readonly prefix: string };
+  readonly s3?: {
+    readonly client: S3Client;
+    readonly bucket: string;
+    readonly thingName: string;
+    /** @default '' */
+    readonly keyPrefix?: string;
+  };
   /** Writes `cert.pem` and `key.pem` (0600) into this directory, created 0700. @default nothing written to disk */
   readonly dir?: string;
 }
@@ -95,19 +102,20 @@ export async function registerLocalDevice(
     await iot.send(new AttachPolicyCommand({ policyName, target: certificateArn }));
   }
   if (options.s3 !== undefined) {
-    const { client, bucket, prefix } = options.s3;
+    const { client, bucket, thingName, keyPrefix } = options.s3;
+    const keys = credentialObjectKeys({ thingName, keyPrefix });
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     await client.send(
       new PutObjectCommand({
         Bucket: bucket,
-        Key: `${prefix}/device.pem.crt`,
+        Key: keys.certificate,
         Body: certificatePem,
       }),
     );
     await client.send(
       new PutObjectCommand({
         Bucket: bucket,
-        Key: `${prefix}/private.pem.key`,
+        Key: keys.privateKey,
         Body: privateKeyPem,
       }),
     );

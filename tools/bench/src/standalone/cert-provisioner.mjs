@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { DEVICE_CERTIFICATE_PROPERTY as PROPERTY, KEY_MODES } from '@thingcert/contracts';
 import { startLocalCloud } from '@thingcert/local-cloud';
 import { startResponseRecorder } from '@thingcert/test-support';
 import { createEvent } from '../create-event.mjs';
@@ -107,11 +108,11 @@ async function createLatency() {
     const { handler } = await import(BUNDLE);
     console.log = () => undefined; // the handler's JSON logs
     console.error = () => undefined;
-    for (const mode of ['server', 'csr']) {
+    for (const mode of KEY_MODES) {
       const samples = [];
       for (let i = 0; i < RUNS * 2; i++) {
         const event = createEvent(recorder.responseUrl(), `lat-${mode}-${i}`, 'bench');
-        event.ResourceProperties.KeyMode = mode;
+        event.ResourceProperties[PROPERTY.keyMode] = mode;
         const started = performance.now();
         await handler(event, { getRemainingTimeInMillis: () => 60_000 });
         samples.push(performance.now() - started);

@@ -36,7 +36,7 @@ async function provision() {
     thingName: id,
     policyName: id,
     policyDocument: seedPolicy(cloud),
-    s3: { client: s3, bucket: id, prefix: id },
+    s3: { client: s3, bucket: id, thingName: id },
   });
   return id;
 }

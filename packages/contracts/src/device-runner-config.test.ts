@@ -1,0 +1,22 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  DEVICE_RUNNER_METADATA_KEY,
+  DEVICE_RUNNER_PROTOCOLS,
+  type DeviceRunnerConfig,
+  type DeviceRunnerConfigFile,
+} from './device-runner-config';
+
+describe('Contract: the device runner configuration', () => {
+  it('keeps the Metadata key that deployed instances carry', () => {
+    expect(DEVICE_RUNNER_METADATA_KEY).toBe('Thingcert::DeviceRunner');
+  });
+
+  it('lists the protocols the runner accepts', () => {
+    expect(DEVICE_RUNNER_PROTOCOLS).toEqual(['mqtt5', 'mqtt3']);
+  });
+
+  it('lets a deployed configuration hold only keys the runner reads (checked by tsc)', () => {
+    expectTypeOf<keyof DeviceRunnerConfig>().toEqualTypeOf<keyof DeviceRunnerConfigFile>();
+    expectTypeOf<DeviceRunnerConfig>().toExtend<DeviceRunnerConfigFile>();
+  });
+});

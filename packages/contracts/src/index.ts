@@ -1,0 +1,34 @@
+export {
+  credentialObjectKeys,
+  DEFAULT_CREDENTIAL_FILE_NAMES,
+  thingFolder,
+  type CredentialFileNames,
+  type CredentialLocation,
+  type CredentialObjectKeys,
+} from './credential-object-keys';
+export {
+  DEVICE_CERTIFICATE_ATTRIBUTE,
+  DEVICE_CERTIFICATE_PROPERTY,
+  DEVICE_CERTIFICATE_RESOURCE_TYPE,
+  type DeviceCertificateData,
+  type DeviceCertificateProperties,
+} from './device-certificate-resource';
+export {
+  DEVICE_RUNNER_METADATA_KEY,
+  DEVICE_RUNNER_PROTOCOLS,
+  type DeviceRunnerAssetLocation,
+  type DeviceRunnerConfig,
+  type DeviceRunnerConfigFile,
+  type DeviceRunnerMetadata,
+  type DeviceRunnerProtocol,
+} from './device-runner-config';
+export {
+  defaultKeyAlgorithm,
+  isKeyAlgorithm,
+  isKeyMode,
+  KEY_ALGORITHMS,
+  KEY_MODES,
+  type KeyAlgorithm,
+  type KeyMode,
+} from './key-mode';
+export { THING_NAME_PATTERN } from './thing-name';
