@@ -11,6 +11,8 @@ import { jsonEvents, runProcess } from '../test/run-process';
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliPath = join(appDir, 'dist', 'cli.js');
 
+// Over 150 lines on purpose: one describe per unit under test keeps every case's
+// full name and its shared fixtures in one place; each `it` stays short.
 describe('device-runner CLI against the local cloud', () => {
   let cloud: LocalCloud;
   let work: string;

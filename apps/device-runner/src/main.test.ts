@@ -91,6 +91,8 @@ const args = () => [
   keyPath,
 ];
 
+// Over 150 lines on purpose: one describe per unit under test keeps every case's
+// full name and its shared fixtures in one place; each `it` stays short.
 describe('Function: main', () => {
   it('prints usage on --help and exits 0', async () => {
     const { deps: d, stdout, stderr } = deps();

@@ -20,6 +20,8 @@ async function config(
   return command.config;
 }
 
+// Over 150 lines on purpose: one describe per unit under test keeps every case's
+// full name and its shared fixtures in one place; each `it` stays short.
 describe('Function: resolveCommand', () => {
   it('fills the seed defaults', async () => {
     expect(await config(base, { HOME: '/h' })).toMatchObject({

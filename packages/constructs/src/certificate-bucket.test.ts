@@ -16,6 +16,8 @@ function credentialsBucketId(template: ReturnType<typeof templateOf>): string {
   return id;
 }
 
+// Over 150 lines on purpose: one describe per unit under test keeps every case's
+// full name and its shared fixtures in one place; each `it` stays short.
 describe('Class: CertificateBucket', () => {
   describe('Security properties', () => {
     const { stack } = newStack();

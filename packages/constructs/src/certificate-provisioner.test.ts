@@ -40,6 +40,8 @@ const certificateArns = {
   ],
 };
 
+// Over 150 lines on purpose: one describe per unit under test keeps every case's
+// full name and its shared fixtures in one place; each `it` stays short.
 describe('Class: CertificateProvisioner', () => {
   describe('Lambda', () => {
     it('runs index.handler on nodejs22.x, arm64, with a timeout for the deprovision wait', () => {

@@ -45,6 +45,8 @@ function userDataOf(resource: { Properties?: Record<string, unknown> }): string 
   return join.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
 }
 
+// Over 150 lines on purpose: one describe per unit under test keeps every case's
+// full name and its shared fixtures in one place; each `it` stays short.
 describe('Class: DeviceInstance', () => {
   describe('Security properties', () => {
     const { template, instanceId, resource } = setup();

@@ -145,42 +145,7 @@ export class DeviceInstance extends Construct {
     this.node.setContext('@aws-cdk/aws-ec2:uniqueImdsv2TemplateName', true);
     const device = props.device;
     const certificate = device.certificate;
-    const topic = props.topic ?? device.topics[0];
-    if (topic === undefined) {
-      throw new InvalidConstructPropsError('The device has no topics');
-    }
-    assertValidTopic(topic);
-    if (!device.topics.includes(topic)) {
-      throw new InvalidConstructPropsError(
-        `topic ${JSON.stringify(topic)} is not one of the device's topics (${device.topics.join(', ')}): its policy would refuse it`,
-      );
-    }
-    const messageCount = props.messageCount ?? 5;
-    if (!Number.isInteger(messageCount) || messageCount < 1 || messageCount > MAX_MESSAGE_COUNT) {
-      throw new InvalidConstructPropsError(
-        `messageCount must be an integer from 1 to ${MAX_MESSAGE_COUNT} (got ${messageCount})`,
-      );
-    }
-    const message = props.message ?? 'Hello World!';
-    if (message.length === 0 || Buffer.byteLength(message, 'utf8') > MAX_MESSAGE_BYTES) {
-      throw new InvalidConstructPropsError('message must be 1 byte to 128 KiB (AWS IoT limit)');
-    }
-    if (
-      props.messageIntervalMs !== undefined &&
-      (!Number.isInteger(props.messageIntervalMs) || props.messageIntervalMs < 0)
-    ) {
-      throw new InvalidConstructPropsError('messageIntervalMs must be a non-negative integer');
-    }
-    const port = props.port ?? 8883;
-    if (port !== 8883 && port !== 443) {
-      throw new InvalidConstructPropsError('port must be 8883 or 443 (AWS IoT MQTT over TLS)');
-    }
-    const rootVolumeSizeGiB = props.rootVolumeSizeGiB ?? 8;
-    if (!Number.isInteger(rootVolumeSizeGiB) || rootVolumeSizeGiB < 8) {
-      throw new InvalidConstructPropsError(
-        'rootVolumeSizeGiB must be an integer of at least 8 (the AL2023 image size)',
-      );
-    }
+    const { topic, messageCount, message, port, rootVolumeSizeGiB } = validatedSettings(props);
     const bundleDirectory = props.runnerBundleDirectory ?? deviceRunnerBundleDirectory();
     assertBundleDirectory(
       bundleDirectory,
@@ -346,4 +311,58 @@ export class DeviceInstance extends Construct {
       `systemctl enable --now ${SERVICE_UNIT}`,
     );
   }
+}
+
+/** The device settings of {@link DeviceInstanceProps}, checked early and with defaults applied. */
+interface DeviceSettings {
+  readonly topic: string;
+  readonly messageCount: number;
+  readonly message: string;
+  readonly port: number;
+  readonly rootVolumeSizeGiB: number;
+}
+
+/**
+ * Validates the props a synth would otherwise carry into a broken device (a
+ * topic its policy refuses, an AWS IoT limit exceeded), so the mistake is an
+ * error at construction time.
+ */
+function validatedSettings(props: DeviceInstanceProps): DeviceSettings {
+  const topic = props.topic ?? props.device.topics[0];
+  if (topic === undefined) {
+    throw new InvalidConstructPropsError('The device has no topics');
+  }
+  assertValidTopic(topic);
+  if (!props.device.topics.includes(topic)) {
+    throw new InvalidConstructPropsError(
+      `topic ${JSON.stringify(topic)} is not one of the device's topics (${props.device.topics.join(', ')}): its policy would refuse it`,
+    );
+  }
+  const messageCount = props.messageCount ?? 5;
+  if (!Number.isInteger(messageCount) || messageCount < 1 || messageCount > MAX_MESSAGE_COUNT) {
+    throw new InvalidConstructPropsError(
+      `messageCount must be an integer from 1 to ${MAX_MESSAGE_COUNT} (got ${messageCount})`,
+    );
+  }
+  const message = props.message ?? 'Hello World!';
+  if (message.length === 0 || Buffer.byteLength(message, 'utf8') > MAX_MESSAGE_BYTES) {
+    throw new InvalidConstructPropsError('message must be 1 byte to 128 KiB (AWS IoT limit)');
+  }
+  if (
+    props.messageIntervalMs !== undefined &&
+    (!Number.isInteger(props.messageIntervalMs) || props.messageIntervalMs < 0)
+  ) {
+    throw new InvalidConstructPropsError('messageIntervalMs must be a non-negative integer');
+  }
+  const port = props.port ?? 8883;
+  if (port !== 8883 && port !== 443) {
+    throw new InvalidConstructPropsError('port must be 8883 or 443 (AWS IoT MQTT over TLS)');
+  }
+  const rootVolumeSizeGiB = props.rootVolumeSizeGiB ?? 8;
+  if (!Number.isInteger(rootVolumeSizeGiB) || rootVolumeSizeGiB < 8) {
+    throw new InvalidConstructPropsError(
+      'rootVolumeSizeGiB must be an integer of at least 8 (the AL2023 image size)',
+    );
+  }
+  return { topic, messageCount, message, port, rootVolumeSizeGiB };
 }

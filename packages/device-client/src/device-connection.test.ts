@@ -27,6 +27,8 @@ function setup(
   };
 }
 
+// Over 150 lines on purpose: one describe per unit under test keeps every case's
+// full name and its shared fixtures in one place; each `it` stays short.
 describe('Class: DeviceConnection', () => {
   describe('Method: start', () => {
     it('passes thing name as client id, MQTT 5, port 8883 and the defaults to the transport', async () => {

@@ -22,6 +22,8 @@ async function caught(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
+// Over 150 lines on purpose: one describe per unit under test keeps every case's
+// full name and its shared fixtures in one place; each `it` stays short.
 describe('Function: fetchCredentials', () => {
   let work: string;
   beforeEach(async () => {

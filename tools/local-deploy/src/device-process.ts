@@ -63,7 +63,11 @@ export class DeviceProcess {
   constructor(options: {
     name: string;
     bundleDir: string;
-    config: Record<string, unknown>;
+    /**
+     * The runner's configuration file, written as JSON: a `DeviceRunnerConfig`
+     * for the real runner (the tests' stand-in runner reads keys of its own).
+     */
+    config: object;
     env: Readonly<Record<string, string>>;
     onLine: (line: string) => void;
   }) {
