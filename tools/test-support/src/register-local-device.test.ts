@@ -113,7 +113,9 @@ describe('Function: registerLocalDevice', () => {
   });
 
   it('writes the certificate and key into a new bucket in the device runner layout', async () => {
-    await registerLocalDevice(iot, { s3: { client: s3, bucket: 'devices', thingName: 'sensor-1' } });
+    await registerLocalDevice(iot, {
+      s3: { client: s3, bucket: 'devices', thingName: 'sensor-1' },
+    });
 
     expect(inputsOf(s3Mock.commandCalls(CreateBucketCommand))).toEqual([{ Bucket: 'devices' }]);
     expect(inputsOf(s3Mock.commandCalls(PutObjectCommand))).toEqual([
