@@ -320,17 +320,13 @@ describe('Bundled handler against the local cloud: lifecycle rules', () => {
     expect(rotation.Reason).toContain('ObjectConflictError');
 
     // CloudFormation's rollback Update: the old properties, from the failed ones.
-    const rolledBack = await invoke(
-      event('Update', props, {
-        PhysicalResourceId: firstId,
-        OldResourceProperties: { ...rotatedProps, BucketName: BUCKET },
-      }),
-    );
-    expect(rolledBack).toMatchObject({
-      Status: 'SUCCESS',
+    const failedProps = { ...rotatedProps, BucketName: BUCKET };
+    const rollback = event('Update', props, {
       PhysicalResourceId: firstId,
-      Data: created.Data,
+      OldResourceProperties: failedProps,
     });
+    const answered = { Status: 'SUCCESS', PhysicalResourceId: firstId, Data: created.Data };
+    expect(await invoke(rollback)).toMatchObject(answered);
     expect(await certificateIds()).toEqual([firstId]);
 
     const deleted = await invoke(event('Delete', props, { PhysicalResourceId: firstId }));

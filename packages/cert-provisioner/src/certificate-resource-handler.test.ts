@@ -528,12 +528,22 @@ describe('Function: createCertificateResourceHandler', () => {
   describe('Lifecycle rules', () => {
     const RECORDS = 'sensor-1/.thingcert/certificates/';
 
-    /** A Create, then a rotation Update whose private key write fails (FAILED, old id). */
-    async function failedRotation() {
+    /** A handler whose Create already answered: the current certificate is `created`. */
+    async function withCertificate(props: Record<string, unknown> = {}) {
       const env = setup();
       const rec = await recorder();
-      await env.handler(createEvent(rec.responseUrl()));
+      await env.handler(createEvent(rec.responseUrl(), props));
       const created = await answer(rec, 1);
+      return { ...env, rec, created };
+    }
+
+    function recordKeys(fake: FakeAws): string[] {
+      return fake.keys().filter((key) => key.startsWith(RECORDS));
+    }
+
+    /** A Create, then a rotation Update whose private key write fails (FAILED, old id). */
+    async function failedRotation() {
+      const { rec, created, ...env } = await withCertificate();
       // Rotation PUTs: claim, record, then If-None-Match (412) and overwrite per file.
       env.fake.failOn('PutObject', awsError('InternalError', 500), env.fake.count('PutObject') + 8);
       await env.handler(
@@ -552,11 +562,30 @@ describe('Function: createCertificateResourceHandler', () => {
       return updateEvent(responseUrl, physicalId, failedProps, {});
     }
 
+    /** Sends the rollback Update of the failed rotation; it must answer the created certificate. */
+    async function rollBackToCreated(env: {
+      handler: (event: unknown) => Promise<void>;
+      rec: ResponseRecorder;
+      created: Response;
+    }) {
+      const { created, rec } = env;
+      await env.handler(
+        rollbackEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }),
+      );
+      expectSameCertificate(await answer(rec, 3), created);
+    }
+
+    /** SUCCESS naming the created certificate, with its Data. */
+    function expectSameCertificate(response: Response, created: Response) {
+      expect(response).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: created.PhysicalResourceId,
+      });
+      expect(response.Data).toEqual(created.Data);
+    }
+
     it('records the properties each certificate was made with, without key material', async () => {
-      const { fake, handler } = setup();
-      const rec = await recorder();
-      await handler(createEvent(rec.responseUrl(), { RotationToken: '1' }));
-      const created = await answer(rec);
+      const { fake, created } = await withCertificate({ RotationToken: '1' });
 
       const record = JSON.parse(
         fake.object(`${RECORDS}${created.PhysicalResourceId}.json`)?.body ?? '{}',
@@ -583,28 +612,14 @@ describe('Function: createCertificateResourceHandler', () => {
         PhysicalResourceId: created.PhysicalResourceId,
       });
 
-      await handler(
-        rollbackEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }),
-      );
-
-      const rolledBack = await answer(rec, 3);
-      expect(rolledBack).toMatchObject({
-        Status: 'SUCCESS',
-        PhysicalResourceId: created.PhysicalResourceId,
-      });
-      expect(rolledBack.Data).toEqual(created.Data);
+      await rollBackToCreated({ handler, rec, created });
       expect(fake.count('CreateKeysAndCertificate')).toBe(2);
       expect([...fake.certificates.keys()]).toEqual([created.PhysicalResourceId]);
-      expect(fake.keys().filter((key) => key.startsWith(RECORDS))).toEqual([
-        `${RECORDS}${created.PhysicalResourceId}.json`,
-      ]);
+      expect(recordKeys(fake)).toEqual([`${RECORDS}${created.PhysicalResourceId}.json`]);
     });
 
     it('rolls back an Update that failed on an invalid property without minting a certificate', async () => {
-      const { fake, handler } = setup();
-      const rec = await recorder();
-      await handler(createEvent(rec.responseUrl()));
-      const created = await answer(rec, 1);
+      const { fake, handler, rec, created } = await withCertificate();
       await handler(
         updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, { KeyMode: 'tpm' }),
       );
@@ -626,16 +641,7 @@ describe('Function: createCertificateResourceHandler', () => {
       fake.certificates.delete(created.PhysicalResourceId);
       fake.buckets.get('creds')?.delete('sensor-1/device.pem.crt');
 
-      await handler(
-        rollbackEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }),
-      );
-
-      const rolledBack = await answer(rec, 3);
-      expect(rolledBack).toMatchObject({
-        Status: 'SUCCESS',
-        PhysicalResourceId: created.PhysicalResourceId,
-      });
-      expect(rolledBack.Data).toEqual(created.Data);
+      await rollBackToCreated({ handler, rec, created });
       expect(fake.count('CreateKeysAndCertificate')).toBe(2);
       const warning = log.lines
         .map((line) => JSON.parse(line) as Record<string, unknown>)
@@ -644,30 +650,19 @@ describe('Function: createCertificateResourceHandler', () => {
     });
 
     it('answers a no-op Update SUCCESS when the certificate object was deleted out of band', async () => {
-      const { fake, handler } = setup();
-      const rec = await recorder();
-      await handler(createEvent(rec.responseUrl()));
-      const created = await answer(rec, 1);
+      const { fake, handler, rec, created } = await withCertificate();
       fake.buckets.get('creds')?.delete('sensor-1/device.pem.crt');
 
       await handler(
         updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, { KmsKeyId: 'alias/new' }),
       );
 
-      const same = await answer(rec, 2);
-      expect(same).toMatchObject({
-        Status: 'SUCCESS',
-        PhysicalResourceId: created.PhysicalResourceId,
-      });
-      expect(same.Data).toEqual(created.Data);
+      expectSameCertificate(await answer(rec, 2), created);
       expect(fake.count('CreateKeysAndCertificate')).toBe(1);
     });
 
     it('rotates when the current certificate was made with other properties, whatever OldResourceProperties say', async () => {
-      const { fake, handler } = setup();
-      const rec = await recorder();
-      await handler(createEvent(rec.responseUrl()));
-      const created = await answer(rec, 1);
+      const { fake, handler, rec, created } = await withCertificate();
 
       // OldResourceProperties claim the token is already 2: the record says it is not.
       await handler(
@@ -724,7 +719,7 @@ describe('Function: createCertificateResourceHandler', () => {
       expect((await answer(rec, 2)).Status).toBe('SUCCESS');
       expect(fake.certificates.size).toBe(0);
       expect(credentialKeys(fake)).toEqual([]);
-      expect(fake.keys().filter((key) => key.startsWith(RECORDS))).toEqual([]);
+      expect(recordKeys(fake)).toEqual([]);
       fake.releaseHung();
     });
 
@@ -747,10 +742,12 @@ describe('Function: createCertificateResourceHandler', () => {
     });
 
     it("leaves another thing's certificate untouched when a Delete names it for this thing", async () => {
-      const { fake, handler } = setup();
-      const rec = await recorder();
-      await handler(createEvent(rec.responseUrl(), { ThingName: 'sensor-2' }));
-      const other = await answer(rec, 1);
+      const {
+        fake,
+        handler,
+        rec,
+        created: other,
+      } = await withCertificate({ ThingName: 'sensor-2' });
 
       await handler(deleteEvent(rec.responseUrl(), other.PhysicalResourceId));
 
@@ -759,11 +756,29 @@ describe('Function: createCertificateResourceHandler', () => {
       expect(credentialKeys(fake).filter((key) => key.startsWith('sensor-2/'))).toHaveLength(3);
     });
 
+    it('removes the record of a certificate taken back even when the replaced files cannot be put back', async () => {
+      const { fake, handler, created } = await withCertificate();
+      const refusing = await recorder({ status: 403 });
+      // Rotation PUTs: claim, record, 412 + overwrite per file, result marker; then the put-backs.
+      fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 10);
+
+      await expect(
+        handler(
+          updateEvent(
+            refusing.responseUrl(),
+            created.PhysicalResourceId,
+            {},
+            { RotationToken: '2' },
+          ),
+        ),
+      ).rejects.toMatchObject({ name: 'ResponseDeliveryError' });
+
+      expect([...fake.certificates.keys()]).toEqual([created.PhysicalResourceId]);
+      expect(recordKeys(fake)).toEqual([`${RECORDS}${created.PhysicalResourceId}.json`]);
+    });
+
     it('still deletes a certificate made before records existed, which a request marker names', async () => {
-      const { fake, handler } = setup();
-      const rec = await recorder();
-      await handler(createEvent(rec.responseUrl()));
-      const created = await answer(rec, 1);
+      const { fake, handler, rec, created } = await withCertificate();
       fake.buckets.get('creds')?.delete(`${RECORDS}${created.PhysicalResourceId}.json`);
 
       await handler(deleteEvent(rec.responseUrl(), created.PhysicalResourceId));
