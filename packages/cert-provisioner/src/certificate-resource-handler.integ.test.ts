@@ -10,11 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   AttachThingPrincipalCommand,
+  CreateKeysAndCertificateCommand,
   CreateThingCommand,
+  DeleteCertificateCommand,
   DescribeCertificateCommand,
   DetachThingPrincipalCommand,
   IoTClient,
   ListCertificatesCommand,
+  UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import {
   CreateBucketCommand,
@@ -279,7 +282,8 @@ describe('Bundled handler against the local cloud', () => {
     for (const key of others)
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
     const created = await invoke(event('Create', { ThingName: 'sensor-1' }));
-    expect(await keys('sensor-1/')).toHaveLength(4); // three credentials and the request marker
+    // Three credentials, the request marker and the certificate record.
+    expect(await keys('sensor-1/')).toHaveLength(5);
 
     const deleted = await invoke(
       event(
@@ -293,5 +297,98 @@ describe('Bundled handler against the local cloud', () => {
     expect(await keys('sensor-1/')).toEqual([]);
     for (const key of others) expect(await read(key)).toBe(key);
     expect(await certificateIds()).toEqual([]);
+  });
+});
+
+describe('Bundled handler against the local cloud: lifecycle rules', () => {
+  it('rolls back a failed rotation to the same certificate, answering SUCCESS despite drift', async () => {
+    const props = { ThingName: 'rollback-1' };
+    const created = await invoke(event('Create', props));
+    const firstId = created.PhysicalResourceId;
+    // Drift: the certificate object replaced out of band, so the rotation fails.
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'rollback-1/device.pem.crt', Body: 'not ours' }),
+    );
+    const rotatedProps = { ...props, RotationToken: '2' };
+    const rotation = await invoke(
+      event('Update', rotatedProps, {
+        PhysicalResourceId: firstId,
+        OldResourceProperties: { ...props, BucketName: BUCKET },
+      }),
+    );
+    expect(rotation).toMatchObject({ Status: 'FAILED', PhysicalResourceId: firstId });
+    expect(rotation.Reason).toContain('ObjectConflictError');
+
+    // CloudFormation's rollback Update: the old properties, from the failed ones.
+    const failedProps = { ...rotatedProps, BucketName: BUCKET };
+    const rollback = event('Update', props, {
+      PhysicalResourceId: firstId,
+      OldResourceProperties: failedProps,
+    });
+    const answered = { Status: 'SUCCESS', PhysicalResourceId: firstId, Data: created.Data };
+    expect(await invoke(rollback)).toMatchObject(answered);
+    expect(await certificateIds()).toEqual([firstId]);
+
+    const deleted = await invoke(event('Delete', props, { PhysicalResourceId: firstId }));
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(await certificateIds()).toEqual([]);
+    expect(await keys('rollback-1/.thingcert/certificates/')).toEqual([]);
+  });
+
+  it('removes on the rollback Delete the certificate a frozen Create cleanup left behind', async () => {
+    // What a Create leaves when Lambda freezes it mid-cleanup after the guard
+    // answered: an ACTIVE certificate, named by the record written as soon as
+    // it existed.
+    const createRequestId = randomUUID();
+    const made = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+    const certificateId = made.certificateId!;
+    const record = {
+      version: 1,
+      certificateId,
+      certificateArn: made.certificateArn,
+      endpoint: cloud.dataEndpoint,
+      thingName: 'frozen-1',
+      bucketName: BUCKET,
+      keyPrefix: '',
+      keyMode: 'server',
+      keyAlgorithm: 'RSA_2048',
+      stackId: STACK_ID,
+      requestId: createRequestId,
+      createdAt: new Date().toISOString(),
+    };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: `frozen-1/.thingcert/certificates/${certificateId}.json`,
+        Body: JSON.stringify(record),
+      }),
+    );
+
+    const deleted = await invoke(
+      event(
+        'Delete',
+        { ThingName: 'frozen-1' },
+        { PhysicalResourceId: `thingcert:CREATE_FAILED:${createRequestId}` },
+      ),
+    );
+
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(await certificateIds()).toEqual([]);
+    expect(await keys('frozen-1/')).toEqual([]);
+  });
+
+  it('leaves a certificate it did not make untouched when a Delete names it', async () => {
+    const made = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+    const certificateId = made.certificateId!;
+
+    const deleted = await invoke(
+      event('Delete', { ThingName: 'victim-1' }, { PhysicalResourceId: certificateId }),
+    );
+
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: certificateId });
+    const described = await iot.send(new DescribeCertificateCommand({ certificateId }));
+    expect(described.certificateDescription?.status).toBe('ACTIVE');
+    await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }));
+    await iot.send(new DeleteCertificateCommand({ certificateId, forceDelete: true }));
   });
 });

@@ -21,6 +21,8 @@ const PROPS = {
   BucketName: 'creds',
 };
 const MARKERS = requestMarkerFolder({ thingName: 'sensor-1', bucketName: 'creds' });
+/** Request markers and certificate records: bookkeeping beside the credentials. */
+const BOOKKEEPING = '/.thingcert/';
 
 interface Response {
   Status: string;
@@ -91,9 +93,9 @@ async function answer(rec: ResponseRecorder, count = 1): Promise<Response> {
   return accepted[count - 1]!.json as Response;
 }
 
-/** Credential objects only: markers are bookkeeping, checked separately. */
+/** Credential objects only: markers and records are bookkeeping, checked separately. */
 function credentialKeys(fake: FakeAws): string[] {
-  return fake.keys().filter((key) => !key.startsWith(MARKERS));
+  return fake.keys().filter((key) => !key.includes(BOOKKEEPING));
 }
 
 function allText(log: { text(): string }, rec: ResponseRecorder): string {
@@ -146,10 +148,11 @@ describe('Function: createCertificateResourceHandler', () => {
       ['claim marker', 'PutObject', 1],
       ['endpoint lookup', 'DescribeEndpoint', 1],
       ['certificate creation', 'CreateKeysAndCertificate', 1],
-      ['certificate object', 'PutObject', 2],
-      ['public key object', 'PutObject', 3],
-      ['private key object', 'PutObject', 4],
-      ['result marker', 'PutObject', 5],
+      ['certificate record', 'PutObject', 2],
+      ['certificate object', 'PutObject', 3],
+      ['public key object', 'PutObject', 4],
+      ['private key object', 'PutObject', 5],
+      ['result marker', 'PutObject', 6],
     ];
     for (const [what, command, nth] of faults) {
       for (const [errorName, status] of [
@@ -178,7 +181,7 @@ describe('Function: createCertificateResourceHandler', () => {
 
     it('names the failed step and the thing in the reason', async () => {
       const { fake, handler } = setup();
-      fake.failOn('PutObject', awsError('AccessDenied', 403), 4);
+      fake.failOn('PutObject', awsError('AccessDenied', 403), 5);
       const rec = await recorder();
 
       await handler(createEvent(rec.responseUrl()));
@@ -238,7 +241,7 @@ describe('Function: createCertificateResourceHandler', () => {
   describe('Create', () => {
     it('stops before the deadline, cleans up and answers FAILED once', async () => {
       const { fake, handler } = setup({ timeoutMarginMs: 1000, cleanupReserveMs: 1000 });
-      fake.hangOn('PutObject', 3);
+      fake.hangOn('PutObject', 4);
       const rec = await recorder();
       const context: LambdaContextLike = { getRemainingTimeInMillis: () => 2300 };
 
@@ -255,7 +258,7 @@ describe('Function: createCertificateResourceHandler', () => {
 
     it('answers once through the guard even if cleanup hangs past the deadline', async () => {
       const { fake, handler } = setup({ timeoutMarginMs: 1000, cleanupReserveMs: 0 });
-      fake.hangOn('PutObject', 3).hangOn('DeleteObjects', 1);
+      fake.hangOn('PutObject', 4).hangOn('DeleteObjects', 1);
       const rec = await recorder();
 
       await handler(createEvent(rec.responseUrl()), { getRemainingTimeInMillis: () => 1300 });
@@ -363,11 +366,16 @@ describe('Function: createCertificateResourceHandler', () => {
       expect(credentialKeys(fake).filter((k) => k.startsWith('sensor-1/'))).toHaveLength(3);
     });
 
-    it('answers FAILED when the certificate was deleted out of band', async () => {
+    it('answers FAILED when a certificate made before records existed was deleted out of band', async () => {
       const { fake, handler } = setup();
       const rec = await recorder();
       await handler(createEvent(rec.responseUrl()));
       const created = await answer(rec, 1);
+      // No record: a certificate made before records existed (a recorded one
+      // answers SUCCESS on drift, see "Lifecycle rules").
+      fake.buckets
+        .get('creds')
+        ?.delete(`sensor-1/.thingcert/certificates/${created.PhysicalResourceId}.json`);
       fake.certificates.clear();
 
       await handler(updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, {}));
@@ -406,13 +414,14 @@ describe('Function: createCertificateResourceHandler', () => {
 
       const answers = (await rec.waitForAccepted(3)).map((r) => (r.json as Response).Status);
       expect(answers).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-      // The failed-Create Delete touches no certificate: it only removes that
-      // request's marker object.
-      expect(fake.calls).toEqual(['DescribeCertificate', 'ListObjectsV2', 'DeleteObjects']);
+      // A certificate id with no record (nor marker) in the thing's folder is
+      // not ours: IoT is never asked about it. The failed-Create Delete finds
+      // no certificate recorded for its request and removes the marker object.
+      expect(fake.calls).toEqual(['GetObject', 'ListObjectsV2', 'ListObjectsV2', 'DeleteObjects']);
     });
 
-    it('still removes the certificate on Delete when the properties are unusable', async () => {
-      const { fake, handler } = setup();
+    it('answers SUCCESS on Delete with unusable properties but leaves a certificate it cannot place', async () => {
+      const { fake, log, handler } = setup();
       const rec = await recorder();
       await handler(createEvent(rec.responseUrl()));
       const created = await answer(rec, 1);
@@ -422,7 +431,10 @@ describe('Function: createCertificateResourceHandler', () => {
       );
 
       expect((await answer(rec, 2)).Status).toBe('SUCCESS');
-      expect(fake.certificates.size).toBe(0);
+      // Without a folder there is no record to prove the certificate ours.
+      expect(fake.certificates.get(created.PhysicalResourceId)?.status).toBe('ACTIVE');
+      expect(fake.count('DeleteCertificate')).toBe(0);
+      expect(log.text()).toContain('cannot tell whether the certificate is ours');
     });
   });
 });
@@ -447,8 +459,8 @@ describe('Function: createCertificateResourceHandler', () => {
 
       it('answers FAILED and leaves the replaced certificate and its files when a store step fails', async () => {
         const { fake, log, handler, rec, old, before } = await created();
-        // Rotation PUTs: claim, then If-None-Match (412) and overwrite per file.
-        fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 7);
+        // Rotation PUTs: claim, record, then If-None-Match (412) and overwrite per file.
+        fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 8);
 
         await handler(
           updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
@@ -465,7 +477,7 @@ describe('Function: createCertificateResourceHandler', () => {
 
       it('puts the replaced files back when the result marker cannot be recorded', async () => {
         const { fake, log, handler, rec, old, before } = await created();
-        fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 8);
+        fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 9);
 
         await handler(
           updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
@@ -508,6 +520,272 @@ describe('Function: createCertificateResourceHandler', () => {
           findSecretLeaks(`${allText(log, rec)}\n${allText(log, refusing)}`, fake.secrets),
         ).toEqual([]);
       });
+    });
+  });
+});
+
+describe('Function: createCertificateResourceHandler', () => {
+  describe('Lifecycle rules', () => {
+    const RECORDS = 'sensor-1/.thingcert/certificates/';
+
+    /** A handler whose Create already answered: the current certificate is `created`. */
+    async function withCertificate(props: Record<string, unknown> = {}) {
+      const env = setup();
+      const rec = await recorder();
+      await env.handler(createEvent(rec.responseUrl(), props));
+      const created = await answer(rec, 1);
+      return { ...env, rec, created };
+    }
+
+    function recordKeys(fake: FakeAws): string[] {
+      return fake.keys().filter((key) => key.startsWith(RECORDS));
+    }
+
+    /** A Create, then a rotation Update whose private key write fails (FAILED, old id). */
+    async function failedRotation() {
+      const { rec, created, ...env } = await withCertificate();
+      // Rotation PUTs: claim, record, then If-None-Match (412) and overwrite per file.
+      env.fake.failOn('PutObject', awsError('InternalError', 500), env.fake.count('PutObject') + 8);
+      await env.handler(
+        updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, { RotationToken: '2' }),
+      );
+      const failed = await answer(rec, 2);
+      return { ...env, rec, created, failed };
+    }
+
+    /** CloudFormation's rollback Update: back to the old properties, from the failed ones. */
+    function rollbackEvent(
+      responseUrl: string,
+      physicalId: string,
+      failedProps: Record<string, unknown>,
+    ) {
+      return updateEvent(responseUrl, physicalId, failedProps, {});
+    }
+
+    /** Sends the rollback Update of the failed rotation; it must answer the created certificate. */
+    async function rollBackToCreated(env: {
+      handler: (event: unknown) => Promise<void>;
+      rec: ResponseRecorder;
+      created: Response;
+    }) {
+      const { created, rec } = env;
+      await env.handler(
+        rollbackEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }),
+      );
+      expectSameCertificate(await answer(rec, 3), created);
+    }
+
+    /** SUCCESS naming the created certificate, with its Data. */
+    function expectSameCertificate(response: Response, created: Response) {
+      expect(response).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: created.PhysicalResourceId,
+      });
+      expect(response.Data).toEqual(created.Data);
+    }
+
+    it('records the properties each certificate was made with, without key material', async () => {
+      const { fake, created } = await withCertificate({ RotationToken: '1' });
+
+      const record = JSON.parse(
+        fake.object(`${RECORDS}${created.PhysicalResourceId}.json`)?.body ?? '{}',
+      ) as Record<string, unknown>;
+      expect(record).toMatchObject({
+        certificateId: created.PhysicalResourceId,
+        certificateArn: created.Data?.CertificateArn,
+        endpoint: ENDPOINT,
+        thingName: 'sensor-1',
+        bucketName: 'creds',
+        keyPrefix: '',
+        keyMode: 'server',
+        keyAlgorithm: 'RSA_2048',
+        rotationToken: '1',
+        stackId: STACK_ID,
+      });
+      expect(findSecretLeaks(JSON.stringify(record), fake.secrets)).toEqual([]);
+    });
+
+    it('rolls back a failed rotation to the same certificate without minting a third one', async () => {
+      const { fake, rec, created, failed, handler } = await failedRotation();
+      expect(failed).toMatchObject({
+        Status: 'FAILED',
+        PhysicalResourceId: created.PhysicalResourceId,
+      });
+
+      await rollBackToCreated({ handler, rec, created });
+      expect(fake.count('CreateKeysAndCertificate')).toBe(2);
+      expect([...fake.certificates.keys()]).toEqual([created.PhysicalResourceId]);
+      expect(recordKeys(fake)).toEqual([`${RECORDS}${created.PhysicalResourceId}.json`]);
+    });
+
+    it('rolls back an Update that failed on an invalid property without minting a certificate', async () => {
+      const { fake, handler, rec, created } = await withCertificate();
+      await handler(
+        updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, { KeyMode: 'tpm' }),
+      );
+      expect((await answer(rec, 2)).Status).toBe('FAILED');
+
+      await handler(
+        rollbackEvent(rec.responseUrl(), created.PhysicalResourceId, { KeyMode: 'tpm' }),
+      );
+
+      expect(await answer(rec, 3)).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: created.PhysicalResourceId,
+      });
+      expect(fake.count('CreateKeysAndCertificate')).toBe(1);
+    });
+
+    it('answers the rollback Update SUCCESS with the recorded Data when the certificate drifted', async () => {
+      const { fake, log, rec, created, handler } = await failedRotation();
+      fake.certificates.delete(created.PhysicalResourceId);
+      fake.buckets.get('creds')?.delete('sensor-1/device.pem.crt');
+
+      await rollBackToCreated({ handler, rec, created });
+      expect(fake.count('CreateKeysAndCertificate')).toBe(2);
+      const warning = log.lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => line.message === 'Certificate drifted; answering SUCCESS from its record');
+      expect(String(warning?.drift)).toMatch(/^ResourceDriftError: Certificate [0-9a-f]{64}/);
+    });
+
+    it('answers a no-op Update SUCCESS when the certificate object was deleted out of band', async () => {
+      const { fake, handler, rec, created } = await withCertificate();
+      fake.buckets.get('creds')?.delete('sensor-1/device.pem.crt');
+
+      await handler(
+        updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, { KmsKeyId: 'alias/new' }),
+      );
+
+      expectSameCertificate(await answer(rec, 2), created);
+      expect(fake.count('CreateKeysAndCertificate')).toBe(1);
+    });
+
+    it('rotates when the current certificate was made with other properties, whatever OldResourceProperties say', async () => {
+      const { fake, handler, rec, created } = await withCertificate();
+
+      // OldResourceProperties claim the token is already 2: the record says it is not.
+      await handler(
+        updateEvent(
+          rec.responseUrl(),
+          created.PhysicalResourceId,
+          { RotationToken: '2' },
+          { RotationToken: '2' },
+        ),
+      );
+
+      const rotated = await answer(rec, 2);
+      expect(rotated.Status).toBe('SUCCESS');
+      expect(rotated.PhysicalResourceId).not.toBe(created.PhysicalResourceId);
+      expect(fake.count('CreateKeysAndCertificate')).toBe(2);
+    });
+
+    it('removes on the rollback Delete a certificate whose failed Create could not clean up', async () => {
+      const { fake, handler } = setup();
+      fake
+        .failOn('PutObject', awsError('InternalError', 500), 5)
+        .failOn('DeleteCertificate', awsError('InternalError', 500), 1);
+      const rec = await recorder();
+      const create = createEvent(rec.responseUrl());
+      await handler(create);
+      const failed = await answer(rec, 1);
+      expect(failed.Status).toBe('FAILED');
+      expect(failed.Reason).toContain('cleanup of certificate');
+      expect(fake.certificates.size).toBe(1);
+
+      await handler({
+        ...deleteEvent(rec.responseUrl(), failed.PhysicalResourceId),
+        RequestId: randomUUID(),
+      });
+
+      expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+      expect(fake.certificates.size).toBe(0);
+      expect(fake.keys()).toEqual([]);
+    });
+
+    it('removes on the rollback Delete a certificate whose cleanup was still running when the guard answered', async () => {
+      const { fake, handler } = setup({ timeoutMarginMs: 1000, cleanupReserveMs: 0 });
+      // The public key write hangs, then the compensation's object cleanup hangs:
+      // the guard answers while the certificate still exists (Lambda would freeze here).
+      fake.hangOn('PutObject', 4).hangOn('DeleteObjects', 1);
+      const rec = await recorder();
+      await handler(createEvent(rec.responseUrl()), { getRemainingTimeInMillis: () => 1300 });
+      const failed = await answer(rec, 1);
+      expect(failed.Reason).toMatch(/did not finish/);
+      expect(fake.certificates.size).toBe(1);
+
+      await handler(deleteEvent(rec.responseUrl(), failed.PhysicalResourceId));
+
+      expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+      expect(fake.certificates.size).toBe(0);
+      expect(credentialKeys(fake)).toEqual([]);
+      expect(recordKeys(fake)).toEqual([]);
+      fake.releaseHung();
+    });
+
+    it('leaves a certificate it did not make untouched on Delete and answers SUCCESS', async () => {
+      const { fake, log, handler } = setup();
+      const foreign = fake.newCertificate();
+      const rec = await recorder();
+
+      await handler(deleteEvent(rec.responseUrl(), foreign.id));
+
+      expect(await answer(rec)).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: foreign.id,
+      });
+      expect(fake.certificates.get(foreign.id)?.status).toBe('ACTIVE');
+      expect(fake.count('DescribeCertificate')).toBe(0);
+      expect(fake.count('UpdateCertificate')).toBe(0);
+      expect(fake.count('DeleteCertificate')).toBe(0);
+      expect(log.text()).toContain('did not make for this thing');
+    });
+
+    it("leaves another thing's certificate untouched when a Delete names it for this thing", async () => {
+      const {
+        fake,
+        handler,
+        rec,
+        created: other,
+      } = await withCertificate({ ThingName: 'sensor-2' });
+
+      await handler(deleteEvent(rec.responseUrl(), other.PhysicalResourceId));
+
+      expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+      expect(fake.certificates.get(other.PhysicalResourceId)?.status).toBe('ACTIVE');
+      expect(credentialKeys(fake).filter((key) => key.startsWith('sensor-2/'))).toHaveLength(3);
+    });
+
+    it('removes the record of a certificate taken back even when the replaced files cannot be put back', async () => {
+      const { fake, handler, created } = await withCertificate();
+      const refusing = await recorder({ status: 403 });
+      // Rotation PUTs: claim, record, 412 + overwrite per file, result marker; then the put-backs.
+      fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 10);
+
+      await expect(
+        handler(
+          updateEvent(
+            refusing.responseUrl(),
+            created.PhysicalResourceId,
+            {},
+            { RotationToken: '2' },
+          ),
+        ),
+      ).rejects.toMatchObject({ name: 'ResponseDeliveryError' });
+
+      expect([...fake.certificates.keys()]).toEqual([created.PhysicalResourceId]);
+      expect(recordKeys(fake)).toEqual([`${RECORDS}${created.PhysicalResourceId}.json`]);
+    });
+
+    it('still deletes a certificate made before records existed, which a request marker names', async () => {
+      const { fake, handler, rec, created } = await withCertificate();
+      fake.buckets.get('creds')?.delete(`${RECORDS}${created.PhysicalResourceId}.json`);
+
+      await handler(deleteEvent(rec.responseUrl(), created.PhysicalResourceId));
+
+      expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+      expect(fake.certificates.size).toBe(0);
+      expect(fake.keys()).toEqual([]);
     });
   });
 });

@@ -97,11 +97,14 @@ function logFieldsOf(rawEvent: unknown, lambdaContext: LambdaContextLike | undef
  * - Create: {@link provisionOnce}: {@link provision}, at most once per
  *   request (StackId + RequestId) even when CloudFormation delivers it twice
  *   at the same time; PhysicalResourceId = certificate id.
- * - Update ({@link handleUpdate}): unchanged identity answers the same id
- *   and Data, re-read from IoT and S3; a changed ThingName, BucketName,
- *   KeyPrefix, KeyMode, KeyAlgorithm or RotationToken makes a new certificate
+ * - Update ({@link handleUpdate}): when the current certificate's record
+ *   matches the requested ThingName, BucketName, KeyPrefix, KeyMode,
+ *   KeyAlgorithm and RotationToken, the same id and Data (never FAILED: this
+ *   is also CloudFormation's rollback Update); otherwise a new certificate
  *   (new id), and CloudFormation then deletes the old one.
- * - Delete ({@link handleDelete}): {@link deprovision}.
+ * - Delete ({@link handleDelete}): {@link deprovision}, only of a certificate
+ *   recorded in the thing's folder; the rollback Delete of a failed Create
+ *   removes what that Create left ({@link removeFailedRequestMarker}).
  * Invalid properties answer FAILED naming the property. If the response
  * cannot be delivered after this invocation made a certificate, the
  * certificate is removed again ({@link takeBackUndelivered}): CloudFormation

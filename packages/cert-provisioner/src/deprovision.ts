@@ -6,6 +6,7 @@ import {
   ListPrincipalThingsCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
+import { certificateRecordKey } from './certificate-record';
 import { CredentialStore, certificateIdOfPem, samePem } from './credential-store';
 import { DeprovisioningError, isAwsErrorNamed, type DeprovisionStep } from './errors';
 import { certificateObjectsOf, requestMarkerFolder, thingFolder, type FileNames } from './layout';
@@ -66,7 +67,7 @@ const MAX_POLL_MS = 4000;
  * 3. sets the certificate INACTIVE and deletes it (`forceDelete`);
  * 4. lists `<keyPrefix><thingName>/` (paginated) and deletes the credential
  *    objects if they hold this certificate (after a rotation they hold the new
- *    one and stay), plus this certificate's request markers.
+ *    one and stay), plus this certificate's request markers and record.
  *
  * @example
  * ```ts
@@ -294,8 +295,11 @@ async function removeObjects(
         certificateIdOfPem(certificateObject.body) === input.certificateId ||
         (facts?.pem !== undefined && samePem(certificateObject.body, facts.pem));
       const markers = requestMarkerFolder(location);
+      const record = certificateRecordKey(location, input.certificateId);
       for (const key of keys) {
-        if (credentialKeys.has(key)) {
+        if (key === record) {
+          remove.push(key);
+        } else if (credentialKeys.has(key)) {
           (ours ? remove : keep).push(key);
         } else if (key.startsWith(markers)) {
           const marker = await store.get(key, input.signal);

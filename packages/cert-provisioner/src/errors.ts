@@ -5,6 +5,7 @@ export type ProvisionStep =
   | 'generateKey'
   | 'describeEndpoint'
   | 'createCertificate'
+  | 'recordCertificate'
   | 'storeCertificate'
   | 'storePublicKey'
   | 'storePrivateKey';

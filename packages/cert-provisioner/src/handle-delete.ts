@@ -1,6 +1,8 @@
 import type { DeleteEvent } from '@thingcert/cfn-response';
 import type { CertificateProperties } from './certificate-properties';
+import { isOwnCertificate } from './certificate-record';
 import { certificateIdOf, type CertificateRequestContext } from './certificate-request-context';
+import { CredentialStore } from './credential-store';
 import { deprovision } from './deprovision';
 import { describeCause } from './errors';
 
@@ -19,9 +21,12 @@ export interface DeleteRequest {
 
 /**
  * A Delete: {@link deprovision} of the certificate the physical id names, and
- * of its objects. A physical id that is no certificate id is acknowledged
- * without touching anything. Invalid properties never block a stack
- * deletion: the certificate is still removed on the IoT side.
+ * of its objects, but only of a certificate this provisioner made for this
+ * thing (its record, or a request marker naming it, is in the thing's
+ * folder). Any other id, including a certificate we did not make or one we
+ * cannot place because the properties are unusable, is acknowledged without
+ * touching anything and logged: CloudFormation must be able to finish, and a
+ * crafted Delete must not remove somebody else's certificate.
  *
  * @example
  * ```ts
@@ -39,21 +44,31 @@ export async function handleDelete(
     deps.logger.info('Physical id is not a certificate id; nothing to delete');
     return;
   }
-  let props: CertificateProperties | undefined;
+  let props: CertificateProperties;
   try {
     props = request.readProperties();
   } catch (error) {
-    // Never block a stack deletion on properties: clean up IoT at least.
-    deps.logger.warn('Delete with invalid properties: cleaning up the certificate only', {
-      reason: describeCause(error),
-    });
+    deps.logger.warn(
+      'Delete with invalid properties: cannot tell whether the certificate is ours; leaving it',
+      { certificateId, thingName: request.thingNameAsSent, reason: describeCause(error) },
+    );
+    return;
+  }
+  const store = new CredentialStore(deps.s3, props.bucketName);
+  if (!(await isOwnCertificate(store, props, certificateId, signal))) {
+    deps.logger.warn(
+      'Delete names a certificate this provisioner did not make for this thing; leaving it',
+      { certificateId },
+    );
+    return;
   }
   await deprovision(
     {
       certificateId,
-      thingName: props?.thingName ?? request.thingNameAsSent ?? '(unknown)',
+      thingName: props.thingName,
       signal,
-      ...(props ? { bucketName: props.bucketName, keyPrefix: props.keyPrefix } : {}),
+      bucketName: props.bucketName,
+      keyPrefix: props.keyPrefix,
       ...(request.detachTimeoutMs !== undefined
         ? { detachTimeoutMs: request.detachTimeoutMs }
         : {}),

@@ -1,7 +1,11 @@
 import type { UpdateEvent } from '@thingcert/cfn-response';
-import type { CertificateProperties } from './certificate-properties';
+import { replacementReasons, type CertificateProperties } from './certificate-properties';
+import { readCertificateRecord, recordMatches, type CertificateRecord } from './certificate-record';
 import { certificateIdOf, type CertificateRequestContext } from './certificate-request-context';
+import { CredentialStore } from './credential-store';
 import { describeProvisioned } from './describe-provisioned';
+import { describeCause } from './errors';
+import { certificateObjectsOf } from './layout';
 import type { ProvisionResult } from './provision';
 import { provisionOnce } from './provision-once';
 
@@ -16,12 +20,19 @@ export interface UpdateChange {
 }
 
 /**
- * An Update: with no `reasons` the certificate stays and its result is re-read
- * from IoT and S3 (same id, same Data); otherwise a new certificate is made
- * (a new id, and CloudFormation then deletes the old one). The new one may
- * overwrite the old one's files only when both live in the same folder.
+ * An Update. Idempotent first: when the current certificate's record (what it
+ * was made with) matches the requested properties, the certificate stays and
+ * the same id and Data are answered, never FAILED. That covers the no-op
+ * Update and CloudFormation's rollback Update after a failed one (whose
+ * `OldResourceProperties` name the failed properties, not the certificate's):
+ * rolling back must neither mint a certificate nor fail on drift, which
+ * would leave the stack in UPDATE_ROLLBACK_FAILED. Otherwise a new
+ * certificate is made (a new id, and CloudFormation then deletes the old
+ * one); it may overwrite the old one's files only in the same folder.
+ * Certificates made before records existed are compared through
+ * `OldResourceProperties`, as before.
  *
- * @throws {ResourceDriftError} when the certificate to keep is gone or replaced.
+ * @throws {ResourceDriftError} when an unrecorded certificate to keep is gone or replaced.
  * @example
  * ```ts
  * const result = await handleUpdate(event, { props, old, reasons: ['RotationToken'] }, context);
@@ -32,10 +43,25 @@ export async function handleUpdate(
   change: UpdateChange,
   context: CertificateRequestContext,
 ): Promise<ProvisionResult> {
-  const { props, old, reasons } = change;
+  const { props } = change;
   const { deps, signal } = context;
   const oldId = certificateIdOf(event.PhysicalResourceId);
-  if (reasons.length === 0 && oldId) {
+  const record = oldId
+    ? await readCertificateRecord(
+        new CredentialStore(deps.s3, props.bucketName),
+        props,
+        oldId,
+        signal,
+      )
+    : undefined;
+  if (record && recordMatches(record, props)) return keepRecorded(record, context);
+
+  let { old, reasons } = change;
+  if (record) {
+    // The record, not OldResourceProperties, says what the certificate is.
+    old = { ...props, ...recordedProperties(record) };
+    reasons = replacementReasons(old, props);
+  } else if (reasons.length === 0 && oldId) {
     deps.logger.info('Update keeps the certificate', { certificateId: oldId });
     return describeProvisioned(
       {
@@ -58,4 +84,52 @@ export async function handleUpdate(
     old.bucketName === props.bucketName &&
     old.keyPrefix === props.keyPrefix;
   return provisionOnce(event, props, context, sameFolder ? oldId : undefined);
+}
+
+function recordedProperties(record: CertificateRecord) {
+  return {
+    thingName: record.thingName,
+    bucketName: record.bucketName,
+    keyPrefix: record.keyPrefix,
+    keyMode: record.keyMode,
+    keyAlgorithm: record.keyAlgorithm,
+    rotationToken: record.rotationToken,
+  };
+}
+
+/**
+ * The certificate already is what was asked for: answer it, re-read from IoT
+ * and S3 when possible. Drift (the certificate or its object gone) or an
+ * unreadable state is logged as a warning and answered from the record:
+ * this direction must never fail.
+ */
+async function keepRecorded(
+  record: CertificateRecord,
+  context: CertificateRequestContext,
+): Promise<ProvisionResult> {
+  const { deps, signal } = context;
+  const { certificateId } = record;
+  deps.logger.info('Update keeps the certificate: it matches the requested properties', {
+    certificateId,
+  });
+  const location = {
+    thingName: record.thingName,
+    bucketName: record.bucketName,
+    keyPrefix: record.keyPrefix,
+  };
+  try {
+    return await describeProvisioned({ ...location, certificateId, signal }, deps);
+  } catch (error) {
+    deps.logger.warn('Certificate drifted; answering SUCCESS from its record', {
+      certificateId,
+      drift: describeCause(error),
+    });
+    return {
+      certificateId,
+      certificateArn: record.certificateArn,
+      endpoint: record.endpoint,
+      bucketName: record.bucketName,
+      objects: certificateObjectsOf(location),
+    };
+  }
 }

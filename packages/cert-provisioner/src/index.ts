@@ -12,6 +12,7 @@ export {
   type CertificateResourceData,
   type CertificateResourceHandlerOptions,
 } from './certificate-resource-handler';
+export { type CertificateRecord, type RecordOrigin } from './certificate-record';
 export { certificateIdOfPem } from './credential-store';
 export { deprovision, type DeprovisionInput, type DeprovisionResult } from './deprovision';
 export { describeProvisioned, type DescribeProvisionedInput } from './describe-provisioned';

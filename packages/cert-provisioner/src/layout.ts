@@ -44,3 +44,11 @@ export const certificateObjectsOf: (location: CertificateLocation) => Credential
 export function requestMarkerFolder(location: CertificateLocation): string {
   return `${thingFolder(location)}.thingcert/requests/`;
 }
+
+/**
+ * Folder of the per-certificate records (what each certificate was made
+ * with), beside the request markers and covered by the same IAM scope.
+ */
+export function certificateRecordFolder(location: CertificateLocation): string {
+  return `${thingFolder(location)}.thingcert/certificates/`;
+}

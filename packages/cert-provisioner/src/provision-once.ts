@@ -57,6 +57,11 @@ export async function provisionOnce(
           signal,
           ...(props.kmsKeyId ? { kmsKeyId: props.kmsKeyId } : {}),
           ...(replacesCertificateId ? { replacesCertificateId } : {}),
+          recordOrigin: {
+            stackId: event.StackId,
+            requestId: event.RequestId,
+            ...(props.rotationToken !== undefined ? { rotationToken: props.rotationToken } : {}),
+          },
         },
         deps,
       );

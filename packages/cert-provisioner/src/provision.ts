@@ -15,6 +15,11 @@ import {
   ProvisioningError,
   type ProvisionStep,
 } from './errors';
+import {
+  certificateRecordKey,
+  type CertificateRecord,
+  type RecordOrigin,
+} from './certificate-record';
 import { generateKeyAndCsr } from './generate-key-and-csr';
 import { certificateObjectsOf, type CertificateLocation, type CertificateObjects } from './layout';
 import { silentLogger, type ProvisionerDeps } from './provisioner-deps';
@@ -46,6 +51,16 @@ export interface ProvisionInput extends CertificateLocation {
    * @default none
    */
   readonly replacesCertificateId?: string;
+  /**
+   * When set, the certificate's record (what it was made with, and this
+   * origin) is written to `<folder>.thingcert/certificates/<id>.json` as soon
+   * as the certificate exists, before any credential object: the proof that
+   * this provisioner made it, which the custom resource requires before it
+   * removes a certificate. Removed again by the compensation and by
+   * {@link deprovision}.
+   * @default no record
+   */
+  readonly recordOrigin?: RecordOrigin;
   /**
    * Aborts the work (the Lambda deadline is close); cleanup still runs.
    * @default never aborts
@@ -184,7 +199,27 @@ export async function provisionRestorable(
       { thingName, step, certificateId: created.certificateId, compensation: 'not-needed' },
       { cause: error },
     );
+  const store = new CredentialStore(deps.s3, input.bucketName);
+  const recordKey = input.recordOrigin
+    ? certificateRecordKey(input, created.certificateId)
+    : undefined;
   try {
+    if (recordKey && input.recordOrigin) {
+      const record = recordOf(input, input.recordOrigin, created, endpoint);
+      await runStep(
+        context,
+        'recordCertificate',
+        () =>
+          store.put(recordKey, JSON.stringify(record), {
+            contentType: 'application/json',
+            kmsKeyId: input.kmsKeyId,
+          }),
+        after,
+        // Written even at the deadline: it is how a certificate whose cleanup
+        // gets cut short is found and removed later.
+        { evenAfterAbort: true },
+      );
+    }
     await runStep(
       context,
       'storeCertificate',
@@ -228,7 +263,12 @@ export async function provisionRestorable(
     );
   } catch (error) {
     const failure = isProvisioningError(error) ? error : after('storeCertificate', error);
-    const problem = await compensate(created.certificateId, journal, deps, logger, context.fields);
+    const problem = await compensate(
+      { certificateId: created.certificateId, journal, store, recordKey },
+      deps,
+      logger,
+      context.fields,
+    );
     throw new ProvisioningError(
       {
         thingName,
@@ -255,6 +295,30 @@ export async function provisionRestorable(
       const problems = await journal.restoreReplaced();
       return problems.length > 0 ? problems.join('; ') : undefined;
     },
+  };
+}
+
+function recordOf(
+  input: ProvisionInput,
+  origin: RecordOrigin,
+  created: CreatedCertificate,
+  endpoint: string,
+): CertificateRecord {
+  const keyMode = input.keyMode ?? 'server';
+  return {
+    version: 1,
+    certificateId: created.certificateId,
+    certificateArn: created.certificateArn,
+    endpoint,
+    thingName: input.thingName,
+    bucketName: input.bucketName,
+    keyPrefix: input.keyPrefix ?? '',
+    keyMode,
+    keyAlgorithm: keyMode === 'server' ? 'RSA_2048' : (input.keyAlgorithm ?? 'EC_P256'),
+    ...(origin.rotationToken !== undefined ? { rotationToken: origin.rotationToken } : {}),
+    ...(origin.stackId !== undefined ? { stackId: origin.stackId } : {}),
+    ...(origin.requestId !== undefined ? { requestId: origin.requestId } : {}),
+    createdAt: new Date().toISOString(),
   };
 }
 
@@ -344,12 +408,17 @@ async function createCertificate(
  * could not be undone.
  */
 async function compensate(
-  certificateId: string,
-  journal: WriteJournal,
+  made: {
+    certificateId: string;
+    journal: WriteJournal;
+    store: CredentialStore;
+    recordKey: string | undefined;
+  },
   deps: ProvisionerDeps,
   logger: NonNullable<ProvisionerDeps['logger']>,
   fields: Record<string, unknown>,
 ): Promise<string | undefined> {
+  const { certificateId, journal, store, recordKey } = made;
   logger.warn('Compensating: removing the new certificate and its objects', {
     ...fields,
     certificateId,
@@ -371,6 +440,12 @@ async function compensate(
   await attempt('deleteCertificate', () =>
     deps.iot.send(new DeleteCertificateCommand({ certificateId, forceDelete: true })),
   );
+  // The record goes only with the certificate: while the certificate may
+  // still exist, the record is what lets a later Delete find and remove it.
+  const iotRemoved = !problems.some(
+    (p) => p.startsWith('deactivateCertificate') || p.startsWith('deleteCertificate'),
+  );
+  if (recordKey && iotRemoved) await attempt('removeRecord', () => store.deleteMany([recordKey]));
   if (problems.length > 0) {
     logger.error('Compensation incomplete', { ...fields, certificateId, problems });
     return problems.join('; ');

@@ -30,6 +30,13 @@ export interface StepOptions {
    * @default true
    */
   readonly abortable?: boolean;
+  /**
+   * True for bookkeeping that must happen even after the abort (it is what
+   * lets a later request clean up): the step starts and runs to completion
+   * regardless of the signal. Implies not `abortable`.
+   * @default false
+   */
+  readonly evenAfterAbort?: boolean;
 }
 
 /**
@@ -47,9 +54,9 @@ export async function runStep<S extends string, T>(
 ): Promise<T> {
   const started = Date.now();
   try {
-    if (context.signal?.aborted) throw new DeadlineError();
+    if (context.signal?.aborted && !options.evenAfterAbort) throw new DeadlineError();
     let result: T;
-    if (context.signal && options.abortable !== false) {
+    if (context.signal && options.abortable !== false && !options.evenAfterAbort) {
       const abort = abortPromise(context.signal);
       try {
         result = await Promise.race([work(), abort.promise]);

@@ -1,3 +1,4 @@
+import { certificateRecordKey } from './certificate-record';
 import { CredentialStore } from './credential-store';
 import type { CertificateProperties } from './certificate-properties';
 import type { CertificateRequestDeps, MadeCertificate } from './certificate-request-context';
@@ -39,7 +40,12 @@ export async function takeBackCertificate(
         'Could not put back all objects of the replaced certificate; leaving the folder as it is',
         { certificateId: result.certificateId, problem },
       );
-      return deprovision(base, deps);
+      const removed = await deprovision(base, deps);
+      // The certificate is gone: its record must not outlive it.
+      await new CredentialStore(deps.s3, props.bucketName).deleteMany([
+        certificateRecordKey(props, result.certificateId),
+      ]);
+      return removed;
     }
   }
   return deprovision({ ...base, bucketName: props.bucketName, keyPrefix: props.keyPrefix }, deps);
