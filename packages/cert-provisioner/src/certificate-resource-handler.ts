@@ -92,7 +92,8 @@ function logFieldsOf(rawEvent: unknown, lambdaContext: LambdaContextLike | undef
 }
 
 /**
- * Builds the Lambda handler of the `Custom::ThingCertificate` resource from
+ * Builds the Lambda handler of the `Custom::ThingcertDeviceCertificate` resource
+ * (`DEVICE_CERTIFICATE_RESOURCE_TYPE` in `@thingcert/contracts`) from
  * injected clients (the Lambda entry passes real ones; tests pass mocks):
  * - Create: {@link provisionOnce}: {@link provision}, at most once per
  *   request (StackId + RequestId) even when CloudFormation delivers it twice

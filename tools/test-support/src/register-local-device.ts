@@ -8,7 +8,7 @@ import {
   type IoTClient,
 } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { credentialObjectKeys } from '@thingcert/contracts';
+import { credentialObjectKeys, type KeyMode } from '@thingcert/contracts';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,11 +19,11 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /**
- * Where the device's key comes from, as with the provisioner's `KeyMode`:
- * `server` lets the cloud make an RSA-2048 key (CreateKeysAndCertificate);
- * `csr` makes an EC P-256 key here and sends only its CSR (CreateCertificateFromCsr).
+ * Where the device's key comes from: the provisioner's `KeyMode`. `server`
+ * lets the cloud make an RSA-2048 key (CreateKeysAndCertificate); `csr` makes
+ * an EC P-256 key here and sends only its CSR (CreateCertificateFromCsr).
  */
-export type LocalDeviceKeyMode = 'server' | 'csr';
+export type LocalDeviceKeyMode = KeyMode;
 
 /** What {@link registerLocalDevice} creates besides the certificate, and where it writes it. */
 export interface RegisterLocalDeviceOptions {
