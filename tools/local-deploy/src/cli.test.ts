@@ -30,9 +30,8 @@ describe('pnpm start flags', () => {
   // pnpm answers `pnpm start --help` with its own help before any script runs;
   // after `--` the flag reaches the root start script, which must skip the build.
   it.each(['--help', '-h'])(
-    '`pnpm start -- %s` in the repo root prints our usage quickly, without building',
+    '`pnpm start -- %s` in the repo root prints our usage without building',
     (flag) => {
-      const started = Date.now();
       const result = spawnSync('pnpm', ['start', '--', flag], {
         cwd: join(import.meta.dirname, '..', '..', '..'),
         encoding: 'utf8',
@@ -43,7 +42,6 @@ describe('pnpm start flags', () => {
         expect(result.stdout).toContain(option);
       expect(result.stdout).not.toContain('run-many');
       expect(result.stdout).not.toMatch(/nx run|Running target/);
-      expect(Date.now() - started).toBeLessThan(15_000);
     },
   );
 });
