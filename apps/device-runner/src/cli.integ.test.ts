@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSecretLeaks, provisionLocalDevice, type LocalDevice } from '@thingcert/test-support';
+import packageJson from '../package.json' with { type: 'json' };
 import { jsonEvents, runProcess } from '../test/run-process';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -125,6 +126,12 @@ describe('device-runner CLI against the local cloud', () => {
     expect(jsonEvents(result.stdout).at(-1)).toMatchObject({ event: 'disconnected' });
   });
 
+  it('prints the package.json version on --version and exits 0', async () => {
+    const result = await runProcess(cliPath, ['--version'], { env: env() });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${packageJson.version}\n`);
+  });
+
   it('exits 2 with usage on stderr for a bad flag', async () => {
     const result = await runProcess(cliPath, ['run', '--count', 'many'], { env: env() });
     expect(result.code).toBe(2);
@@ -155,6 +162,15 @@ describe('device-runner CLI against the local cloud', () => {
       });
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('Usage: device-runner run [options]');
+    });
+
+    it('runs --version from that copy', async () => {
+      const result = await runProcess(join(bundleDir, 'device-runner.mjs'), ['--version'], {
+        env: env(),
+        cwd: work,
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${packageJson.version}\n`);
     });
 
     it('runs the 5-message scenario from that copy', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoTransportFactory, type EchoBroker } from '../test/echo-transport';
+import packageJson from '../package.json' with { type: 'json' };
 import { main, type MainDeps } from './main';
 
 let work: string;
@@ -98,6 +99,13 @@ describe('Function: main', () => {
     const { deps: d, stdout, stderr } = deps();
     expect(await main(['--help'], d)).toBe(0);
     expect(stdout.join('')).toContain('Usage: device-runner run [options]');
+    expect(stderr).toEqual([]);
+  });
+
+  it('prints the package.json version on --version and exits 0', async () => {
+    const { deps: d, stdout, stderr } = deps();
+    expect(await main(['--version'], d)).toBe(0);
+    expect(stdout).toEqual([`${packageJson.version}\n`]);
     expect(stderr).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import { createEventLog, type OutputStreams } from './event-log';
 import { resolveCommand, type ReadConfigFile } from './run-config';
 import { runDevice, type RunDeviceDeps } from './run-device';
 import { USAGE } from './usage';
+import { VERSION } from './version';
 
 /** What `main` needs from the outside world; `cli.ts` passes the real ones. */
 export interface MainDeps extends OutputStreams, RunDeviceDeps {
@@ -32,6 +33,10 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
   }
   if (command.kind === 'help') {
     deps.stdout.write(USAGE);
+    return 0;
+  }
+  if (command.kind === 'version') {
+    deps.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const { config } = command;

@@ -140,6 +140,14 @@ describe('Function: resolveCommand', () => {
     });
   });
 
+  it('answers --version even with other arguments; --help wins over it', async () => {
+    expect(await resolveCommand(['--version'], {}, noFile)).toEqual({ kind: 'version' });
+    expect(await resolveCommand(['run', '--version', '--port', 'x'], {}, noFile)).toEqual({
+      kind: 'version',
+    });
+    expect(await resolveCommand(['--version', '-h'], {}, noFile)).toEqual({ kind: 'help' });
+  });
+
   it.each([
     [[], {}, 'missing command: run'],
     [['start'], {}, "unknown command 'start'"],

@@ -43,7 +43,9 @@ export type DeviceObjectKeys = Pick<CredentialObjectKeys, 'certificate' | 'priva
 
 /** What the command line asks for. */
 export type Command =
-  { readonly kind: 'help' } | { readonly kind: 'run'; readonly config: RunConfig };
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'run'; readonly config: RunConfig };
 
 /** A setting: a key of the JSON config file, in camelCase; its flag is the kebab-case form. */
 type Key = keyof DeviceRunnerConfigFile;
@@ -129,6 +131,7 @@ export async function resolveCommand(
         ...SETTING_FLAGS,
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -138,6 +141,7 @@ export async function resolveCommand(
   }
   const { values, positionals } = parsed;
   if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
   if (positionals.length === 0) throw new UsageError('missing command: run');
   if (positionals[0] !== 'run') throw new UsageError(`unknown command '${positionals[0]}'`);
   if (positionals.length > 1) {

@@ -1,5 +1,6 @@
 /** `device-runner --help`. Kept next to the parser so both change together. */
 export const USAGE = `Usage: device-runner run [options]
+       device-runner --version
 
 Connects an AWS IoT thing over mTLS MQTT, subscribes to a topic, publishes
 N messages and waits until all come back (the seed's pubsub sample), then
@@ -37,6 +38,7 @@ Options:
                            cert, key, ca, endpoint, port, topic, count, message, interval,
                            window, protocol, forever, json, region, credentialsDir)
   -h, --help               show this help
+  --version                print the runner's version and exit
 
 Environment (flags win over environment, environment over --config file):
   THINGCERT_BUCKET THINGCERT_THING THINGCERT_CERTIFICATE_OBJECT_KEY

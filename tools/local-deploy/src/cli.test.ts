@@ -26,4 +26,22 @@ describe('pnpm start flags', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('--things N');
   });
+
+  // pnpm answers `pnpm start --help` with its own help before any script runs;
+  // after `--` the flag reaches the root start script, which must skip the build.
+  it.each(['--help', '-h'])(
+    '`pnpm start -- %s` in the repo root prints our usage without building',
+    (flag) => {
+      const result = spawnSync('pnpm', ['start', '--', flag], {
+        cwd: join(import.meta.dirname, '..', '..', '..'),
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(result.status).toBe(0);
+      for (const option of ['--once', '--things', '--keep'])
+        expect(result.stdout).toContain(option);
+      expect(result.stdout).not.toContain('run-many');
+      expect(result.stdout).not.toMatch(/nx run|Running target/);
+    },
+  );
 });
