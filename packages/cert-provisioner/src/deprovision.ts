@@ -9,7 +9,8 @@ import {
 import { certificateRecordKey } from './certificate-record';
 import { CredentialStore, certificateIdOfPem, samePem } from './credential-store';
 import { DeprovisioningError, isAwsErrorNamed, type DeprovisionStep } from './errors';
-import { certificateObjectsOf, requestMarkerFolder, thingFolder, type FileNames } from './layout';
+import { credentialObjectKeys, type CredentialFileNames } from '@thingcert/contracts';
+import { requestMarkerFolder, thingFolder } from './layout';
 import { realSleep, silentLogger, type ProvisionerDeps } from './provisioner-deps';
 import { runStep, type StepContext } from './run-step';
 
@@ -27,7 +28,7 @@ export interface DeprovisionInput {
   /** @default '' */
   readonly keyPrefix?: string;
   /** File names inside the thing's folder. */
-  readonly fileNames?: FileNames;
+  readonly fileNames?: CredentialFileNames;
   /**
    * Longest wait for asynchronous thing detachment before giving up, in ms.
    * @default 30000
@@ -283,7 +284,7 @@ async function removeObjects(
     'listObjects',
     async () => {
       const keys = await store.list(thingFolder(location), input.signal);
-      const credentials = certificateObjectsOf(location);
+      const credentials = credentialObjectKeys(location);
       const credentialKeys = new Set(Object.values(credentials));
       const remove: string[] = [];
       const keep: string[] = [];

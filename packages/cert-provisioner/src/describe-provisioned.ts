@@ -1,7 +1,8 @@
 import { DescribeCertificateCommand, DescribeEndpointCommand } from '@aws-sdk/client-iot';
 import { CredentialStore, certificateIdOfPem } from './credential-store';
 import { isAwsErrorNamed, ResourceDriftError } from './errors';
-import { certificateObjectsOf, type CertificateLocation } from './layout';
+import { credentialObjectKeys } from '@thingcert/contracts';
+import type { CertificateLocation } from './layout';
 import type { ProvisionResult } from './provision';
 import type { ProvisionerDeps } from './provisioner-deps';
 
@@ -48,7 +49,7 @@ export async function describeProvisioned(
     new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }),
     signalOption,
   );
-  const objects = certificateObjectsOf(input);
+  const objects = credentialObjectKeys(input);
   const stored = await new CredentialStore(deps.s3, input.bucketName).get(
     objects.certificate,
     input.signal,

@@ -5,7 +5,7 @@ import { certificateIdOf, type CertificateRequestContext } from './certificate-r
 import { CredentialStore } from './credential-store';
 import { describeProvisioned } from './describe-provisioned';
 import { describeCause } from './errors';
-import { certificateObjectsOf } from './layout';
+import { credentialObjectKeys } from '@thingcert/contracts';
 import type { ProvisionResult } from './provision';
 import { provisionOnce } from './provision-once';
 
@@ -129,7 +129,7 @@ async function keepRecorded(
       certificateArn: record.certificateArn,
       endpoint: record.endpoint,
       bucketName: record.bucketName,
-      objects: certificateObjectsOf(location),
+      objects: credentialObjectKeys(location),
     };
   }
 }

@@ -5,7 +5,12 @@ import {
   DescribeEndpointCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import type { KeyAlgorithm, KeyMode } from '@thingcert/contracts';
+import {
+  credentialObjectKeys,
+  type CredentialObjectKeys,
+  type KeyAlgorithm,
+  type KeyMode,
+} from '@thingcert/contracts';
 import { CredentialStore, certificateIdOfPem, samePem } from './credential-store';
 import {
   describeCause,
@@ -21,7 +26,7 @@ import {
   type RecordOrigin,
 } from './certificate-record';
 import { generateKeyAndCsr } from './generate-key-and-csr';
-import { certificateObjectsOf, type CertificateLocation, type CertificateObjects } from './layout';
+import type { CertificateLocation } from './layout';
 import { silentLogger, type ProvisionerDeps } from './provisioner-deps';
 import { runStep, type StepContext } from './run-step';
 import { WriteJournal } from './write-journal';
@@ -76,7 +81,7 @@ export interface ProvisionResult {
   readonly endpoint: string;
   readonly bucketName: string;
   /** S3 keys of the certificate, public key and private key. */
-  readonly objects: CertificateObjects;
+  readonly objects: CredentialObjectKeys;
 }
 
 const PEM_CONTENT_TYPE = 'application/x-pem-file';
@@ -188,7 +193,7 @@ export async function provisionRestorable(
   const fields = { certificateId: created.certificateId };
   logger.info('Certificate created', { ...context.fields, ...fields });
 
-  const objects = certificateObjectsOf(input);
+  const objects = credentialObjectKeys(input);
   const journal = new WriteJournal(new CredentialStore(deps.s3, input.bucketName), {
     kmsKeyId: input.kmsKeyId,
     contentType: PEM_CONTENT_TYPE,
