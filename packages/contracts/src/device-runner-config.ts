@@ -17,7 +17,16 @@ export interface DeviceRunnerConfigFile {
   /** Thing name, used as MQTT client id. */
   readonly thing?: string;
   /**
-   * S3 key of the certificate PEM, as the certificate resource returned it
+   * S3 key of the thing's credential pointer, as the certificate resource
+   * returned it (`CredentialPointerObjectKey`). The runner reads the pointer,
+   * then the certificate and key it names, and watches it to follow rotations.
+   * Takes precedence over `certificateObjectKey` / `privateKeyObjectKey`.
+   *
+   * @default `credentialPointerKey({ thingName: thing })` when no object keys are given
+   */
+  readonly credentialPointerObjectKey?: string;
+  /**
+   * S3 key of a fixed certificate PEM (no rotation following), as the certificate resource returned it
    * (`CertificateObjectKey`). Goes with `privateKeyObjectKey`.
    *
    * @default `credentialObjectKeys({ thingName: thing }).certificate`

@@ -7,6 +7,16 @@ export {
   type CredentialObjectKeys,
 } from './credential-object-keys';
 export {
+  certificateFolder,
+  certificateObjectKeys,
+  CREDENTIAL_POINTER_FILE_NAME,
+  credentialPointerKey,
+  InvalidCredentialPointerError,
+  parseCredentialPointer,
+  serializeCredentialPointer,
+  type CredentialPointer,
+} from './credential-pointer';
+export {
   DEVICE_CERTIFICATE_ATTRIBUTE,
   DEVICE_CERTIFICATE_PROPERTY,
   DEVICE_CERTIFICATE_RESOURCE_TYPE,
