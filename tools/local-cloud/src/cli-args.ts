@@ -105,18 +105,29 @@ function throttle(pairs: string[]): Record<string, number> {
   return rates;
 }
 
-/** The lines the CLI prints once the cloud is up: endpoints, then `export` lines. */
+/**
+ * The lines the CLI prints once the cloud is up: endpoints, then `export` lines (the
+ * environment, and the admin endpoint of the local IAM with its token for another process).
+ */
 export function describeCloud(cloud: {
   iotEndpoint: string;
   s3Endpoint: string;
+  iotHttpsEndpoint?: string;
+  s3HttpsEndpoint?: string;
   mqtt: { host: string; port: number; caPath: string };
   env: Record<string, string>;
+  admin?: { endpoint: string; token: string };
 }): string[] {
+  const exports: Record<string, string> = { ...cloud.env };
+  if (cloud.admin !== undefined) {
+    exports.THINGCERT_LOCAL_CLOUD_ADMIN_ENDPOINT = cloud.admin.endpoint;
+    exports.THINGCERT_LOCAL_CLOUD_ADMIN_TOKEN = cloud.admin.token;
+  }
   return [
-    `# IoT control plane: ${cloud.iotEndpoint}`,
-    `# S3:                ${cloud.s3Endpoint}`,
+    `# IoT control plane: ${cloud.iotEndpoint}${cloud.iotHttpsEndpoint === undefined ? '' : `, ${cloud.iotHttpsEndpoint}`}`,
+    `# S3:                ${cloud.s3Endpoint}${cloud.s3HttpsEndpoint === undefined ? '' : `, ${cloud.s3HttpsEndpoint}`}`,
     `# MQTT (mTLS 3.1.1): ${cloud.mqtt.host}:${cloud.mqtt.port} (CA ${cloud.mqtt.caPath})`,
-    ...Object.entries(cloud.env).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+    ...Object.entries(exports).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
   ];
 }
 

@@ -65,3 +65,31 @@ export class S3ServiceError extends Error {
     this.name = 'S3ServiceError';
   }
 }
+
+/** An IAM policy document the local IAM or S3 refuses (IAM `MalformedPolicyDocument`, S3 `MalformedPolicy`). */
+export class MalformedPolicyDocumentError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MalformedPolicyDocumentError';
+  }
+}
+
+/**
+ * A call to the local IAM (in process or over the admin endpoint) that it refuses, with IAM's
+ * error code: `NoSuchEntity`, `MalformedPolicyDocument` or `ValidationError`.
+ */
+export class LocalIamError extends Error {
+  constructor(
+    readonly code: 'NoSuchEntity' | 'MalformedPolicyDocument' | 'ValidationError' | 'AccessDenied',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'LocalIamError';
+  }
+}
+
+/** Type guard for {@link LocalIamError}, across package copies. */
+export function isLocalIamError(error: unknown): error is LocalIamError {
+  return error instanceof Error && error.name === 'LocalIamError';
+}

@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { LocalCloudError } from './errors';
 
-/** A running loopback HTTP server. */
+/** A running loopback HTTP server, and its HTTPS twin when it has one. */
 export interface HttpService {
   port: number;
+  /** Port of the HTTPS listener (same handler), when TLS was asked for. */
+  tlsPort?: number;
   close(): Promise<void>;
 }
 
@@ -16,28 +20,65 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** An HTTPS listener beside the HTTP one: port, and the server certificate and key (PEM). */
+export interface TlsListenerOptions {
+  port: number;
+  certPem: string;
+  keyPem: string;
+}
+
+/** Whether a request came over TLS (`aws:SecureTransport`), and with which protocol version. */
+export function requestTls(req: IncomingMessage): {
+  secure: boolean;
+  protocol: string | undefined;
+} {
+  const socket = req.socket as TLSSocket;
+  if (socket.encrypted !== true) return { secure: false, protocol: undefined };
+  return { secure: true, protocol: socket.getProtocol() ?? undefined };
+}
+
 /**
- * Starts an HTTP server on 127.0.0.1 that tracks its sockets, so `close()`
- * ends keep-alive connections too instead of waiting for them to idle out.
+ * Starts an HTTP server on 127.0.0.1 (and an HTTPS one when `tls` is given) that tracks its
+ * sockets, so `close()` ends keep-alive connections too instead of waiting for them to idle out.
  */
-export function startHttpService(
+export async function startHttpService(
   port: number,
   handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   onUnexpected: (error: unknown) => void,
+  tls?: TlsListenerOptions,
 ): Promise<HttpService> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handler(req, res).catch((error: unknown) => {
       onUnexpected(error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error in local-cloud');
     });
+  };
+  const plain = await listen(createServer(listener), port);
+  if (tls === undefined) return plain;
+  const secure = await listen(
+    createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, listener),
+    tls.port,
+  ).catch(async (error: unknown) => {
+    await plain.close();
+    throw error;
   });
-  server.on('connection', (socket) => {
+  return {
+    port: plain.port,
+    tlsPort: secure.port,
+    close: async () => {
+      await Promise.all([plain.close(), secure.close()]);
+    },
+  };
+}
+
+function listen(server: Server, port: number): Promise<HttpService> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  server.on('clientError', (_error, socket) => {
+  server.on('clientError', (_error, socket: Socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });
   return new Promise((resolve, reject) => {

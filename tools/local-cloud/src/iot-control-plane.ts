@@ -1,5 +1,12 @@
 import type { CertificateAuthority } from './certificate-authority';
-import { requestLogLine, startHttpService, type HttpService } from './http-service';
+import {
+  requestLogLine,
+  startHttpService,
+  type HttpService,
+  type TlsListenerOptions,
+} from './http-service';
+import type { AccessEvaluator } from './iam/access-evaluator';
+import type { IdentityRegistry } from './iam/identity-registry';
 import { certificateHandlers } from './iot/certificate-handlers';
 import { DelayedTasks } from './iot/delayed-tasks';
 import { createIotDispatch } from './iot/dispatch';
@@ -13,6 +20,11 @@ import type { IotRegistry } from './iot-registry';
 /** What the control plane needs; built by `startLocalCloud`. */
 export interface IotControlPlaneOptions {
   port: number;
+  /** Also serve HTTPS (where `aws:SecureTransport` is true). */
+  tls: TlsListenerOptions | undefined;
+  /** Who signs requests, and how their requests are decided. */
+  identities: IdentityRegistry;
+  evaluator: AccessEvaluator;
   region: string;
   accountId: string;
   dataEndpoint: string;
@@ -61,12 +73,23 @@ export async function startIotControlPlane(
     ...policyHandlers({ registry, arnPrefix }),
     ...endpointHandlers({ dataEndpoint: options.dataEndpoint }),
   };
-  const dispatch = createIotDispatch({ handlers, throttle: options.throttle, log: options.log });
-  const service = await startHttpService(options.port, dispatch, (error) =>
-    options.log?.(requestLogLine({ service: 'iot', fault: String(error) })),
+  const dispatch = createIotDispatch({
+    handlers,
+    throttle: options.throttle,
+    log: options.log,
+    identities: options.identities,
+    region,
+    authorization: { evaluator: options.evaluator, arnPrefix },
+  });
+  const service = await startHttpService(
+    options.port,
+    dispatch,
+    (error) => options.log?.(requestLogLine({ service: 'iot', fault: String(error) })),
+    options.tls,
   );
   return {
     port: service.port,
+    tlsPort: service.tlsPort,
     settle: () => delayedDetaches.settle(),
     close: async () => {
       delayedDetaches.cancel();

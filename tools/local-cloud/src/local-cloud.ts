@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CertificateAuthority } from './certificate-authority';
 import { LocalCloudError } from './errors';
+import { AccessEvaluator } from './iam/access-evaluator';
+import { startAdminServer, type AdminEndpoint } from './iam/admin-server';
+import { IdentityRegistry, type AdminCredentials } from './iam/identity-registry';
+import type { LocalIam } from './iam/local-iam';
 import { startIotControlPlane } from './iot-control-plane';
 import { IotRegistry } from './iot-registry';
 import { startMqttBroker } from './mqtt-broker';
@@ -21,6 +25,20 @@ export interface LocalCloudOptions {
   s3Port?: number;
   /** Port of the MQTT broker (mTLS). @default 0 (a free port) */
   mqttPort?: number;
+  /** Port of the IoT control plane over HTTPS. @default 0 (a free port) */
+  iotHttpsPort?: number;
+  /** Port of S3 over HTTPS. @default 0 (a free port) */
+  s3HttpsPort?: number;
+  /** Port of the local IAM admin endpoint (loopback, bearer token). @default 0 (a free port) */
+  adminPort?: number;
+  /**
+   * The admin identity, allowed everything. Given: only these access keys are the admin (their
+   * signatures verified), and any other key that is not a registered session is refused as
+   * unknown, as AWS would.
+   * @default undefined: any access key id that is not of the `ASIA…` form `cloud.iam` mints is
+   *   the admin, with any secret (the dummy credentials tests and people use)
+   */
+  adminCredentials?: AdminCredentials[];
   /**
    * Directory that keeps the registry, S3 objects and the CA across restarts
    * (created 0700; key files 0600).
@@ -56,6 +74,22 @@ export interface LocalCloud {
   iotEndpoint: string;
   /** S3, e.g. `http://127.0.0.1:40124` (path-style: the SDK uses it for IP endpoints). */
   s3Endpoint: string;
+  /** The IoT control plane over HTTPS (certificate from the local CA, `caPath`). */
+  iotHttpsEndpoint: string;
+  /** S3 over HTTPS, e.g. `https://127.0.0.1:40126`: where `aws:SecureTransport` is true. */
+  s3HttpsEndpoint: string;
+  /**
+   * PEM of the local CA that signs the HTTPS and MQTT server certificates: trust it with
+   * `NODE_EXTRA_CA_CERTS` (a child process) or an explicit `https.Agent({ ca })`.
+   */
+  caPath: string;
+  /**
+   * Roles, their identity policies and sessions, KMS keys: the credentials S3 and the IoT
+   * control plane authenticate, and the policies they enforce for them.
+   */
+  iam: LocalIam;
+  /** The same IAM for another process: `connectLocalIam(cloud.admin)`. */
+  admin: AdminEndpoint;
   /** What DescribeEndpoint answers: `localhost`, which the broker certificate covers. */
   dataEndpoint: string;
   /** The mTLS MQTT 3.1.1 broker. `caPath` is the PEM of the local CA that signs every certificate. */
@@ -119,6 +153,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const ca = await CertificateAuthority.open(join(stateDir ?? (tempDir as string), 'ca'));
     const registry = await IotRegistry.open(stateDir);
     const server = await ca.createServerCredentials();
+    const identities = new IdentityRegistry({
+      accountId,
+      region,
+      adminCredentials: options.adminCredentials,
+    });
+    const evaluator = new AccessEvaluator(accountId, region);
+    const admin = await startAdminServer(identities, { port: options.adminPort ?? 0, log });
+    cleanups.push(() => admin.close());
+    const tls = (port: number | undefined) => ({
+      port: port ?? 0,
+      certPem: server.certPem,
+      keyPem: server.keyPem,
+    });
     const broker = await startMqttBroker({
       port: options.mqttPort ?? 0,
       region,
@@ -133,6 +180,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cleanups.push(() => broker.close());
     const iot = await startIotControlPlane({
       port: options.iotPort ?? 0,
+      tls: tls(options.iotHttpsPort),
+      identities,
+      evaluator,
       region,
       accountId,
       dataEndpoint,
@@ -144,7 +194,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       onCertificateUnusable: (id) => broker.dropCertificate(id),
     });
     cleanups.push(() => iot.close());
-    const s3 = await startS3Server({ port: options.s3Port ?? 0, region, stateDir, log });
+    const s3 = await startS3Server({
+      port: options.s3Port ?? 0,
+      tls: tls(options.s3HttpsPort),
+      region,
+      accountId,
+      stateDir,
+      identities,
+      evaluator,
+      log,
+    });
     cleanups.push(() => s3.close());
 
     const iotEndpoint = `http://127.0.0.1:${iot.port}`;
@@ -155,6 +214,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       accountId,
       iotEndpoint,
       s3Endpoint,
+      iotHttpsEndpoint: `https://127.0.0.1:${iot.tlsPort ?? 0}`,
+      s3HttpsEndpoint: `https://127.0.0.1:${s3.tlsPort ?? 0}`,
+      caPath: ca.certificatePath,
+      iam: identities,
+      admin: { endpoint: admin.endpoint, token: admin.token },
       dataEndpoint,
       mqtt: { host: dataEndpoint, port: broker.port, caPath: ca.certificatePath },
       env: {

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IotServiceError } from '../errors';
 import { BodyTooLargeError, readBody, requestLogLine } from '../http-service';
+import type { IdentityRegistry } from '../iam/identity-registry';
 import { TokenBucket } from '../token-bucket';
+import { authenticateIot, authorizeIot, type IotAuthorizationDeps } from './caller-checks';
 import type { IotHandlers } from './handler';
 import { matchRoute } from './routes';
 
@@ -16,12 +18,17 @@ export interface IotDispatchOptions {
   /** Requests per second allowed per operation name; others are not throttled. */
   throttle: Partial<Record<string, number>>;
   log: ((line: string) => void) | undefined;
+  /** Who signs requests (SigV4 verified against it) and how a role session's calls are decided. */
+  identities: IdentityRegistry;
+  region: string;
+  authorization: IotAuthorizationDeps;
 }
 
 /**
  * The HTTP side of the control plane: routes a request to its handler after
- * the checks AWS makes first (route, SigV4 header, throttling, body size and
- * JSON), answers with the handler's JSON or the AWS error, and logs one line.
+ * the checks AWS makes first (route, SigV4 header, body size, signature,
+ * throttling, JSON, IAM authorization), answers with the handler's JSON or the
+ * AWS error, and logs one line. A refused request reaches no handler.
  */
 export function createIotDispatch(
   options: IotDispatchOptions,
@@ -45,13 +52,16 @@ export function createIotDispatch(
       const route = matchRoute(method, rawPath);
       operation = route.operation;
       requireSignature(req);
+      const raw = await readIotBody(req);
+      const principal = authenticateIot(req, raw, options.identities, options.region);
       const bucket = buckets.get(operation);
       if (bucket !== undefined && !bucket.tryTake()) {
         throw new IotServiceError('ThrottlingException', 400, 'Rate exceeded');
       }
-      const body = parseJsonBody(await readIotBody(req));
+      const call = { params: route.params, query, headers: req.headers, body: parseJsonBody(raw) };
+      await authorizeIot(principal, route.operation, call, req, options.authorization);
       const handler = options.handlers[route.operation];
-      payload = await handler({ params: route.params, query, headers: req.headers, body });
+      payload = await handler(call);
     } catch (error) {
       if (!(error instanceof IotServiceError)) throw error;
       status = error.status;
@@ -72,14 +82,14 @@ export function createIotDispatch(
   };
 }
 
-/** Any SigV4 signature is accepted locally, but an unsigned request is refused as AWS does. */
+/** An unsigned request is refused as AWS does; the signature itself is checked by `authenticateIot`. */
 function requireSignature(req: IncomingMessage): void {
   const auth = req.headers['authorization'];
   if (typeof auth !== 'string' || !auth.startsWith('AWS4-HMAC-SHA256')) {
     throw new IotServiceError(
       'MissingAuthenticationTokenException',
       403,
-      'Missing Authentication Token: requests must be signed with AWS Signature Version 4 (any credentials work locally)',
+      'Missing Authentication Token: requests must be signed with AWS Signature Version 4',
     );
   }
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { S3Access } from './request-access';
 
 /** One S3 request, as a handler sees it. */
 export interface S3Call {
@@ -11,6 +12,10 @@ export interface S3Call {
   /** The object key (`''` for bucket operations). */
   key: string;
   query: URLSearchParams;
+  /** The caller's permissions, for checks that depend on stored state (SSE-KMS key, missing key). */
+  access: S3Access;
+  /** Condition keys every IAM check of this request carries (`s3:authType`...). */
+  commonContext: Record<string, string>;
 }
 
 /**

@@ -23,12 +23,26 @@ const KEPT_HEADERS = [
 
 /** Handlers of PutObject, GetObject, HeadObject, DeleteObject and DeleteObjects. */
 export function objectHandlers(store: S3ObjectStore): S3Handlers {
-  const getOrHead = (call: S3Call): number => {
+  const getOrHead = async (call: S3Call): Promise<number> => {
     const { req, res, bucketName, key } = call;
     const object = store.bucket(bucketName).get(key);
     if (object === undefined) {
+      // S3 tells a caller that a key does not exist only if it may list the bucket.
+      const mayList = await call.access.allows({
+        action: 's3:ListBucket',
+        resource: `arn:aws:s3:::${bucketName}`,
+        context: call.commonContext,
+      });
+      if (!mayList) throw new S3ServiceError('AccessDenied', 403, 'Access Denied');
       throw new S3ServiceError('NoSuchKey', 404, 'The specified key does not exist.', {
         Key: key,
+      });
+    }
+    if (call.operation === 'GetObject' && isKmsEncrypted(object.headers)) {
+      await call.access.requireKms('kms:Decrypt', object.headers[SSE_KEY_HEADER], {
+        bucket: bucketName,
+        key,
+        bucketKeyEnabled: object.headers[BUCKET_KEY_HEADER] === 'true',
       });
     }
     const ifNoneMatch = req.headers['if-none-match'];
@@ -47,8 +61,16 @@ export function objectHandlers(store: S3ObjectStore): S3Handlers {
     return 200;
   };
   return {
-    PutObject: async ({ req, res, bucketName, key }) => {
+    PutObject: async ({ req, res, bucketName, key, access }) => {
       const bucket = store.bucket(bucketName);
+      const requested = keptHeaders(req.headers);
+      if (isKmsEncrypted(requested)) {
+        await access.requireKms('kms:GenerateDataKey', requested[SSE_KEY_HEADER], {
+          bucket: bucketName,
+          key,
+          bucketKeyEnabled: requested[BUCKET_KEY_HEADER] === 'true',
+        });
+      }
       const body = await readObjectBody(req);
       requirePutPreconditions(req.headers, bucket.get(key), key);
       const object: StoredObject = {
@@ -56,7 +78,7 @@ export function objectHandlers(store: S3ObjectStore): S3Handlers {
         body,
         etag: createHash('md5').update(body).digest('hex'),
         lastModified: Date.now(),
-        headers: keptHeaders(req.headers),
+        headers: requested,
       };
       await bucket.put(object);
       res
@@ -71,7 +93,7 @@ export function objectHandlers(store: S3ObjectStore): S3Handlers {
       res.writeHead(204).end();
       return 204;
     },
-    DeleteObjects: async ({ req, res, bucketName }) => {
+    DeleteObjects: async ({ req, res, bucketName, access, commonContext }) => {
       const bucket = store.bucket(bucketName);
       const xml = (await readObjectBody(req)).toString('utf8');
       const keys = [...xml.matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((m) => unescapeXml(m[1] ?? ''));
@@ -83,8 +105,19 @@ export function objectHandlers(store: S3ObjectStore): S3Handlers {
           'The XML you provided was not well-formed or did not validate against our published schema',
         );
       }
-      for (const k of keys) await bucket.delete(k);
-      return sendXml(res, 200, deleteResultXml(keys, quiet));
+      // Each key needs s3:DeleteObject; S3 deletes the allowed ones and reports the others.
+      const deleted: string[] = [];
+      const denied: string[] = [];
+      for (const k of keys) {
+        const allowed = await access.allows({
+          action: 's3:DeleteObject',
+          resource: `arn:aws:s3:::${bucketName}/${k}`,
+          context: commonContext,
+        });
+        (allowed ? deleted : denied).push(k);
+      }
+      for (const k of deleted) await bucket.delete(k);
+      return sendXml(res, 200, deleteResultXml(deleted, quiet, denied));
     },
   };
 }
@@ -119,6 +152,15 @@ function requirePutPreconditions(
       { Condition: 'If-Match' },
     );
   }
+}
+
+const SSE_HEADER = 'x-amz-server-side-encryption';
+const SSE_KEY_HEADER = 'x-amz-server-side-encryption-aws-kms-key-id';
+const BUCKET_KEY_HEADER = 'x-amz-server-side-encryption-bucket-key-enabled';
+
+/** SSE-KMS (or DSSE-KMS): reading and writing it needs KMS permissions too. */
+function isKmsEncrypted(headers: Record<string, string>): boolean {
+  return headers[SSE_HEADER]?.startsWith('aws:kms') === true;
 }
 
 function keptHeaders(requestHeaders: IncomingHttpHeaders): Record<string, string> {

@@ -3,6 +3,9 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3ServiceError } from '../errors';
 
+/** File in a bucket's directory that keeps its policy (no `.json` suffix: not an object). */
+const POLICY_FILE = 'bucket-policy';
+
 /** An object as the local S3 keeps it. */
 export interface StoredObject {
   key: string;
@@ -20,10 +23,34 @@ export interface StoredObject {
  * one `.json` file per object, named by the SHA-256 of the key) when there is one.
  */
 export class S3Bucket {
+  private policyState: { text: string; document: Record<string, unknown> } | undefined;
+
   constructor(
     private readonly objects: Map<string, StoredObject>,
     private readonly dir: string | undefined,
   ) {}
+
+  /** The bucket policy (parsed), evaluated with the identity policies of every role session. */
+  get policy(): Record<string, unknown> | undefined {
+    return this.policyState?.document;
+  }
+
+  /** The bucket policy as it was put (what GetBucketPolicy answers). */
+  get policyText(): string | undefined {
+    return this.policyState?.text;
+  }
+
+  /** Sets (or with undefined removes) the bucket policy and writes it through. */
+  async setPolicy(text: string | undefined): Promise<void> {
+    this.policyState =
+      text === undefined
+        ? undefined
+        : { text, document: JSON.parse(text) as Record<string, unknown> };
+    if (this.dir === undefined) return;
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if (text === undefined) await rm(join(this.dir, POLICY_FILE), { force: true });
+    else await writeFile(join(this.dir, POLICY_FILE), text, { mode: 0o600 });
+  }
 
   /** Number of objects. */
   get size(): number {
@@ -132,11 +159,11 @@ export class S3ObjectStore {
     await mkdir(root, { recursive: true, mode: 0o700 });
     for (const dir of await readdir(root)) {
       const objects = new Map<string, StoredObject>();
-      this.buckets.set(
-        Buffer.from(dir, 'hex').toString('utf8'),
-        new S3Bucket(objects, join(root, dir)),
-      );
+      const bucket = new S3Bucket(objects, join(root, dir));
+      this.buckets.set(Buffer.from(dir, 'hex').toString('utf8'), bucket);
       for (const file of await readdir(join(root, dir))) {
+        if (file === POLICY_FILE)
+          await bucket.setPolicy(await readFile(join(root, dir, file), 'utf8'));
         if (!file.endsWith('.json')) continue;
         const meta = JSON.parse(await readFile(join(root, dir, file), 'utf8')) as Omit<
           StoredObject,

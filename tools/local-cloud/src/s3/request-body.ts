@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { S3ServiceError } from '../errors';
 import { BodyTooLargeError, readBody } from '../http-service';
+import { sha256Hex } from '../iam/sigv4';
 import { decodeAwsChunked } from './aws-chunked';
 import { verifyChecksums } from './checksums';
 
@@ -9,8 +10,10 @@ export const MAX_S3_OBJECT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads a PUT body, undoing `aws-chunked` framing (what the SDK streams by
- * default with a trailing checksum) and checking a CRC32/SHA checksum if sent.
- * @throws S3ServiceError `EntityTooLarge`, `IncompleteBody` or `BadDigest`.
+ * default with a trailing checksum) and checking a CRC32/SHA checksum if sent,
+ * and a hex `x-amz-content-sha256`.
+ * @throws S3ServiceError `EntityTooLarge`, `IncompleteBody`, `BadDigest` or
+ *   `XAmzContentSHA256Mismatch`.
  */
 export async function readObjectBody(req: IncomingMessage): Promise<Buffer> {
   let raw: Buffer;
@@ -30,6 +33,14 @@ export async function readObjectBody(req: IncomingMessage): Promise<Buffer> {
   const encoding = String(req.headers['content-encoding'] ?? '');
   const sha = String(req.headers['x-amz-content-sha256'] ?? '');
   const chunked = encoding.includes('aws-chunked') || sha.startsWith('STREAMING-');
+  // A hex payload hash is part of the signature: S3 checks the body against it.
+  if (!chunked && /^[0-9a-f]{64}$/.test(sha) && sha256Hex(raw) !== sha) {
+    throw new S3ServiceError(
+      'XAmzContentSHA256Mismatch',
+      400,
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    );
+  }
   const trailers: Record<string, string> = {};
   let body = raw;
   if (chunked) body = decodeAwsChunked(raw, trailers);

@@ -36,7 +36,10 @@ describe('Function: operationName', () => {
   it.each([
     ['GET', undefined, undefined, '', 'ListBuckets'],
     ['PUT', 'b', undefined, '', 'CreateBucket'],
-    ['PUT', 'b', undefined, 'policy', 'PutBucket?policy'],
+    ['PUT', 'b', undefined, 'policy', 'PutBucketPolicy'],
+    ['GET', 'b', undefined, 'policy', 'GetBucketPolicy'],
+    ['DELETE', 'b', undefined, 'policy', 'DeleteBucketPolicy'],
+    ['PUT', 'b', undefined, 'acl', 'PutBucket?acl'],
     ['POST', 'b', undefined, 'delete', 'DeleteObjects'],
     ['GET', 'b', undefined, 'list-type=2', 'ListObjectsV2'],
     ['GET', 'b', 'k', 'x-id=GetObject&X-Amz-Signature=s', 'GetObject'],

@@ -70,6 +70,9 @@ export function operationName(
 }
 
 function bucketOperationName(method: string, query: URLSearchParams): string {
+  if (query.has('policy') && ['PUT', 'GET', 'DELETE'].includes(method)) {
+    return `${method === 'PUT' ? 'Put' : method === 'GET' ? 'Get' : 'Delete'}BucketPolicy`;
+  }
   switch (method) {
     case 'PUT':
       return query.size === 0 ? 'CreateBucket' : `PutBucket?${[...query.keys()].join('&')}`;

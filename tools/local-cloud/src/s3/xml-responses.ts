@@ -63,12 +63,21 @@ export function listAllMyBucketsXml(names: string[]): string {
   );
 }
 
-/** The DeleteObjects answer: one `<Deleted>` per key, none in quiet mode. */
-export function deleteResultXml(keys: string[], quiet: boolean): string {
+/**
+ * The DeleteObjects answer: one `<Deleted>` per deleted key (none in quiet mode), one `<Error>`
+ * per key the caller may not delete (also in quiet mode).
+ */
+export function deleteResultXml(keys: string[], quiet: boolean, denied: string[] = []): string {
   const deleted = quiet
     ? ''
     : keys.map((k) => `<Deleted><Key>${escapeXml(k)}</Key></Deleted>`).join('');
-  return `<DeleteResult>${deleted}</DeleteResult>`;
+  const errors = denied
+    .map(
+      (k) =>
+        `<Error><Key>${escapeXml(k)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`,
+    )
+    .join('');
+  return `<DeleteResult>${deleted}${errors}</DeleteResult>`;
 }
 
 /** The ListObjectsV2 answer for one page of bucket `name`. */
