@@ -31,7 +31,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud } from './local-cloud';
-import { allowAll, createDevice, startCloudFixture, type CloudFixture } from '../test/helpers';
+import {
+  allowAll,
+  createDevice,
+  failure,
+  startCloudFixture,
+  type CloudFixture,
+} from '../test/helpers';
 
 let fixture: CloudFixture;
 beforeAll(async () => {
@@ -42,19 +48,6 @@ afterAll(async () => {
 });
 
 const policyDocument = JSON.stringify({ Version: '2012-10-17', Statement: allowAll });
-
-/** Runs `promise`, expecting an SDK error; returns name, status and message. */
-async function failure(
-  promise: Promise<unknown>,
-): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function makeCsr(
   algorithm: 'RSA-2048' | 'RSA-1024' | 'P-256' | 'P-384' | 'P-521',

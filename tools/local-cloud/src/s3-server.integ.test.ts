@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloudFixture, type CloudFixture } from '../test/helpers';
+import { failure, startCloudFixture, type CloudFixture } from '../test/helpers';
 
 let fixture: CloudFixture;
 beforeAll(async () => {
@@ -20,16 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture.stop();
 });
-
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('S3 with default SDK settings', () => {
   // A list of independent S3 cases over 150 lines, not one long procedure.

@@ -3,8 +3,14 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
 import { registerLocalDevice } from '@thingcert/test-support';
 import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../src/index';
+import {
+  startLocalCloud,
+  type LocalCloud,
+  type LocalCloudOptions,
+  type RoleSessionCredentials,
+} from '../src/index';
 
 const credentials = { accessKeyId: 'AKIATEST', secretAccessKey: 'test-secret' };
 
@@ -134,4 +140,58 @@ export function nextMessage(client: MqttClient, topic: string): Promise<string> 
     };
     client.on('message', onMessage);
   });
+}
+
+/** How an SDK call failed: error name, HTTP status and message. */
+export async function failure(
+  promise: Promise<unknown>,
+): Promise<{ name: string; status?: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** SDK clients signing as one identity, over HTTP and over HTTPS (trusting the local CA). */
+export interface IdentityClients {
+  s3: S3Client;
+  iot: IoTClient;
+  s3Https: S3Client;
+  iotHttps: IoTClient;
+  destroy(): void;
+}
+
+/** Clients for `credentials` (a role session's, or any other) against the fixture's cloud. */
+export function clientsFor(
+  fixture: CloudFixture,
+  credentials: Pick<RoleSessionCredentials, 'accessKeyId' | 'secretAccessKey'> & {
+    sessionToken?: string;
+  },
+): IdentityClients {
+  const { region } = fixture.cloud;
+  const common = {
+    region,
+    maxAttempts: 1,
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    },
+  };
+  const tls = { requestHandler: { httpsAgent: new Agent({ ca: fixture.ca }) } };
+  const clients = {
+    s3: new S3Client({ ...common, endpoint: fixture.cloud.s3Endpoint }),
+    iot: new IoTClient({ ...common, endpoint: fixture.cloud.iotEndpoint }),
+    s3Https: new S3Client({ ...common, ...tls, endpoint: fixture.cloud.s3HttpsEndpoint }),
+    iotHttps: new IoTClient({ ...common, ...tls, endpoint: fixture.cloud.iotHttpsEndpoint }),
+  };
+  return {
+    ...clients,
+    destroy: () => {
+      for (const client of Object.values(clients)) client.destroy();
+    },
+  };
 }
