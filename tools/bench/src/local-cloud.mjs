@@ -74,11 +74,42 @@ export async function localCloud(ctx) {
     unique = 0;
     const created = await measure(iot, create);
     const described = await measure(iot, describe);
+    // The same calls signed by a role session: SigV4 verified and the role's identity policy
+    // evaluated (IAM enforced), against the admin identity (not evaluated) above.
+    await cloud.iam.putRole({
+      roleName: 'bench-role',
+      policies: {
+        Things: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'iot:DescribeThing',
+              Resource: 'arn:aws:iot:*:*:thing/bench-*',
+            },
+          ],
+        },
+      },
+    });
+    const session = await cloud.iam.assumeRole({ roleName: 'bench-role', sessionName: 'bench' });
+    const roleIot = new IoTClient({
+      endpoint: cloud.iotEndpoint,
+      region: cloud.region,
+      credentials: session,
+    });
+    const describedAsRole = await measure(roleIot, describe).finally(() => roleIot.destroy());
+    const adminDescribed = row('local cloud DescribeThing', described, 'ops/s', describeBase);
     result.rows.push(
       row('local cloud CreateThing', created, 'ops/s', createBase),
       createBase,
-      row('local cloud DescribeThing', described, 'ops/s', describeBase),
+      adminDescribed,
       describeBase,
+      row(
+        'local cloud DescribeThing as a role session (IAM enforced)',
+        describedAsRole,
+        'ops/s',
+        adminDescribed,
+      ),
     );
 
     mosquitto = await startMosquitto(cloud);
