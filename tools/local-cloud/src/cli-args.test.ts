@@ -12,6 +12,9 @@ describe('Function: parseCliArgs', () => {
         '4001',
         '--mqtt-port',
         '8883',
+        '--iot-https-port=4443',
+        '--s3-https-port=4444',
+        '--admin-port=4445',
         '--verbose',
         '--throttle',
         'CreateKeysAndCertificate=10',
@@ -28,6 +31,9 @@ describe('Function: parseCliArgs', () => {
         iotPort: 4000,
         s3Port: 4001,
         mqttPort: 8883,
+        iotHttpsPort: 4443,
+        s3HttpsPort: 4444,
+        adminPort: 4445,
         verbose: true,
         throttle: { CreateKeysAndCertificate: 10, AttachPolicy: 2.5 },
         detachDelayMs: 1500,
@@ -68,6 +74,24 @@ describe('Function: describeCloud', () => {
       `export B='it'\\''s spaced'`,
     ]);
     expect(lines.join('\n')).toContain('http://127.0.0.1:1');
+  });
+
+  it('prints the HTTPS endpoints, and the admin endpoint and token as exports apart from env', () => {
+    const lines = describeCloud({
+      iotEndpoint: 'http://127.0.0.1:1',
+      s3Endpoint: 'http://127.0.0.1:2',
+      iotHttpsEndpoint: 'https://127.0.0.1:4',
+      s3HttpsEndpoint: 'https://127.0.0.1:5',
+      mqtt: { host: 'localhost', port: 3, caPath: '/tmp/ca.pem' },
+      env: { A: 'plain' },
+      admin: { endpoint: 'http://127.0.0.1:6', token: 'abc' },
+    });
+    expect(lines.filter((l) => l.startsWith('export '))).toEqual([
+      'export A=plain',
+      'export THINGCERT_LOCAL_CLOUD_ADMIN_ENDPOINT=http://127.0.0.1:6',
+      'export THINGCERT_LOCAL_CLOUD_ADMIN_TOKEN=abc',
+    ]);
+    expect(lines.join('\n')).toContain('https://127.0.0.1:5');
   });
 });
 

@@ -14,6 +14,9 @@ Options:
   --iot-port <port>        IoT control plane port (default: free port)
   --s3-port <port>         S3 port (default: free port)
   --mqtt-port <port>       MQTT mTLS port (default: free port)
+  --iot-https-port <port>  IoT control plane HTTPS port (default: free port)
+  --s3-https-port <port>   S3 HTTPS port (default: free port)
+  --admin-port <port>      local IAM admin endpoint port (default: free port)
   --throttle <Op=TPS>      throttle an IoT operation, e.g. CreateKeysAndCertificate=10 (repeatable)
   --detach-delay-ms <ms>   DetachThingPrincipal takes effect after this delay (default: 0)
   --connect-interval-ms <ms>
@@ -46,6 +49,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'iot-port': { type: 'string' },
         's3-port': { type: 'string' },
         'mqtt-port': { type: 'string' },
+        'iot-https-port': { type: 'string' },
+        's3-https-port': { type: 'string' },
+        'admin-port': { type: 'string' },
         'detach-delay-ms': { type: 'string' },
         'connect-interval-ms': { type: 'string' },
         throttle: { type: 'string', multiple: true },
@@ -67,6 +73,12 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (values['s3-port'] !== undefined) options.s3Port = port('--s3-port', values['s3-port']);
   if (values['mqtt-port'] !== undefined)
     options.mqttPort = port('--mqtt-port', values['mqtt-port']);
+  if (values['iot-https-port'] !== undefined)
+    options.iotHttpsPort = port('--iot-https-port', values['iot-https-port']);
+  if (values['s3-https-port'] !== undefined)
+    options.s3HttpsPort = port('--s3-https-port', values['s3-https-port']);
+  if (values['admin-port'] !== undefined)
+    options.adminPort = port('--admin-port', values['admin-port']);
   if (values['detach-delay-ms'] !== undefined)
     options.detachDelayMs = nonNegative('--detach-delay-ms', values['detach-delay-ms']);
   if (values['connect-interval-ms'] !== undefined)
