@@ -19,7 +19,7 @@ import {
   type CloudFixture,
   type IdentityClients,
 } from '../test/helpers';
-import type { RoleSessionCredentials } from './index';
+import type { PolicyDocument, RoleSessionCredentials } from './index';
 
 let fixture: CloudFixture;
 const opened: IdentityClients[] = [];
@@ -40,7 +40,7 @@ const allow = (action: string | string[], resource: string | string[], condition
 /** A role with `policies`, a session of it, and clients signing as that session. */
 async function roleSession(
   roleName: string,
-  policies: Record<string, object>,
+  policies: Record<string, PolicyDocument>,
 ): Promise<IdentityClients & { credentials: RoleSessionCredentials }> {
   await fixture.cloud.iam.putRole({ roleName, policies });
   const credentials = await fixture.cloud.iam.assumeRole({ roleName, sessionName: 'test' });

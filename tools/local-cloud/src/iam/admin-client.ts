@@ -82,11 +82,17 @@ export function connectLocalIam(admin: AdminEndpoint): LocalIam {
     deleteRolePolicy: async (roleName: string, policyName: string) => {
       await call('DELETE', `${role(roleName)}/policies/${encodeURIComponent(policyName)}`);
     },
-    assumeRole: async (input: AssumeRoleInput) =>
-      (await call('POST', `${role(input.roleName)}/sessions`, {
+    assumeRole: async (input: AssumeRoleInput) => {
+      const session = (await call('POST', `${role(input.roleName)}/sessions`, {
         sessionName: input.sessionName,
         durationSeconds: input.durationSeconds,
-      })) as RoleSessionCredentials,
+      })) as Omit<RoleSessionCredentials, 'expiration'> & { expiration?: string };
+      // JSON carries the expiry as ISO 8601; the interface (and the SDK) want a Date.
+      return {
+        ...session,
+        expiration: session.expiration === undefined ? undefined : new Date(session.expiration),
+      };
+    },
     putKmsKey: async (input: PutKmsKeyInput) =>
       (await call('PUT', `/kms-keys/${encodeURIComponent(input.keyId)}`, {
         aliases: input.aliases,

@@ -160,7 +160,7 @@ function containerCredentials(
       SecretAccessKey: session.secretAccessKey,
       Token: session.sessionToken,
       // A session without expiry is handed out for an hour at a time; the SDK fetches it again.
-      Expiration: session.expiration ?? new Date(Date.now() + 3600_000).toISOString(),
+      Expiration: (session.expiration ?? new Date(Date.now() + 3600_000)).toISOString(),
       RoleArn: session.roleArn,
     },
   };

@@ -279,8 +279,7 @@ export class IdentityRegistry implements LocalIam {
       accessKeyId,
       secretAccessKey,
       sessionToken,
-      expiration:
-        session.expiresAt === undefined ? undefined : new Date(session.expiresAt).toISOString(),
+      expiration: session.expiresAt === undefined ? undefined : new Date(session.expiresAt),
       assumedRoleArn: session.principal.assumedRoleArn,
       roleArn: session.principal.roleArn,
       env: {

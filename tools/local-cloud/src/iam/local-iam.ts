@@ -43,8 +43,11 @@ export interface RoleSessionCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string;
-  /** ISO 8601, or undefined when the session does not expire. */
-  expiration: string | undefined;
+  /**
+   * When the credentials expire, or undefined when the session does not. A `Date`, so that the
+   * whole object can be given to an SDK client as `credentials`.
+   */
+  expiration: Date | undefined;
   /** `arn:aws:sts::<account>:assumed-role/<role>/<session>`: the principal of every request. */
   assumedRoleArn: string;
   roleArn: string;

@@ -90,7 +90,7 @@ describe('Function: authenticate', () => {
       failureOf(() => authenticate(signed(session, { service: 's3' }), context(SIGNED_AT))),
     ).toBe('WrongCredentialScope');
     const short = await setup(900);
-    const expiredAt = Date.parse(short.session.expiration!);
+    const expiredAt = short.session.expiration!.getTime();
     const late = signed(short.session);
     expect(
       failureOf(() => authenticate(late, short.context(Math.max(SIGNED_AT, expiredAt)))),
