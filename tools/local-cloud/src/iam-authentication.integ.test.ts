@@ -9,40 +9,29 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   clientsFor,
   createDevice,
   failure,
+  iamTestCloud,
   startCloudFixture,
   type CloudFixture,
   type IdentityClients,
 } from '../test/helpers';
 import type { RoleSessionCredentials } from './index';
 
+const iam = iamTestCloud();
+const open = iam.clients;
 let fixture: CloudFixture;
 let session: RoleSessionCredentials;
-const opened: IdentityClients[] = [];
-const open = (credentials: Parameters<typeof clientsFor>[1]) => {
-  const clients = clientsFor(fixture, credentials);
-  opened.push(clients);
-  return clients;
-};
 
 beforeAll(async () => {
-  fixture = await startCloudFixture();
+  fixture = iam.fixture();
   await fixture.s3.send(new CreateBucketCommand({ Bucket: 'auth-bucket' }));
-  await fixture.cloud.iam.putRole({
-    roleName: 'everything',
-    policies: {
-      All: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
-    },
-  });
-  session = await fixture.cloud.iam.assumeRole({ roleName: 'everything', sessionName: 's1' });
-});
-afterAll(async () => {
-  for (const clients of opened) clients.destroy();
-  await fixture.stop();
+  ({ credentials: session } = await iam.roleSession('everything', {
+    All: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+  }));
 });
 
 describe('SigV4 authentication of role sessions', () => {

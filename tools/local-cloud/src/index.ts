@@ -19,14 +19,7 @@ export {
 export { connectLocalIam } from './iam/admin-client';
 export type { AdminEndpoint } from './iam/admin-server';
 export type { AdminCredentials } from './iam/identity-registry';
-export type {
-  AssumeRoleInput,
-  LocalIam,
-  PutKmsKeyInput,
-  PutRoleInput,
-  RoleDescription,
-  RoleSessionCredentials,
-} from './iam/local-iam';
+export type * from './iam/local-iam';
 export type { PolicyDocument } from './iam/policy-documents';
 export { IOT_OPERATIONS } from './iot/routes';
 export { MAX_PUBLISH_PAYLOAD_BYTES } from './mqtt-broker';

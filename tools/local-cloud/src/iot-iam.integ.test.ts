@@ -4,38 +4,19 @@ import {
   DescribeThingCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  clientsFor,
-  createDevice,
-  failure,
-  startCloudFixture,
-  type CloudFixture,
-  type IdentityClients,
-} from '../test/helpers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDevice, failure, iamTestCloud, type CloudFixture } from '../test/helpers';
 
+const iam = iamTestCloud();
 let fixture: CloudFixture;
-const opened: IdentityClients[] = [];
-beforeAll(async () => {
-  fixture = await startCloudFixture();
-});
-afterAll(async () => {
-  for (const clients of opened) clients.destroy();
-  await fixture.stop();
+beforeAll(() => {
+  fixture = iam.fixture();
 });
 
 const ARN = 'arn:aws:iot:us-east-1:000000000000';
 
-async function roleSession(roleName: string, statements: object[]) {
-  await fixture.cloud.iam.putRole({
-    roleName,
-    policies: { P: { Version: '2012-10-17', Statement: statements } },
-  });
-  const credentials = await fixture.cloud.iam.assumeRole({ roleName, sessionName: 'test' });
-  const clients = clientsFor(fixture, credentials);
-  opened.push(clients);
-  return { ...clients, credentials };
-}
+const roleSession = (roleName: string, statements: object[]) =>
+  iam.roleSession(roleName, { P: { Version: '2012-10-17', Statement: statements } });
 
 describe('IoT control plane authorization of role sessions', () => {
   it('lets a role allowed iot:UpdateCertificate on one cert update that one only; the refusal changes nothing', async () => {

@@ -178,31 +178,25 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       log,
     });
     cleanups.push(() => broker.close());
+    // What S3 and the IoT control plane share: where they are, and who may do what there.
+    const shared = { region, accountId, identities, evaluator, log };
     const iot = await startIotControlPlane({
+      ...shared,
       port: options.iotPort ?? 0,
       tls: tls(options.iotHttpsPort),
-      identities,
-      evaluator,
-      region,
-      accountId,
       dataEndpoint,
       registry,
       ca,
       throttle: options.throttle ?? {},
       detachDelayMs: options.detachDelayMs ?? 0,
-      log,
       onCertificateUnusable: (id) => broker.dropCertificate(id),
     });
     cleanups.push(() => iot.close());
     const s3 = await startS3Server({
+      ...shared,
       port: options.s3Port ?? 0,
       tls: tls(options.s3HttpsPort),
-      region,
-      accountId,
       stateDir,
-      identities,
-      evaluator,
-      log,
     });
     cleanups.push(() => s3.close());
 

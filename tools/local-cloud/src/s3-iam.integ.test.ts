@@ -11,24 +11,14 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  clientsFor,
-  failure,
-  startCloudFixture,
-  type CloudFixture,
-  type IdentityClients,
-} from '../test/helpers';
-import type { PolicyDocument, RoleSessionCredentials } from './index';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { failure, iamTestCloud, type CloudFixture, type IdentityClients } from '../test/helpers';
 
+const iam = iamTestCloud();
+const { roleSession } = iam;
 let fixture: CloudFixture;
-const opened: IdentityClients[] = [];
-beforeAll(async () => {
-  fixture = await startCloudFixture();
-});
-afterAll(async () => {
-  for (const clients of opened) clients.destroy();
-  await fixture.stop();
+beforeAll(() => {
+  fixture = iam.fixture();
 });
 
 const ACCOUNT = '000000000000';
@@ -37,24 +27,22 @@ const allow = (action: string | string[], resource: string | string[], condition
   Statement: [{ Effect: 'Allow', Action: action, Resource: resource, Condition: condition }],
 });
 
-/** A role with `policies`, a session of it, and clients signing as that session. */
-async function roleSession(
-  roleName: string,
-  policies: Record<string, PolicyDocument>,
-): Promise<IdentityClients & { credentials: RoleSessionCredentials }> {
-  await fixture.cloud.iam.putRole({ roleName, policies });
-  const credentials = await fixture.cloud.iam.assumeRole({ roleName, sessionName: 'test' });
-  const clients = clientsFor(fixture, credentials);
-  opened.push(clients);
-  return { ...clients, credentials };
-}
-
 /** A bucket (made by the admin) holding `keys`, each with its own name as body. */
 async function bucketWith(bucket: string, keys: string[]): Promise<void> {
   await fixture.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   for (const key of keys) {
     await fixture.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
   }
+}
+
+/** Sets the bucket policy (as the admin) to the given statements. */
+async function putBucketPolicy(bucket: string, ...statements: object[]): Promise<void> {
+  await fixture.s3.send(
+    new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+    }),
+  );
 }
 
 async function read(clients: { s3: IdentityClients['s3'] }, bucket: string, key: string) {
@@ -231,22 +219,12 @@ describe('S3 bucket policies', () => {
   it('lets an explicit Deny in the bucket policy win over an identity Allow', async () => {
     await bucketWith('iam-deny', ['secret/1', 'open/1']);
     const role = await roleSession('denied-by-bucket', { All: allow('s3:GetObject', '*') });
-    await fixture.s3.send(
-      new PutBucketPolicyCommand({
-        Bucket: 'iam-deny',
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Deny',
-              Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/denied-by-bucket` },
-              Action: 's3:GetObject',
-              Resource: 'arn:aws:s3:::iam-deny/secret/*',
-            },
-          ],
-        }),
-      }),
-    );
+    await putBucketPolicy('iam-deny', {
+      Effect: 'Deny',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/denied-by-bucket` },
+      Action: 's3:GetObject',
+      Resource: 'arn:aws:s3:::iam-deny/secret/*',
+    });
     expect(await read(role, 'iam-deny', 'open/1')).toBe('open/1');
     const refused = await failure(read(role, 'iam-deny', 'secret/1'));
     expect(refused).toMatchObject({ name: 'AccessDenied', status: 403 });
@@ -257,45 +235,25 @@ describe('S3 bucket policies', () => {
     await bucketWith('iam-grant', ['k']);
     const role = await roleSession('granted-by-bucket', {});
     expect(await failure(read(role, 'iam-grant', 'k'))).toMatchObject({ name: 'AccessDenied' });
-    await fixture.s3.send(
-      new PutBucketPolicyCommand({
-        Bucket: 'iam-grant',
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/granted-by-bucket` },
-              Action: 's3:GetObject',
-              Resource: 'arn:aws:s3:::iam-grant/*',
-            },
-          ],
-        }),
-      }),
-    );
+    await putBucketPolicy('iam-grant', {
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/granted-by-bucket` },
+      Action: 's3:GetObject',
+      Resource: 'arn:aws:s3:::iam-grant/*',
+    });
     expect(await read(role, 'iam-grant', 'k')).toBe('k');
   });
 
   it('refuses plain HTTP and allows HTTPS under the TLS-only policy (aws:SecureTransport); the admin is not subject to it', async () => {
     await bucketWith('iam-tls', ['k']);
-    await fixture.s3.send(
-      new PutBucketPolicyCommand({
-        Bucket: 'iam-tls',
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'DenyInsecureTransport',
-              Effect: 'Deny',
-              Principal: { AWS: '*' },
-              Action: 's3:*',
-              Resource: ['arn:aws:s3:::iam-tls', 'arn:aws:s3:::iam-tls/*'],
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            },
-          ],
-        }),
-      }),
-    );
+    await putBucketPolicy('iam-tls', {
+      Sid: 'DenyInsecureTransport',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:*',
+      Resource: ['arn:aws:s3:::iam-tls', 'arn:aws:s3:::iam-tls/*'],
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
     const role = await roleSession('tls-reader', { Read: allow('s3:GetObject', '*') });
     const refused = await failure(read(role, 'iam-tls', 'k'));
     expect(refused).toMatchObject({ name: 'AccessDenied', status: 403 });

@@ -5,10 +5,13 @@ import { registerLocalDevice } from '@thingcert/test-support';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll } from 'vitest';
+import { IdentityRegistry, type RoleSessionPrincipal } from '../src/iam/identity-registry';
 import {
   startLocalCloud,
   type LocalCloud,
   type LocalCloudOptions,
+  type PolicyDocument,
   type RoleSessionCredentials,
 } from '../src/index';
 
@@ -194,4 +197,58 @@ export function clientsFor(
       for (const client of Object.values(clients)) client.destroy();
     },
   };
+}
+
+/** A role session's clients and credentials. */
+export type RoleSessionClients = IdentityClients & { credentials: RoleSessionCredentials };
+
+/**
+ * A cloud for the IAM tests of one file: started before all its tests and stopped after them,
+ * with every client made through it destroyed first.
+ */
+export function iamTestCloud(options: LocalCloudOptions = {}) {
+  let started: CloudFixture | undefined;
+  const opened: IdentityClients[] = [];
+  beforeAll(async () => {
+    started = await startCloudFixture(options);
+  });
+  afterAll(async () => {
+    for (const clients of opened) clients.destroy();
+    await started?.stop();
+  });
+  const fixture = (): CloudFixture => {
+    if (started === undefined) throw new Error('the cloud starts in beforeAll');
+    return started;
+  };
+  const clients = (credentials: Parameters<typeof clientsFor>[1]): IdentityClients => {
+    const made = clientsFor(fixture(), credentials);
+    opened.push(made);
+    return made;
+  };
+  return {
+    fixture,
+    clients,
+    /** Creates (or replaces) `roleName` with `policies` and signs in as a new session of it. */
+    roleSession: async (
+      roleName: string,
+      policies: Record<string, PolicyDocument>,
+    ): Promise<RoleSessionClients> => {
+      await fixture().cloud.iam.putRole({ roleName, policies });
+      const credentials = await fixture().cloud.iam.assumeRole({ roleName, sessionName: 'test' });
+      return { ...clients(credentials), credentials };
+    },
+  };
+}
+
+/** The principal of a fresh session of a role allowed `statements` (for evaluator unit tests). */
+export async function roleSessionPrincipal(statements: object[]): Promise<RoleSessionPrincipal> {
+  const registry = new IdentityRegistry({ accountId: '000000000000', region: 'us-east-1' });
+  await registry.putRole({
+    roleName: 'r',
+    policies: { P: { Version: '2012-10-17', Statement: statements } },
+  });
+  const { accessKeyId } = await registry.assumeRole({ roleName: 'r', sessionName: 's1' });
+  const found = registry.lookup(accessKeyId);
+  if (found.kind !== 'session') throw new Error('no session for the key just minted');
+  return found.principal;
 }

@@ -1,14 +1,6 @@
 import { LocalIamError } from '../errors';
 import type { AdminEndpoint } from './admin-server';
-import type {
-  AssumeRoleInput,
-  LocalIam,
-  PutKmsKeyInput,
-  PutRoleInput,
-  RoleDescription,
-  RoleSessionCredentials,
-} from './local-iam';
-import type { PolicyDocument } from './policy-documents';
+import type { LocalIam, RoleDescription, RoleSessionCredentials } from './local-iam';
 
 /**
  * The local IAM of a cloud running in another process, over its admin endpoint (what the CLI
@@ -55,12 +47,12 @@ export function connectLocalIam(admin: AdminEndpoint): LocalIam {
   };
   const role = (name: string) => `/roles/${encodeURIComponent(name)}`;
   return {
-    putRole: async (input: PutRoleInput) =>
+    putRole: async (input) =>
       (await call('PUT', role(input.roleName), {
         path: input.path,
         policies: input.policies,
       })) as RoleDescription,
-    getRole: async (roleName: string) => {
+    getRole: async (roleName) => {
       try {
         return (await call('GET', role(roleName))) as RoleDescription;
       } catch (error) {
@@ -68,21 +60,17 @@ export function connectLocalIam(admin: AdminEndpoint): LocalIam {
         throw error;
       }
     },
-    deleteRole: async (roleName: string) => {
+    deleteRole: async (roleName) => {
       await call('DELETE', role(roleName));
     },
-    putRolePolicy: async (
-      roleName: string,
-      policyName: string,
-      document: PolicyDocument | string,
-    ) => {
+    putRolePolicy: async (roleName, policyName, document) => {
       const parsed: unknown = typeof document === 'string' ? parseDocument(document) : document;
       await call('PUT', `${role(roleName)}/policies/${encodeURIComponent(policyName)}`, parsed);
     },
-    deleteRolePolicy: async (roleName: string, policyName: string) => {
+    deleteRolePolicy: async (roleName, policyName) => {
       await call('DELETE', `${role(roleName)}/policies/${encodeURIComponent(policyName)}`);
     },
-    assumeRole: async (input: AssumeRoleInput) => {
+    assumeRole: async (input) => {
       const session = (await call('POST', `${role(input.roleName)}/sessions`, {
         sessionName: input.sessionName,
         durationSeconds: input.durationSeconds,
@@ -93,7 +81,7 @@ export function connectLocalIam(admin: AdminEndpoint): LocalIam {
         expiration: session.expiration === undefined ? undefined : new Date(session.expiration),
       };
     },
-    putKmsKey: async (input: PutKmsKeyInput) =>
+    putKmsKey: async (input) =>
       (await call('PUT', `/kms-keys/${encodeURIComponent(input.keyId)}`, {
         aliases: input.aliases,
         keyPolicy: input.keyPolicy,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IOT_OPERATIONS, type IotOperation } from '../iot/routes';
 import { AccessEvaluator } from './access-evaluator';
-import { IdentityRegistry } from './identity-registry';
+import { roleSessionPrincipal } from '../../test/helpers';
 import { iotAccessRequest } from './iot-access-requests';
 
 const PREFIX = 'arn:aws:iot:us-east-1:000000000000';
@@ -12,18 +12,6 @@ const call = {
   body: { target: CERT },
 };
 
-async function principalAllowed(statements: object[]) {
-  const registry = new IdentityRegistry({ accountId: '000000000000', region: 'us-east-1' });
-  await registry.putRole({
-    roleName: 'r',
-    policies: { P: { Version: '2012-10-17', Statement: statements } },
-  });
-  const { accessKeyId } = await registry.assumeRole({ roleName: 'r', sessionName: 's1' });
-  const found = registry.lookup(accessKeyId);
-  if (found.kind !== 'session') throw new Error('no session');
-  return found.principal;
-}
-
 describe('Function: iotAccessRequest', () => {
   it.each(IOT_OPERATIONS)(
     'maps %s to an action and resource the IAM simulator accepts',
@@ -31,10 +19,10 @@ describe('Function: iotAccessRequest', () => {
       const request = iotAccessRequest(operation as IotOperation, call, PREFIX);
       expect(request?.action).toBe(`iot:${operation}`);
       const evaluator = new AccessEvaluator('000000000000', 'us-east-1');
-      const allowAll = await principalAllowed([
+      const allowAll = await roleSessionPrincipal([
         { Effect: 'Allow', Action: 'iot:*', Resource: '*' },
       ]);
-      const none = await principalAllowed([
+      const none = await roleSessionPrincipal([
         { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
       ]);
       const transport = { secure: true, sourceIp: '127.0.0.1' };

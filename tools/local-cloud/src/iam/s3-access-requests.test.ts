@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AccessEvaluator } from './access-evaluator';
-import { IdentityRegistry } from './identity-registry';
+import { roleSessionPrincipal } from '../../test/helpers';
 import { KmsKeyring } from './kms-keyring';
 import { kmsAccessRequest, s3AccessRequests } from './s3-access-requests';
 
@@ -15,18 +15,6 @@ const facts = (operation: string, query = '', headers: Record<string, string> = 
   tlsProtocol: 'TLSv1.3',
   accountId: '000000000000',
 });
-
-async function sessionWith(statements: object[]) {
-  const registry = new IdentityRegistry({ accountId: '000000000000', region: 'us-east-1' });
-  await registry.putRole({
-    roleName: 'r',
-    policies: { P: { Version: '2012-10-17', Statement: statements } },
-  });
-  const { accessKeyId } = await registry.assumeRole({ roleName: 'r', sessionName: 's1' });
-  const found = registry.lookup(accessKeyId);
-  if (found.kind !== 'session') throw new Error('no session');
-  return found.principal;
-}
 
 describe('Function: s3AccessRequests', () => {
   it.each([
@@ -48,7 +36,9 @@ describe('Function: s3AccessRequests', () => {
       const [request] = s3AccessRequests(facts(operation));
       expect(request).toMatchObject({ action, resource });
       const evaluator = new AccessEvaluator('000000000000', 'us-east-1');
-      const allowed = await sessionWith([{ Effect: 'Allow', Action: action, Resource: resource }]);
+      const allowed = await roleSessionPrincipal([
+        { Effect: 'Allow', Action: action, Resource: resource },
+      ]);
       expect(
         (await evaluator.decide(allowed, request!, { secure: true, sourceIp: '127.0.0.1' }))
           .allowed,
