@@ -112,19 +112,6 @@ describe('Class: ProviderRegistry', () => {
       );
     });
 
-    it('notice a change of the metadata they were booted with', async () => {
-      const metadata: Record<string, Record<string, unknown>> = { Instance: { version: 1 } };
-      const { registry: providers } = registry(metadata);
-      const instances = providers.providerFor('AWS::EC2::Instance');
-      await instances.create({ logicalId: 'Instance', type: 'AWS::EC2::Instance', properties: {} });
-      const unchanged = instances.metadataChanged?.('Instance');
-
-      metadata.Instance = { version: 2 };
-
-      expect(unchanged).toBe(false);
-      expect(instances.metadataChanged?.('Instance')).toBe(true);
-    });
-
     it('fail the boot, naming the instance, when the runner bundle is not in the assembly', async () => {
       const { registry: providers } = registry({
         Instance: { [DEVICE_RUNNER_METADATA_KEY]: { config: {}, asset: { s3Key: 'gone.zip' } } },
