@@ -138,11 +138,9 @@ async function applyOne(
   try {
     properties = context.resolveProperties(logicalId);
   } catch (error) {
+    // No request was sent: nothing to roll back for this resource.
     events.resource(before, 'UPDATE_FAILED', failureReason(error));
-    return {
-      outcome: { kind: 'update-failed', before, attempted: before.properties },
-      failure: { error },
-    };
+    return { failure: { error } };
   }
   const behaviour = updateBehaviour(type, before.properties, properties);
   if (behaviour === 'none') return {};

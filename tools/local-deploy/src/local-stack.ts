@@ -12,6 +12,13 @@ import type { DeployedResource } from './resource-provider';
 import type { StackEvent, StackStatus } from './stack-events';
 import { StackEngine } from './stack-engine';
 
+/**
+ * The source under which {@link LocalStackOptions.log} receives the routine
+ * stack events (a resource's step going as planned); stack statuses,
+ * failures and skipped deletes come under `deploy`.
+ */
+export const STACK_EVENT_SOURCE = 'stack-event';
+
 /** Options for {@link LocalStack}. */
 export interface LocalStackOptions {
   readonly cloud: LocalCloud;
@@ -98,7 +105,7 @@ export class LocalStack {
       parameters: options.parameters,
       providerFor: (type) => this.providers.providerFor(type),
       concurrency: options.concurrency ?? 8,
-      log: (line) => this.log(line),
+      log: (line, routine) => options.log(routine ? STACK_EVENT_SOURCE : 'deploy', line),
     });
     this.providers = new ProviderRegistry({
       stack: {

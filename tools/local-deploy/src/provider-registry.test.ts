@@ -1,6 +1,10 @@
 import { DEVICE_RUNNER_METADATA_KEY } from '@thingcert/contracts';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assetDirectory } from './cloud-assembly';
 import { isResourceStepError } from './errors';
@@ -69,6 +73,41 @@ describe('Class: ProviderRegistry', () => {
         `arn:aws:iam:eu-west-1:000000000000:role/${role.physicalId}`,
       );
       expect(role.attributes.RoleId).toBe(`${role.physicalId}-RoleId`);
+    });
+  });
+
+  describe('functions', () => {
+    it('write inline ZipFile code to index.js, and remove it when deleted', async () => {
+      const { registry: providers } = registry();
+      const functions = providers.providerFor('AWS::Lambda::Function');
+      const code = `exports.handler = async () => '${randomUUID()}';`;
+      const properties = { Code: { ZipFile: code } };
+      const inlineDirectories = () =>
+        readdirSync(tmpdir())
+          .filter((name) => name.startsWith('thingcert-inline-function-'))
+          .map((name) => join(tmpdir(), name, 'index.js'))
+          .filter((file) => existsSync(file) && readFileSync(file, 'utf8') === code);
+
+      const made = await functions.create({
+        logicalId: 'Inline',
+        type: 'AWS::Lambda::Function',
+        properties,
+      });
+      const written = inlineDirectories();
+      await functions.delete({
+        logicalId: 'Inline',
+        type: 'AWS::Lambda::Function',
+        physicalId: made.physicalId,
+        attributes: made.attributes,
+        properties,
+        skipped: false,
+      });
+
+      expect(made.attributes.Arn).toBe(
+        `arn:aws:lambda:eu-west-1:000000000000:function:${made.physicalId}`,
+      );
+      expect(written).toHaveLength(1);
+      expect(inlineDirectories()).toEqual([]);
     });
   });
 

@@ -234,15 +234,19 @@ describe('Class: StackEngine', () => {
       expect(engine.status).toBe('DELETE_COMPLETE');
     });
 
-    it('refuses an identical template and a type change before doing anything', async () => {
+    it('refuses an identical template, a type change and a new ServiceToken before doing anything', async () => {
       const { engine, calls } = await deployed({ PhysicalId: 'cert-A' });
       const retyped = template({ PhysicalId: 'cert-A' });
       retyped.Resources.Thing = { Type: 'AWS::IAM::Policy' };
+      const retargeted = template({ PhysicalId: 'cert-A', ServiceToken: 'arn:other' });
 
       await expect(engine.update(template({ PhysicalId: 'cert-A' }))).rejects.toThrow(
         'No updates are to be performed.',
       );
       await expect(engine.update(retyped)).rejects.toBeInstanceOf(TemplateError);
+      await expect(engine.update(retargeted)).rejects.toThrow(
+        'Cert: the ServiceToken of a custom resource cannot be updated',
+      );
       expect(calls).toEqual([]);
       expect(engine.status).toBe('CREATE_COMPLETE');
     });

@@ -28,8 +28,11 @@ export interface StackEngineOptions {
   providerFor(type: string): ResourceProvider;
   /** How many resource operations run at once. */
   readonly concurrency: number;
-  /** Prints one line of the deployer's (each stack event is one). */
-  log(line: string): void;
+  /**
+   * Prints one line of the deployer's: each stack event is one, `routine`
+   * for a resource's step going as planned (see `StackEventLog`).
+   */
+  log(line: string, routine?: boolean): void;
 }
 
 /** A stack create that failed: how it ended, and the error of the resource that failed first. */
@@ -65,7 +68,7 @@ export class StackEngine {
   private cancelled: Promise<void>[] = [];
 
   constructor(private readonly options: StackEngineOptions) {
-    this.events = new StackEventLog(options, (line) => options.log(line));
+    this.events = new StackEventLog(options, (line, routine) => options.log(line, routine));
     this.resolver = new TemplateResolver({
       ...options,
       ref: (id) => this.resources.get(id)?.physicalId,

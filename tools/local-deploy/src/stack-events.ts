@@ -63,10 +63,21 @@ export interface StackOperationResult {
   readonly reason: string | undefined;
 }
 
+/** The resource statuses of a step going as planned: printed as routine lines. */
+const ROUTINE: ReadonlySet<string> = new Set([
+  'CREATE_IN_PROGRESS',
+  'CREATE_COMPLETE',
+  'UPDATE_IN_PROGRESS',
+  'UPDATE_COMPLETE',
+  'DELETE_IN_PROGRESS',
+  'DELETE_COMPLETE',
+]);
+
 /**
  * The events of one stack, oldest first, and its current status. Each event is
  * also printed through `print` (one line), so a run's log reads like the
- * console's Events tab.
+ * console's Events tab; `routine` marks a resource's event of a step going as
+ * planned (a CLI may show only the others: stack statuses, failures, skips).
  */
 export class StackEventLog {
   private readonly recorded: StackEvent[] = [];
@@ -74,7 +85,7 @@ export class StackEventLog {
 
   constructor(
     private readonly stack: { readonly stackName: string; readonly stackId: string },
-    private readonly print: (line: string) => void,
+    private readonly print: (line: string, routine: boolean) => void,
   ) {}
 
   /** Every event so far, oldest first. */
@@ -112,8 +123,10 @@ export class StackEventLog {
 
   private add(event: Omit<StackEvent, 'timestamp'>): void {
     this.recorded.push({ timestamp: new Date(), ...event });
-    const id = event.physicalId === undefined ? '' : ` (${event.physicalId})`;
+    const stack = event.resourceType === STACK_RESOURCE_TYPE;
+    const id = stack || event.physicalId === undefined ? '' : ` (${event.physicalId})`;
     const reason = event.reason === undefined ? '' : `: ${event.reason}`;
-    this.print(`${event.logicalId}${id} ${event.status}${reason}`);
+    const routine = !stack && ROUTINE.has(event.status) && event.reason === undefined;
+    this.print(`${event.logicalId}${id} ${event.status}${reason}`, routine);
   }
 }

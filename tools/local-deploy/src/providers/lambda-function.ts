@@ -8,6 +8,19 @@ import type { ResourceProvider, StackEnvironment } from '../resource-provider';
 /** Lambda function names are at most 64 characters. */
 const MAX_FUNCTION_NAME = 64;
 
+/** Directories of inline code not yet removed, in every stack of this process. */
+const inlineDirectories = new Set<string>();
+// A stack that is never deleted (a failed test) must not leave them in the temp directory.
+process.once('exit', () => {
+  for (const dir of inlineDirectories) rmSync(dir, { recursive: true, force: true });
+});
+
+function removeInlineCode(dir: string | undefined): void {
+  if (dir === undefined) return;
+  rmSync(dir, { recursive: true, force: true });
+  inlineDirectories.delete(dir);
+}
+
 /** The functions provider, and the clean-up of the inline code it wrote. */
 export interface LambdaFunctionProvider extends ResourceProvider {
   /** Removes the directories of inline code still on disk (at the end of a stack's life). */
@@ -39,13 +52,14 @@ export function lambdaFunctionProvider(
     let assetDir: string;
     if (typeof code.ZipFile === 'string') {
       assetDir = mkdtempSync(join(tmpdir(), 'thingcert-inline-function-'));
+      inlineDirectories.add(assetDir);
       writeFileSync(join(assetDir, 'index.js'), code.ZipFile);
       inlineCode.set(arn, assetDir);
     } else {
       assetDir = stack.assetDir(logicalId, code.S3Key);
       inlineCode.delete(arn);
     }
-    if (previousInline) rmSync(previousInline, { recursive: true, force: true });
+    removeInlineCode(previousInline);
     const fn = localFunction(functionName, arn, assetDir, properties);
     functions.set(arn, fn);
     return fn;
@@ -71,12 +85,11 @@ export function lambdaFunctionProvider(
     async delete(resource) {
       const arn = String(resource.attributes.Arn);
       functions.delete(arn);
-      const inline = inlineCode.get(arn);
-      if (inline) rmSync(inline, { recursive: true, force: true });
+      removeInlineCode(inlineCode.get(arn));
       inlineCode.delete(arn);
     },
     dispose() {
-      for (const dir of inlineCode.values()) rmSync(dir, { recursive: true, force: true });
+      for (const dir of inlineCode.values()) removeInlineCode(dir);
       inlineCode.clear();
     },
   };

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { changedProperties, updateBehaviour, updateRulesSource } from './update-behaviour';
+
+describe('Function: updateBehaviour', () => {
+  const instance = { ImageId: 'ami-1', InstanceType: 't4g.micro', UserData: 'a', Tags: [] };
+
+  it.each([
+    ['nothing changed (a Metadata-only change never reaches the properties)', {}, 'none'],
+    ['a tag', { Tags: [{ Key: 'k', Value: 'v' }] }, 'no-interruption'],
+    ['the user data', { UserData: 'b' }, 'some-interruptions'],
+    ['the instance type', { InstanceType: 't4g.small' }, 'some-interruptions'],
+    ['the image', { ImageId: 'ami-2' }, 'replacement'],
+    ['the image and the user data', { ImageId: 'ami-2', UserData: 'b' }, 'replacement'],
+  ])('an EC2 instance: %s → %s', (_what, change, expected) => {
+    expect(updateBehaviour('AWS::EC2::Instance', instance, { ...instance, ...change })).toBe(
+      expected,
+    );
+  });
+
+  it('replaces a thing renamed and an attachment given a new principal', () => {
+    expect(updateBehaviour('AWS::IoT::Thing', { ThingName: 'a' }, { ThingName: 'b' })).toBe(
+      'replacement',
+    );
+    const attachment = { Principal: 'arn:cert/1', ThingName: 't' };
+    expect(
+      updateBehaviour('AWS::IoT::ThingPrincipalAttachment', attachment, {
+        ...attachment,
+        Principal: 'arn:cert/2',
+      }),
+    ).toBe('replacement');
+    expect(
+      updateBehaviour(
+        'AWS::IoT::PolicyPrincipalAttachment',
+        { PolicyName: 'p' },
+        { PolicyName: 'q' },
+      ),
+    ).toBe('replacement');
+  });
+
+  it('updates a policy document in place: IAM and IoT alike', () => {
+    expect(
+      updateBehaviour(
+        'AWS::IAM::Policy',
+        { PolicyDocument: { v: 1 } },
+        { PolicyDocument: { v: 2 } },
+      ),
+    ).toBe('no-interruption');
+    expect(
+      updateBehaviour(
+        'AWS::IoT::Policy',
+        { PolicyDocument: { v: 1 } },
+        { PolicyDocument: { v: 2 } },
+      ),
+    ).toBe('no-interruption');
+    expect(updateBehaviour('AWS::IoT::Policy', { PolicyName: 'a' }, { PolicyName: 'b' })).toBe(
+      'replacement',
+    );
+  });
+
+  it('leaves replacement of a custom resource to its provider', () => {
+    expect(updateBehaviour('Custom::X', { Token: '1' }, { Token: '2' })).toBe('provider-decides');
+    expect(updateBehaviour('AWS::CloudFormation::CustomResource', { a: 1 }, { a: 1 })).toBe('none');
+  });
+
+  it('keeps the id of a type it knows no rules for', () => {
+    expect(updateBehaviour('AWS::EC2::VPC', { CidrBlock: 'a' }, { CidrBlock: 'b' })).toBe(
+      'no-interruption',
+    );
+    expect(updateRulesSource('AWS::EC2::VPC')).toBeUndefined();
+    expect(updateRulesSource('AWS::IoT::Thing')).toMatch(/aws-resource-iot-thing\.html$/);
+  });
+});
+
+describe('Function: changedProperties', () => {
+  it('compares values whatever their key order, and counts added and removed properties', () => {
+    expect(
+      changedProperties(
+        { Doc: { a: 1, b: [1, { c: 2, d: 3 }] }, Gone: 1 },
+        { Doc: { b: [1, { d: 3, c: 2 }], a: 1 }, New: 2 },
+      ),
+    ).toEqual(['Gone', 'New']);
+  });
+});
