@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { runInDependencyOrder } from './graph-scheduler';
+import { runInDependencyOrder, type GraphRun } from './graph-scheduler';
 
 /** A → B → C, and D on its own. */
 const graph = new Map<string, ReadonlySet<string>>([
@@ -10,33 +10,37 @@ const graph = new Map<string, ReadonlySet<string>>([
   ['D', new Set()],
 ]);
 
+/** Runs {@link graph}; `failing` throws, the others take `delayMs`. Returns what ran, in order. */
+async function run(
+  options: Pick<GraphRun, 'concurrency' | 'onFailure'> & { failing?: string; delayMs?: number },
+) {
+  const ran: string[] = [];
+  const result = await runInDependencyOrder({
+    ...options,
+    waitsFor: graph,
+    run: async (key) => {
+      ran.push(key);
+      if (key === options.failing) throw new Error(`${key} failed`);
+      await sleep(options.delayMs ?? 0);
+    },
+  });
+  return { ran, result };
+}
+
 describe('Function: runInDependencyOrder', () => {
   it('runs each operation after what it waits for, in map order when sequential', async () => {
-    const ran: string[] = [];
-
-    const result = await runInDependencyOrder({
-      waitsFor: graph,
-      concurrency: 1,
-      onFailure: 'stop',
-      run: async (key) => void ran.push(key),
-    });
+    const { ran, result } = await run({ concurrency: 1, onFailure: 'stop' });
 
     expect(ran).toEqual(['A', 'B', 'C', 'D']);
     expect(result.completed).toEqual(ran);
   });
 
   it('starts nothing new after a failure when stopping, and waits for what runs', async () => {
-    const ran: string[] = [];
-
-    const result = await runInDependencyOrder({
-      waitsFor: graph,
+    const { ran, result } = await run({
       concurrency: 2,
       onFailure: 'stop',
-      run: async (key) => {
-        ran.push(key);
-        if (key === 'A') throw new Error('A failed');
-        await sleep(50);
-      },
+      failing: 'A',
+      delayMs: 50,
     });
 
     expect(ran).toEqual(['A', 'D']);
@@ -46,17 +50,7 @@ describe('Function: runInDependencyOrder', () => {
   });
 
   it('carries on past a failure when continuing, the failed one counting as done', async () => {
-    const ran: string[] = [];
-
-    const result = await runInDependencyOrder({
-      waitsFor: graph,
-      concurrency: 1,
-      onFailure: 'continue',
-      run: async (key) => {
-        ran.push(key);
-        if (key === 'B') throw new Error('B failed');
-      },
-    });
+    const { ran, result } = await run({ concurrency: 1, onFailure: 'continue', failing: 'B' });
 
     expect(ran).toEqual(['A', 'B', 'C', 'D']);
     expect([...result.failed.keys()]).toEqual(['B']);

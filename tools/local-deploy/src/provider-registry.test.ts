@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { assetDirectory } from './cloud-assembly';
 import { isResourceStepError } from './errors';
 import { ProviderRegistry } from './provider-registry';
-import type { StackEnvironment } from './resource-provider';
+import { testStackEnvironment } from '../test/stack-environment';
 
 // No network: the clients are never used by the steps these tests take.
 function registry(metadata: Record<string, Record<string, unknown>> = {}): {
@@ -17,17 +17,10 @@ function registry(metadata: Record<string, Record<string, unknown>> = {}): {
   lines: string[];
 } {
   const lines: string[] = [];
-  const stack: StackEnvironment = {
-    stackName: 'Thingcert',
-    stackId: 'arn:aws:cloudformation:eu-west-1:000000000000:stack/Thingcert/id',
-    region: 'eu-west-1',
-    accountId: '000000000000',
-    cloudEnv: {},
-    log: (line) => lines.push(line),
-    relay: (source, line) => lines.push(`[${source}] ${line}`),
+  const stack = testStackEnvironment(lines, {
     assetDir: (logicalId, s3Key) => assetDirectory(new Map(), logicalId, s3Key),
     metadataOf: (logicalId) => metadata[logicalId] ?? {},
-  };
+  });
   const region = 'eu-west-1';
   return {
     registry: new ProviderRegistry({

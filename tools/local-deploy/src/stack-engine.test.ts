@@ -253,6 +253,16 @@ describe('Class: StackEngine', () => {
   });
 
   describe('Method: create', () => {
+    it('refuses a template whose dependencies form a cycle, creating nothing', async () => {
+      const { engine, calls } = world();
+      const cyclic = template({ PhysicalId: 'cert-A' });
+      cyclic.Resources.Grant!.DependsOn = 'Attachment';
+
+      await expect(engine.create(cyclic)).rejects.toThrow(/dependency cycle/);
+      expect(engine.status).toBeUndefined();
+      expect(calls).toEqual([]);
+    });
+
     it('rolls back a failed create: everything created deleted, the failed custom resource included, dependents first', async () => {
       const { engine, calls } = world();
 

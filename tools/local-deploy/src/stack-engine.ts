@@ -1,5 +1,6 @@
 import { applyTemplate, type ApplyTemplateResult } from './apply-template';
 import type { Template } from './cloud-assembly';
+import { deployOrder } from './dependency-order';
 import { StackStateError } from './errors';
 import { templateOrGeneratedName } from './physical-names';
 import type { DeployedResource, ResourceProvider } from './resource-provider';
@@ -93,9 +94,11 @@ export class StackEngine {
    * `ROLLBACK_FAILED`.
    *
    * @returns `undefined` when created, else how the rollback ended and the first error.
+   * @throws {TemplateError} for a template whose dependencies cannot be ordered (the stack is not created).
    */
   async create(template: Template): Promise<FailedCreate | undefined> {
     if (this.status !== undefined) throw new StackStateError('create', this.status);
+    deployOrder(template); // CreateStack refuses a template it cannot order
     this.use(template);
     this.events.stackStatus('CREATE_IN_PROGRESS', 'User Initiated');
     const applied = await this.apply(template, this.included(template), new Map(), true);

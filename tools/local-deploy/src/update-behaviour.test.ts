@@ -37,24 +37,12 @@ describe('Function: updateBehaviour', () => {
     ).toBe('replacement');
   });
 
-  it('updates a policy document in place: IAM and IoT alike', () => {
-    expect(
-      updateBehaviour(
-        'AWS::IAM::Policy',
-        { PolicyDocument: { v: 1 } },
-        { PolicyDocument: { v: 2 } },
-      ),
-    ).toBe('no-interruption');
-    expect(
-      updateBehaviour(
-        'AWS::IoT::Policy',
-        { PolicyDocument: { v: 1 } },
-        { PolicyDocument: { v: 2 } },
-      ),
-    ).toBe('no-interruption');
-    expect(updateBehaviour('AWS::IoT::Policy', { PolicyName: 'a' }, { PolicyName: 'b' })).toBe(
-      'replacement',
-    );
+  it.each([
+    ['AWS::IAM::Policy', 'PolicyDocument', 'no-interruption'],
+    ['AWS::IoT::Policy', 'PolicyDocument', 'no-interruption'],
+    ['AWS::IoT::Policy', 'PolicyName', 'replacement'],
+  ])('%s: a new %s → %s', (type, property, expected) => {
+    expect(updateBehaviour(type, { [property]: 'a' }, { [property]: 'b' })).toBe(expected);
   });
 
   it('leaves replacement of a custom resource to its provider', () => {
@@ -67,7 +55,9 @@ describe('Function: updateBehaviour', () => {
       'no-interruption',
     );
     expect(updateRulesSource('AWS::EC2::VPC')).toBeUndefined();
-    expect(updateRulesSource('AWS::IoT::Thing')).toMatch(/aws-resource-iot-thing\.html$/);
+    expect(updateRulesSource('AWS::IoT::ThingPrincipalAttachment')).toBe(
+      'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iot-thingprincipalattachment.html',
+    );
   });
 });
 

@@ -29,12 +29,12 @@ const TEMPLATE_REFERENCE = 'https://docs.aws.amazon.com/AWSCloudFormation/latest
 
 /**
  * The types the local cloud emulates (and the IAM types issue 16 will
- * enforce), each with the page its lines come from. Types not listed here are
- * ids only: every change keeps the physical id.
+ * enforce), from each type's page in the template reference (see
+ * {@link updateRulesSource}). Types not listed here are ids only: every
+ * change keeps the physical id.
  */
-const RULES: Readonly<Record<string, TypeUpdateRules & { readonly doc: string }>> = {
+const RULES: Readonly<Record<string, TypeUpdateRules>> = {
   'AWS::EC2::Instance': {
-    doc: `${TEMPLATE_REFERENCE}/aws-resource-ec2-instance.html`,
     // "During a replacement, AWS CloudFormation creates a new instance but
     // doesn't delete the old instance until the stack has successfully updated."
     replacement: [
@@ -74,43 +74,19 @@ const RULES: Readonly<Record<string, TypeUpdateRules & { readonly doc: string }>
       'UserData',
     ],
   },
-  'AWS::IoT::Thing': {
-    doc: `${TEMPLATE_REFERENCE}/aws-resource-iot-thing.html`,
-    replacement: ['ThingName'],
-  },
-  'AWS::IoT::Policy': {
-    // PolicyDocument is updated in place with a new default policy version: the
-    // registry schema lists only PolicyName as create-only
-    // (aws-cloudformation-resource-providers-iot, aws-iot-policy.json).
-    doc: `${TEMPLATE_REFERENCE}/aws-resource-iot-policy.html`,
-    replacement: ['PolicyName'],
-  },
-  'AWS::IoT::PolicyPrincipalAttachment': {
-    doc: `${TEMPLATE_REFERENCE}/aws-resource-iot-policyprincipalattachment.html`,
-    replacement: ['PolicyName', 'Principal'],
-  },
-  'AWS::IoT::ThingPrincipalAttachment': {
-    doc: `${TEMPLATE_REFERENCE}/aws-resource-iot-thingprincipalattachment.html`,
-    replacement: ['Principal', 'ThingName'],
-  },
-  'AWS::S3::Bucket': {
-    doc: `${TEMPLATE_REFERENCE}/aws-resource-s3-bucket.html`,
-    replacement: ['BucketName'],
-  },
-  'AWS::Lambda::Function': {
-    doc: `${TEMPLATE_REFERENCE}/aws-resource-lambda-function.html`,
-    replacement: ['FunctionName', 'PackageType'],
-  },
-  'AWS::IAM::Role': {
-    // Inline `Policies` are No interruption: updated in the update phase.
-    doc: `${TEMPLATE_REFERENCE}/aws-resource-iam-role.html`,
-    replacement: ['Path', 'RoleName'],
-  },
-  'AWS::IAM::Policy': {
-    // PolicyDocument, PolicyName, Roles, Groups, Users: all No interruption.
-    doc: `${TEMPLATE_REFERENCE}/aws-resource-iam-policy.html`,
-    replacement: [],
-  },
+  'AWS::IoT::Thing': { replacement: ['ThingName'] },
+  // PolicyDocument is updated in place with a new default policy version: the
+  // registry schema lists only PolicyName as create-only
+  // (aws-cloudformation-resource-providers-iot, aws-iot-policy.json).
+  'AWS::IoT::Policy': { replacement: ['PolicyName'] },
+  'AWS::IoT::PolicyPrincipalAttachment': { replacement: ['PolicyName', 'Principal'] },
+  'AWS::IoT::ThingPrincipalAttachment': { replacement: ['Principal', 'ThingName'] },
+  'AWS::S3::Bucket': { replacement: ['BucketName'] },
+  'AWS::Lambda::Function': { replacement: ['FunctionName', 'PackageType'] },
+  // Inline `Policies` are No interruption: updated in the update phase.
+  'AWS::IAM::Role': { replacement: ['Path', 'RoleName'] },
+  // PolicyDocument, PolicyName, Roles, Groups, Users: all No interruption.
+  'AWS::IAM::Policy': { replacement: [] },
 };
 
 /** JSON with object keys sorted, so that equal values compare equal whatever their key order. */
@@ -153,7 +129,12 @@ export function updateBehaviour(
   return 'no-interruption';
 }
 
-/** The reference page the update rules of `type` come from; `undefined` for ids-only types. */
+/**
+ * The reference page the update rules of `type` come from, e.g.
+ * `…/TemplateReference/aws-resource-iot-thing.html`; `undefined` for ids-only types.
+ */
 export function updateRulesSource(type: string): string | undefined {
-  return RULES[type]?.doc;
+  if (!RULES[type]) return undefined;
+  const [, service, kind] = type.toLowerCase().split('::');
+  return `${TEMPLATE_REFERENCE}/aws-resource-${service}-${kind}.html`;
 }

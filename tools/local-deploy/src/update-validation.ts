@@ -1,5 +1,6 @@
 import type { Template } from './cloud-assembly';
 import { isCustomResourceType } from './custom-resource-type';
+import { deployOrder } from './dependency-order';
 import { TemplateError } from './errors';
 
 /**
@@ -8,11 +9,13 @@ import { TemplateError } from './errors';
  * - a template identical to the deployed one: "No updates are to be performed.";
  * - a resource whose type changes under the same logical id;
  * - a custom resource whose `ServiceToken` changes ("Updates aren't supported",
- *   CLOUDFORMATION-ORDER.md 1.5).
+ *   CLOUDFORMATION-ORDER.md 1.5);
+ * - a template whose dependencies cannot be ordered (see `deployOrder`).
  *
  * @throws {TemplateError} naming the first problem found.
  */
 export function validateUpdate(deployed: Template, next: Template): void {
+  deployOrder(next);
   if (JSON.stringify(deployed) === JSON.stringify(next)) {
     throw new TemplateError('No updates are to be performed.');
   }

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceProcess } from '../device-process';
-import type { DeployedResource, StackEnvironment } from '../resource-provider';
+import { testStackEnvironment } from '../../test/stack-environment';
+import type { DeployedResource } from '../resource-provider';
 import { Ec2InstanceProvider } from './ec2-instance';
 
 // The stand-in runner bundle (no network): with `behaviour: 'wait'` it runs
@@ -18,14 +19,7 @@ function instances(): {
 } {
   let version = 'v1';
   const lines: string[] = [];
-  const stack: StackEnvironment = {
-    stackName: 'Thingcert',
-    stackId: 'arn:aws:cloudformation:eu-west-1:000000000000:stack/Thingcert/id',
-    region: 'eu-west-1',
-    accountId: '000000000000',
-    cloudEnv: {},
-    log: (line) => lines.push(line),
-    relay: () => undefined,
+  const stack = testStackEnvironment(lines, {
     assetDir: () => bundleDir,
     metadataOf: () => ({
       [DEVICE_RUNNER_METADATA_KEY]: {
@@ -33,7 +27,7 @@ function instances(): {
         asset: { s3Key: 'runner.zip' },
       },
     }),
-  };
+  });
   return {
     provider: new Ec2InstanceProvider(stack, false),
     setMetadata: (next) => (version = next),
