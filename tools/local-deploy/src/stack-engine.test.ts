@@ -320,6 +320,17 @@ describe('Class: StackEngine', () => {
   });
 
   describe('Method: delete', () => {
+    it('ends DELETE_FAILED still holding what it could not delete, having deleted the rest', async () => {
+      const { engine, calls } = await deployed({ PhysicalId: 'cert-A', FailOn: 'Delete' });
+
+      const result = await engine.delete();
+
+      expect(engine.status).toBe('DELETE_FAILED');
+      expect(result.failed.map((failure) => failure.resource.physicalId)).toEqual(['cert-A']);
+      expect([...engine.resources.keys()]).toEqual(['Cert']);
+      expect(calls).toContain('Delete Grant grant-1');
+    });
+
     it('keeps DeletionPolicy Retain (DELETE_SKIPPED) and deletes the rest in reverse order', async () => {
       const fixture = world();
       const kept = template({ PhysicalId: 'cert-A' });

@@ -158,9 +158,8 @@ export class StackEngine {
     if (this.status.endsWith('_IN_PROGRESS')) throw new StackStateError('delete', this.status);
     this.events.stackStatus('DELETE_IN_PROGRESS', 'User Initiated');
     const all = [...this.resources.values(), ...this.unsettled];
-    const deletes = await this.runDeletes(planStackDelete(this.deployed, all), 1);
-    this.resources.clear();
     this.unsettled = [];
+    const deletes = await this.runDeletes(planStackDelete(this.deployed, all), 1);
     this.keepFailed(deletes);
     this.events.stackStatus(deletes.failed.length > 0 ? 'DELETE_FAILED' : 'DELETE_COMPLETE');
     return deletes;
@@ -274,7 +273,11 @@ export class StackEngine {
     return result;
   }
 
-  /** After a failed create rollback or stack delete, the stack still holds what it could not delete. */
+  /**
+   * After a create rollback or a stack delete: what was deleted or retained
+   * leaves the stack; what could not be deleted stays (a retry of the delete
+   * tries it again).
+   */
   private keepFailed(deletes: RunDeletesResult): void {
     for (const { resource } of deletes.failed) {
       if (this.resources.get(resource.logicalId)?.physicalId !== resource.physicalId) {
