@@ -17,7 +17,10 @@ export interface TemplateResource {
   DependsOn?: string | string[];
   Condition?: string;
   Metadata?: Record<string, unknown>;
+  /** `Delete` (the default), `Retain`, `RetainExceptOnCreate` or `Snapshot`. */
   DeletionPolicy?: string;
+  /** `Delete` (the default), `Retain` or `Snapshot`: what happens to the old resource of a replacement. */
+  UpdateReplacePolicy?: string;
 }
 
 /** A synthesized stack: its template and where each file asset lives on disk. */

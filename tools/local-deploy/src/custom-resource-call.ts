@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ResourceStepError } from './errors';
-import { invokeFunction, type LocalFunction } from './lambda-invoker';
+import { invokeFunction, type InvocationOutcome, type LocalFunction } from './lambda-invoker';
 import { runStep, type DeployedResource, type StackEnvironment } from './resource-provider';
 import type { CustomResourceAnswer, ResponseEndpoint } from './response-endpoint';
 
@@ -8,6 +8,14 @@ import type { CustomResourceAnswer, ResponseEndpoint } from './response-endpoint
 const MAX_SERVICE_TIMEOUT_SECONDS = 3600;
 /** Lambda's asynchronous invocation: the first attempt and two retries. */
 const INVOCATION_ATTEMPTS = 3;
+
+/**
+ * Deliver each request a second time, as Lambda's at-least-once asynchronous
+ * invocation may (CLOUDFORMATION-ORDER.md 8.1): `sequential` once the first
+ * invocation has ended, `concurrent` alongside it. The first answer counts;
+ * later ones are recorded as duplicates by the response endpoint.
+ */
+export type DuplicateDelivery = 'none' | 'sequential' | 'concurrent';
 
 /** The request types of the custom-resource protocol. */
 export type CustomResourceRequestType = 'Create' | 'Update' | 'Delete';
@@ -32,6 +40,14 @@ export interface CustomResourceCallDependencies {
   readonly endpoint: ResponseEndpoint;
   /** Extra environment for every invocation (tests inject faults here). */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
+  /** @default 'none' */
+  readonly duplicateDelivery?: DuplicateDelivery;
+  /**
+   * Invocations still running, also after CloudFormation took its answer (a
+   * function finishing, a duplicate delivery): the stack awaits them at the
+   * end of each operation, so that no function process outlives it.
+   */
+  readonly background: Set<Promise<unknown>>;
 }
 
 /**
@@ -65,8 +81,16 @@ export async function callCustomResource(
   const { url, answer } = deps.endpoint.expectAnswer();
   const event = customResourceEvent(request, url, stack.stackId);
   stack.log(`${requestType} ${logicalId} (${resourceType}) → ${fn.functionName}`);
-  const invocations = invokeUntilAnswered(fn, event, answer, serviceTimeoutSeconds, deps);
-  invocations.catch(() => undefined);
+  const deliveries = deliver(fn, event, answer, deps);
+  inBackground(deliveries, deps);
+  const unanswered = deliveries.then(async () => {
+    // Give a response still in flight a moment to land before giving up.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    throw new Error(
+      `the function finished without answering CloudFormation; on AWS the stack would wait the ServiceTimeout of ${serviceTimeoutSeconds} s`,
+    );
+  });
+  unanswered.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(
@@ -77,7 +101,7 @@ export async function callCustomResource(
   });
   try {
     const result = await runStep(logicalId, requestType, () =>
-      Promise.race([answer, timeout, invocations]),
+      Promise.race([answer, timeout, unanswered]),
     );
     if (result.Status === 'FAILED') {
       throw new ResourceStepError(
@@ -121,39 +145,49 @@ function customResourceEvent(
  * Lambda runs CloudFormation's asynchronous invocation and retries it twice
  * when the function fails; CloudFormation itself only ever waits for the
  * answer (or the ServiceTimeout). Once CloudFormation has its answer, a failed
- * invocation is not retried. Rejects once the attempts are spent without an
- * answer (never resolves: the answer wins the race first).
+ * invocation is not retried. With {@link DuplicateDelivery}, the same event
+ * (same RequestId and ResponseURL) is delivered once more. Resolves when every
+ * delivery has ended.
  */
-async function invokeUntilAnswered(
+async function deliver(
   fn: LocalFunction,
   event: Record<string, unknown>,
   answer: Promise<CustomResourceAnswer>,
-  serviceTimeoutSeconds: number,
   deps: CustomResourceCallDependencies,
-): Promise<never> {
+): Promise<void> {
   const { stack } = deps;
-  const baseEnv = {
-    ...stack.cloudEnv,
-    AWS_REGION: stack.region,
-    AWS_DEFAULT_REGION: stack.region,
-    ...deps.functionEnvironment,
-  };
+  const invoke = (): Promise<InvocationOutcome> =>
+    invokeFunction(fn, event, invocationEnvironment(deps), (line) =>
+      stack.relay(`lambda ${fn.functionName}`, line),
+    );
+  const concurrent = deps.duplicateDelivery === 'concurrent' ? invoke() : undefined;
   let answered = false;
   void answer.then(() => (answered = true));
   for (let attempt = 1; attempt <= INVOCATION_ATTEMPTS && !answered; attempt++) {
-    const outcome = await invokeFunction(fn, event, baseEnv, (line) =>
-      stack.relay(`lambda ${fn.functionName}`, line),
-    );
+    const outcome = await invoke();
     if (outcome.exitCode === 0 && !outcome.timedOut) break;
     stack.log(
       `${fn.functionName} ${outcome.timedOut ? 'timed out' : `failed (exit ${outcome.exitCode})`} on attempt ${attempt} of ${INVOCATION_ATTEMPTS}`,
     );
   }
-  // Give a response still in flight a moment to land before giving up.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  throw new Error(
-    `the function finished without answering CloudFormation; on AWS the stack would wait the ServiceTimeout of ${serviceTimeoutSeconds} s`,
-  );
+  if (deps.duplicateDelivery === 'sequential') await invoke();
+  await concurrent;
+}
+
+/** The environment of every invocation: the local cloud's, then the test's extra one. */
+function invocationEnvironment(deps: CustomResourceCallDependencies): Record<string, string> {
+  return {
+    ...deps.stack.cloudEnv,
+    AWS_REGION: deps.stack.region,
+    AWS_DEFAULT_REGION: deps.stack.region,
+    ...deps.functionEnvironment,
+  };
+}
+
+/** Tracks deliveries until their processes have ended: the stack awaits them before an operation returns. */
+function inBackground(invocation: Promise<unknown>, deps: CustomResourceCallDependencies): void {
+  deps.background.add(invocation);
+  void invocation.finally(() => deps.background.delete(invocation));
 }
 
 function omitTimeout(properties: Readonly<Record<string, unknown>>): Record<string, unknown> {

@@ -48,3 +48,19 @@ export class LeftoverResourcesError extends Error {
 export function isResourceStepError(error: unknown): error is ResourceStepError {
   return error instanceof Error && error.name === 'ResourceStepError';
 }
+
+/**
+ * The stack's status does not allow the operation (CloudFormation answers
+ * such a call with a ValidationError and leaves the stack as it is): e.g. an
+ * update of a stack in `UPDATE_ROLLBACK_FAILED` or `ROLLBACK_COMPLETE`.
+ */
+export class StackStateError extends Error {
+  /** The status the stack is in; `undefined` before it was created. */
+  readonly status: string | undefined;
+
+  constructor(operation: string, status: string | undefined, options?: ErrorOptions) {
+    super(`cannot ${operation} a stack in state ${status ?? 'none (not created)'}`, options);
+    this.name = 'StackStateError';
+    this.status = status;
+  }
+}

@@ -6,16 +6,24 @@ export {
 } from './cloud-assembly';
 export { deployOrder, dependenciesOf } from './dependency-order';
 export { DeviceProcess, type DeviceResult } from './device-process';
+export type { DuplicateDelivery } from './custom-resource-call';
 export {
   isResourceStepError,
   LeftoverResourcesError,
   ResourceStepError,
+  StackStateError,
   TemplateError,
   type ResourceStepErrorOptions,
 } from './errors';
 export { referencedResources, resolveValue, type ResolveContext } from './intrinsics';
 export { LocalStack, type LocalStackOptions } from './local-stack';
 export type { DeployedResource } from './resource-provider';
+export {
+  STACK_RESOURCE_TYPE,
+  type ResourceStatus,
+  type StackEvent,
+  type StackStatus,
+} from './stack-events';
 export { ResponseEndpoint, type CustomResourceAnswer } from './response-endpoint';
 export { runLocal, type RunLocalOptions } from './run-local';
 export { INFRA_APP_ENTRY, synthesize } from './synthesize';

@@ -1,4 +1,4 @@
-import { DEVICE_RUNNER_METADATA_KEY } from '@thingcert/contracts';
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE, DEVICE_RUNNER_METADATA_KEY } from '@thingcert/contracts';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readCloudAssembly, type StackArtifact } from './cloud-assembly';
 import { isResourceStepError, type ResourceStepError } from './errors';
 import { LocalStack } from './local-stack';
+import type { DeployedResource } from './resource-provider';
 import { synthesize } from './synthesize';
 
 // The real thing: the infra app synthesized here, the bundled provisioner
@@ -89,12 +90,14 @@ async function thingNames(iot: IoTClient): Promise<string[]> {
   return (listed.things ?? []).map((thing) => thing.thingName!);
 }
 
+function resourceOf(stack: LocalStack, type: string): DeployedResource {
+  const found = [...stack.resources.values()].find((resource) => resource.type === type);
+  if (!found) throw new Error(`no ${type} deployed`);
+  return found;
+}
+
 function certificateOf(stack: LocalStack): string {
-  const certificate = [...stack.resources.values()].find((resource) =>
-    resource.type.startsWith('Custom::'),
-  );
-  if (!certificate) throw new Error('no certificate resource deployed');
-  return certificate.physicalId;
+  return resourceOf(stack, DEVICE_CERTIFICATE_RESOURCE_TYPE).physicalId;
 }
 
 describe('local deploy of the synthesized stack', () => {
@@ -115,25 +118,42 @@ describe('local deploy of the synthesized stack', () => {
     }
   });
 
-  it('rotates on a stack update: new certificate, old one deleted, device reconnects with the new one', async () => {
+  it('rotates on a stack update in CloudFormation order: new certificate, old one deleted in cleanup, no device restarted', async () => {
     current = await harness();
     const stack = current.stack();
     await stack.deploy(seed);
     const [device] = [...stack.devices.values()];
     expect((await device!.exited).received).toBe(5);
-    expect(existsSync(device!.directory)).toBe(false);
     const before = certificateOf(stack);
+    const instance = resourceOf(stack, 'AWS::EC2::Instance');
 
-    await stack.update(synth({ rotationToken: 'rotation-2' }));
+    const status = await stack.update(synth({ rotationToken: 'rotation-2' }));
 
+    expect(status).toBe('UPDATE_COMPLETE');
     const after = certificateOf(stack);
     expect(after).not.toBe(before);
     expect(await certificateIds(current.iot)).toEqual([after]);
-    const [rebooted] = [...stack.devices.values()];
-    expect(rebooted).not.toBe(device);
-    expect(await rebooted!.exited).toMatchObject({ exitCode: 0, received: 5, expected: 5 });
-    expect(existsSync(rebooted!.directory)).toBe(false);
-    expect(current.lines.join('\n')).toContain(`cleanup: deleting replaced`);
+    // The old certificate's Delete comes in cleanup, after the old attachments are gone.
+    const events = stack.events.map((event) => `${event.physicalId ?? ''} ${event.status}`);
+    const oldCertificateDelete = events.indexOf(`${before} DELETE_IN_PROGRESS`);
+    expect(events.indexOf(`${stack.stackId} UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`)).toBeLessThan(
+      oldCertificateDelete,
+    );
+    for (const attachment of stack.events.filter(
+      (event) =>
+        event.resourceType.endsWith('PrincipalAttachment') && event.status === 'DELETE_COMPLETE',
+    )) {
+      expect(attachment.physicalId).toContain(before);
+      expect(stack.events.indexOf(attachment)).toBeLessThan(oldCertificateDelete);
+    }
+    // Nothing restarts a device: the instance is stopped and started only when
+    // its UserData changed (Some interruptions), and it is never replaced.
+    const updatedInstance = resourceOf(stack, 'AWS::EC2::Instance');
+    expect(updatedInstance.physicalId).toBe(instance.physicalId);
+    const userDataChanged = updatedInstance.properties.UserData !== instance.properties.UserData;
+    const restarts = current.lines.filter((line) => line.includes('stopping and starting'));
+    expect(restarts).toHaveLength(userDataChanged ? 1 : 0);
+    if (!userDataChanged) expect(stack.devices.get(instance.logicalId)).toBe(device);
 
     await stack.destroy();
     expect(await certificateIds(current.iot)).toEqual([]);
@@ -156,6 +176,7 @@ describe('local deploy of the synthesized stack', () => {
     expect(isResourceStepError(error)).toBe(true);
     expect((error as ResourceStepError).logicalId).toMatch(/Certificate/);
     expect((error as ResourceStepError).step).toBe('Create');
+    expect(stack.status).toBe('ROLLBACK_COMPLETE');
     expect(stack.resources.size).toBe(0);
     expect(await certificateIds(current.iot)).toEqual([]);
     expect(await thingNames(current.iot)).toEqual([]);

@@ -2,14 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { LocalCloud } from '@thingcert/local-cloud';
-import { assetDirectory, type StackArtifact, type TemplateResource } from './cloud-assembly';
-import { deployOrder } from './dependency-order';
+import { assetDirectory, type StackArtifact } from './cloud-assembly';
+import type { DuplicateDelivery } from './custom-resource-call';
 import type { DeviceProcess } from './device-process';
-import { isResourceStepError, LeftoverResourcesError } from './errors';
+import { LeftoverResourcesError } from './errors';
 import { auditLeftovers } from './leftovers-audit';
 import { ProviderRegistry } from './provider-registry';
-import type { DeployedResource, ProvisionedResource } from './resource-provider';
-import { TemplateResolver } from './template-resolver';
+import type { DeployedResource } from './resource-provider';
+import type { StackEvent, StackStatus } from './stack-events';
+import { StackEngine } from './stack-engine';
+
+/**
+ * The source under which {@link LocalStackOptions.log} receives the routine
+ * stack events (a resource's step going as planned); stack statuses,
+ * failures and skipped deletes come under `deploy`.
+ */
+export const STACK_EVENT_SOURCE = 'stack-event';
 
 /** Options for {@link LocalStack}. */
 export interface LocalStackOptions {
@@ -25,39 +33,51 @@ export interface LocalStackOptions {
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /** Template parameter values. */
   readonly parameters?: Readonly<Record<string, unknown>>;
+  /**
+   * How many resource operations run at once: CloudFormation runs
+   * independent resources in parallel (1 makes every run sequential).
+   * @default 8
+   */
+  readonly concurrency?: number;
+  /**
+   * Deliver every custom-resource request twice, as Lambda may; the first
+   * answer counts (see `DuplicateDelivery`).
+   * @default 'none'
+   */
+  readonly duplicateDelivery?: DuplicateDelivery;
 }
 
 /**
- * A CloudFormation stack deployed onto the local cloud: the engine that
- * decides the order of every create, update and delete, and keeps the
- * stack's state (each resource's physical id, attributes and properties).
+ * A CloudFormation stack deployed onto the local cloud. CloudFormation's
+ * side (the order of every step, the status, the events, what the stack
+ * holds) is the {@link StackEngine}; each step is carried out by the
+ * provider of its type (see `provider-registry.ts`): the local cloud's S3
+ * and IoT, Lambda-backed custom resources with real events, instances booted
+ * as devices. After a delete it audits that nothing is left.
  *
- * It walks resources in dependency order, resolves intrinsics against that
- * state, and hands each step to the provider of the resource's type (a
- * `ResourceProvider`, see `provider-registry.ts`): the local cloud's S3 and
- * IoT, Lambda-backed custom resources with real events, instances booted as
- * devices. It deletes in reverse order and audits that nothing is left.
+ * `deploy` throws when the create rolled back; `update` returns the final
+ * status, a rolled-back update included, and throws only for an update
+ * CloudFormation refuses up front.
  *
  * @example
  * ```ts
- * const stack = new LocalStack(artifact.stackName, {
- *   cloud,
- *   log: (source, line) => console.log(`[${source}] ${line}`),
- * });
- * await stack.deploy(artifact);
+ * const stack = new LocalStack('Thingcert', { cloud, log: (source, line) => lines.push(line) });
+ * await stack.deploy(t1);
+ * const status = await stack.update(t2); // 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE' | 'UPDATE_ROLLBACK_FAILED'
+ * const certificate = stack.resources.get('Certificate')?.physicalId;
+ * const calls = stack.events.filter((event) => event.logicalId === 'Certificate');
  * await stack.destroy();
  * ```
  */
 export class LocalStack {
   readonly stackName: string;
   readonly stackId: string;
-  /** The deployed resources by logical id. */
-  readonly resources = new Map<string, DeployedResource>();
-  private readonly template: TemplateResolver;
+  private readonly engine: StackEngine;
   private readonly providers: ProviderRegistry;
   private readonly iot: IoTClient;
   private readonly s3: S3Client;
-  private assets: ReadonlyMap<string, string> = new Map();
+  /** The file assets of every template deployed so far (a rollback may need the old ones). */
+  private readonly assets = new Map<string, string>();
 
   constructor(
     stackName: string,
@@ -80,11 +100,12 @@ export class LocalStack {
       region: cloud.region,
       accountId: cloud.accountId,
     };
-    this.template = new TemplateResolver({
+    this.engine = new StackEngine({
       ...stack,
       parameters: options.parameters,
-      ref: (id) => this.resources.get(id)?.physicalId,
-      getAtt: (id, attribute) => this.resources.get(id)?.attributes[attribute],
+      providerFor: (type) => this.providers.providerFor(type),
+      concurrency: options.concurrency ?? 8,
+      log: (line, routine) => options.log(routine ? STACK_EVENT_SOURCE : 'deploy', line),
     });
     this.providers = new ProviderRegistry({
       stack: {
@@ -93,118 +114,117 @@ export class LocalStack {
         log: (line) => this.log(line),
         relay: (source, line) => options.log(source, line),
         assetDir: (logicalId, s3Key) => assetDirectory(this.assets, logicalId, s3Key),
-        metadataOf: (logicalId) => this.template.resolveMetadata(logicalId),
+        metadataOf: (logicalId) => this.engine.resolver.resolveMetadata(logicalId),
       },
       iot: this.iot,
       s3: this.s3,
       devicesRunOnce: options.devicesRunOnce ?? false,
       functionEnvironment: options.functionEnvironment,
+      duplicateDelivery: options.duplicateDelivery,
     });
   }
 
-  /** The running device of each booted instance, by logical id. */
-  get devices(): ReadonlyMap<string, DeviceProcess> {
-    return this.providers.devices;
+  /** What the stack holds, by logical id: each resource's physical id, attributes and properties. */
+  get resources(): ReadonlyMap<string, DeployedResource> {
+    return this.engine.resources;
   }
 
-  /** Deploys a synthesized stack; on failure rolls back what it created and throws. */
+  /** The stack's status (`CREATE_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE`…); `undefined` before `deploy`. */
+  get status(): StackStatus | undefined {
+    return this.engine.status;
+  }
+
+  /** The reason CloudFormation gives with the current status, if any. */
+  get statusReason(): string | undefined {
+    return this.engine.events.status?.reason;
+  }
+
+  /** Every stack event so far, oldest first (`DescribeStackEvents`, in reverse). */
+  get events(): readonly StackEvent[] {
+    return this.engine.events.events;
+  }
+
+  /** Resources the stack let go of with `Retain` (`DELETE_SKIPPED`): they live on. */
+  get retained(): readonly DeployedResource[] {
+    return this.engine.retained;
+  }
+
+  /** The device running on each instance the stack holds, by the instance's logical id. */
+  get devices(): ReadonlyMap<string, DeviceProcess> {
+    const devices = new Map<string, DeviceProcess>();
+    for (const resource of this.engine.resources.values()) {
+      const device =
+        resource.type === 'AWS::EC2::Instance'
+          ? this.providers.deviceOf(resource.physicalId)
+          : undefined;
+      if (device) devices.set(resource.logicalId, device);
+    }
+    return devices;
+  }
+
+  /** How many custom-resource answers arrived for a request already answered (duplicate deliveries). */
+  get duplicateAnswers(): number {
+    return this.providers.duplicateAnswers.length;
+  }
+
+  /**
+   * CreateStack. On a failure the stack rolls back (`ROLLBACK_COMPLETE` or
+   * `ROLLBACK_FAILED`, see {@link status}) and the first resource error is
+   * thrown, a `ResourceStepError` naming the resource and the step.
+   */
   async deploy(artifact: StackArtifact): Promise<void> {
     await this.providers.open();
-    this.use(artifact);
-    const order = deployOrder(this.template.current);
-    try {
-      for (const logicalId of order) {
-        const resource = this.template.current.Resources[logicalId]!;
-        if (!this.template.includes(resource)) continue;
-        await this.create(logicalId, resource);
-      }
-    } catch (error) {
-      this.log(
-        `deploy failed: ${error instanceof Error ? error.message : String(error)}; rolling back`,
-      );
-      // Everything recorded, including a failed custom resource with the id
-      // it answered: CloudFormation sends that one a Delete too.
-      await this.deleteResources(order.filter((id) => this.resources.has(id)).reverse());
-      throw error;
+    this.addAssets(artifact);
+    const failed = await this.engine.create(artifact.template);
+    await this.providers.settle();
+    if (failed) {
+      this.log(`deploy failed; ${failed.status}`);
+      throw failed.error;
     }
-    const skipped = [...this.resources.values()]
+    const skipped = [...this.engine.resources.values()]
       .filter((r) => r.skipped)
       .map((r) => `${r.logicalId} (${r.type})`);
     if (skipped.length > 0) this.log(`not emulated, ids only: ${skipped.join(', ')}`);
   }
 
+  /**
+   * UpdateStack to a new template, in CloudFormation's order (see
+   * CLOUDFORMATION-ORDER.md): update phase, cleanup; on failure, rollback and
+   * rollback cleanup.
+   *
+   * @returns the final status: `UPDATE_COMPLETE` (see {@link statusReason}
+   *   for deletes that failed in cleanup), `UPDATE_ROLLBACK_COMPLETE` or
+   *   `UPDATE_ROLLBACK_FAILED`.
+   * @throws {StackStateError} when the stack's status allows no update.
+   * @throws {TemplateError} for an update CloudFormation refuses up front
+   *   (nothing changed, a resource type or a `ServiceToken` changed).
+   */
+  async update(artifact: StackArtifact): Promise<StackStatus> {
+    this.addAssets(artifact);
+    const result = await this.engine.update(artifact.template);
+    await this.providers.settle();
+    return result.status;
+  }
+
   /** Resolved stack outputs. */
   outputs(): Record<string, unknown> {
-    return this.template.outputs();
+    return this.engine.resolver.outputs();
   }
 
   /**
-   * Updates the stack to a new template: a changed resource goes to its
-   * provider's update (a new physical id is a replacement: dependents are
-   * replaced and the old id is deleted at cleanup), or, for a provider
-   * without one, is replaced. After a replacement by update (a rotated
-   * certificate) every provider gets to react (devices are restarted).
+   * DeleteStack, then an audit of the local cloud: no certificate, no thing
+   * (but those the stack retained) and no object in a retained bucket may be
+   * left.
+   *
+   * @throws {LeftoverResourcesError} naming every failed delete and leftover.
    */
-  async update(artifact: StackArtifact): Promise<void> {
-    const previous = this.template.current;
-    this.use(artifact);
-    const cleanup: DeployedResource[] = [];
-    let replacedByUpdate = false;
-    for (const logicalId of deployOrder(this.template.current)) {
-      const resource = this.template.current.Resources[logicalId]!;
-      const before = this.resources.get(logicalId);
-      if (!this.template.includes(resource)) continue;
-      if (!before) {
-        await this.create(logicalId, resource);
-        continue;
-      }
-      // Properties are resolved against current state, so a replaced
-      // dependency (new certificate ARN) shows up as a property change here.
-      const properties = this.template.resolveProperties(logicalId, resource);
-      const provider = this.providers.providerFor(resource.Type);
-      const sameProperties = JSON.stringify(properties) === JSON.stringify(before.properties);
-      const metadataChanged = provider.metadataChanged?.(logicalId) ?? false;
-      if (sameProperties && !metadataChanged) continue;
-      if (provider.update) {
-        const request = { logicalId, type: resource.Type, properties };
-        const updated = await provider.update(request, before);
-        if (!updated) continue;
-        this.record(logicalId, resource.Type, updated, properties);
-        if (updated.physicalId !== before.physicalId) {
-          cleanup.push(before);
-          replacedByUpdate = true;
-        }
-        continue;
-      }
-      // Replacement: create the new one first, delete the old one at cleanup.
-      this.resources.delete(logicalId);
-      await this.create(logicalId, resource);
-      cleanup.push(before);
-    }
-    for (const logicalId of Object.keys(previous.Resources)) {
-      const gone = this.resources.get(logicalId);
-      if (gone && !(logicalId in this.template.current.Resources)) {
-        cleanup.push(gone);
-        this.resources.delete(logicalId);
-      }
-    }
-    for (const old of cleanup.reverse()) {
-      this.log(`cleanup: deleting replaced ${old.logicalId} (${old.physicalId})`);
-      await this.deleteOne(old);
-    }
-    if (replacedByUpdate) {
-      for (const provider of this.providers.all()) await provider.afterUpdateReplacement?.();
-    }
-  }
-
-  /** Deletes the whole stack in reverse dependency order and checks nothing is left. */
   async destroy(): Promise<void> {
-    const order = deployOrder(this.template.current)
-      .filter((id) => this.resources.has(id))
-      .reverse();
-    const failures = await this.deleteResources(order);
+    const deleted = await this.engine.delete();
     await this.providers.close();
-    const leftovers = [...failures, ...(await auditLeftovers(this.iot))];
+    const failures = deleted.failed.map(
+      ({ resource, reason }) => `${resource.logicalId} (${resource.physicalId}): ${reason}`,
+    );
+    const leftovers = [...failures, ...(await auditLeftovers(this.iot, this.s3, this.retained))];
     if (leftovers.length > 0) throw new LeftoverResourcesError(leftovers);
     this.log('stack deleted; no certificate, thing, attachment or object left');
   }
@@ -213,60 +233,7 @@ export class LocalStack {
     this.options.log('deploy', line);
   }
 
-  private use(artifact: StackArtifact): void {
-    this.assets = artifact.assetsByObjectKey;
-    this.template.use(artifact.template);
-  }
-
-  private record(
-    logicalId: string,
-    type: string,
-    provisioned: ProvisionedResource,
-    properties: Readonly<Record<string, unknown>>,
-  ): void {
-    const { physicalId, attributes, skipped = false } = provisioned;
-    this.resources.set(logicalId, { logicalId, type, physicalId, attributes, properties, skipped });
-  }
-
-  private async create(logicalId: string, resource: TemplateResource): Promise<void> {
-    const properties = this.template.resolveProperties(logicalId, resource);
-    const provider = this.providers.providerFor(resource.Type);
-    try {
-      const created = await provider.create({ logicalId, type: resource.Type, properties });
-      this.record(logicalId, resource.Type, created, properties);
-    } catch (error) {
-      // CloudFormation records the id a failed Create answered (a custom
-      // resource's FAILED answer), and sends it a Delete on rollback.
-      if (isResourceStepError(error) && error.physicalId !== undefined) {
-        this.record(
-          logicalId,
-          resource.Type,
-          { physicalId: error.physicalId, attributes: {} },
-          properties,
-        );
-      }
-      throw error;
-    }
-  }
-
-  /** Deletes resources in the given order; returns the failures, having tried every one. */
-  private async deleteResources(logicalIds: string[]): Promise<string[]> {
-    const failures: string[] = [];
-    for (const logicalId of logicalIds) {
-      const resource = this.resources.get(logicalId);
-      if (!resource) continue;
-      try {
-        await this.deleteOne(resource);
-      } catch (error) {
-        failures.push(error instanceof Error ? error.message : String(error));
-        this.log(`delete failed: ${failures.at(-1)}`);
-      }
-      this.resources.delete(logicalId);
-    }
-    return failures;
-  }
-
-  private async deleteOne(resource: DeployedResource): Promise<void> {
-    await this.providers.providerFor(resource.type).delete(resource);
+  private addAssets(artifact: StackArtifact): void {
+    for (const [key, path] of artifact.assetsByObjectKey) this.assets.set(key, path);
   }
 }

@@ -1,11 +1,15 @@
 import { DEVICE_RUNNER_METADATA_KEY } from '@thingcert/contracts';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assetDirectory } from './cloud-assembly';
 import { isResourceStepError } from './errors';
 import { ProviderRegistry } from './provider-registry';
-import type { StackEnvironment } from './resource-provider';
+import { testStackEnvironment } from '../test/stack-environment';
 
 // No network: the clients are never used by the steps these tests take.
 function registry(metadata: Record<string, Record<string, unknown>> = {}): {
@@ -13,17 +17,10 @@ function registry(metadata: Record<string, Record<string, unknown>> = {}): {
   lines: string[];
 } {
   const lines: string[] = [];
-  const stack: StackEnvironment = {
-    stackName: 'Thingcert',
-    stackId: 'arn:aws:cloudformation:eu-west-1:000000000000:stack/Thingcert/id',
-    region: 'eu-west-1',
-    accountId: '000000000000',
-    cloudEnv: {},
-    log: (line) => lines.push(line),
-    relay: (source, line) => lines.push(`[${source}] ${line}`),
+  const stack = testStackEnvironment(lines, {
     assetDir: (logicalId, s3Key) => assetDirectory(new Map(), logicalId, s3Key),
     metadataOf: (logicalId) => metadata[logicalId] ?? {},
-  };
+  });
   const region = 'eu-west-1';
   return {
     registry: new ProviderRegistry({
@@ -72,6 +69,41 @@ describe('Class: ProviderRegistry', () => {
     });
   });
 
+  describe('functions', () => {
+    it('write inline ZipFile code to index.js, and remove it when deleted', async () => {
+      const { registry: providers } = registry();
+      const functions = providers.providerFor('AWS::Lambda::Function');
+      const code = `exports.handler = async () => '${randomUUID()}';`;
+      const properties = { Code: { ZipFile: code } };
+      const inlineDirectories = () =>
+        readdirSync(tmpdir())
+          .filter((name) => name.startsWith('thingcert-inline-function-'))
+          .map((name) => join(tmpdir(), name, 'index.js'))
+          .filter((file) => existsSync(file) && readFileSync(file, 'utf8') === code);
+
+      const made = await functions.create({
+        logicalId: 'Inline',
+        type: 'AWS::Lambda::Function',
+        properties,
+      });
+      const written = inlineDirectories();
+      await functions.delete({
+        logicalId: 'Inline',
+        type: 'AWS::Lambda::Function',
+        physicalId: made.physicalId,
+        attributes: made.attributes,
+        properties,
+        skipped: false,
+      });
+
+      expect(made.attributes.Arn).toBe(
+        `arn:aws:lambda:eu-west-1:000000000000:function:${made.physicalId}`,
+      );
+      expect(written).toHaveLength(1);
+      expect(inlineDirectories()).toEqual([]);
+    });
+  });
+
   describe('custom resources', () => {
     it('fail the step when the ServiceToken names no deployed function', async () => {
       const { registry: providers } = registry();
@@ -110,19 +142,6 @@ describe('Class: ProviderRegistry', () => {
       expect(lines).toContain(
         `Instance: EC2 instance without ${DEVICE_RUNNER_METADATA_KEY} metadata: not booted`,
       );
-    });
-
-    it('notice a change of the metadata they were booted with', async () => {
-      const metadata: Record<string, Record<string, unknown>> = { Instance: { version: 1 } };
-      const { registry: providers } = registry(metadata);
-      const instances = providers.providerFor('AWS::EC2::Instance');
-      await instances.create({ logicalId: 'Instance', type: 'AWS::EC2::Instance', properties: {} });
-      const unchanged = instances.metadataChanged?.('Instance');
-
-      metadata.Instance = { version: 2 };
-
-      expect(unchanged).toBe(false);
-      expect(instances.metadataChanged?.('Instance')).toBe(true);
     });
 
     it('fail the boot, naming the instance, when the runner bundle is not in the assembly', async () => {

@@ -1,8 +1,10 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DuplicateDelivery } from './custom-resource-call';
+import { CUSTOM_RESOURCE_TYPE } from './custom-resource-type';
 import type { DeviceProcess } from './device-process';
 import type { LocalFunction } from './lambda-invoker';
-import { CUSTOM_RESOURCE_TYPE, customResourceProvider } from './providers/custom-resource';
+import { customResourceProvider } from './providers/custom-resource';
 import { Ec2InstanceProvider } from './providers/ec2-instance';
 import { idsOnlyProvider } from './providers/ids-only';
 import {
@@ -11,7 +13,7 @@ import {
   policyPrincipalAttachmentProvider,
   thingPrincipalAttachmentProvider,
 } from './providers/iot';
-import { lambdaFunctionProvider } from './providers/lambda-function';
+import { lambdaFunctionProvider, type LambdaFunctionProvider } from './providers/lambda-function';
 import { s3BucketProvider } from './providers/s3-bucket';
 import type { ResourceProvider, StackEnvironment } from './resource-provider';
 import { ResponseEndpoint } from './response-endpoint';
@@ -25,6 +27,8 @@ export interface ProviderRegistryOptions {
   readonly devicesRunOnce: boolean;
   /** Extra environment for every function invocation (tests inject faults here). */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
+  /** @default 'none' */
+  readonly duplicateDelivery?: DuplicateDelivery;
 }
 
 /**
@@ -38,19 +42,23 @@ export class ProviderRegistry {
   private readonly customResources: ResourceProvider;
   private readonly idsOnly: ResourceProvider;
   private readonly instances: Ec2InstanceProvider;
+  private readonly functions: LambdaFunctionProvider;
   private readonly endpoint = new ResponseEndpoint();
+  /** Custom-resource invocations still running after their answer (duplicate deliveries). */
+  private readonly background = new Set<Promise<unknown>>();
 
   constructor(options: ProviderRegistryOptions) {
     const { stack, iot, s3 } = options;
     const functions = new Map<string, LocalFunction>();
     this.instances = new Ec2InstanceProvider(stack, options.devicesRunOnce);
+    this.functions = lambdaFunctionProvider(functions, stack);
     this.byType = new Map<string, ResourceProvider>([
       ['AWS::S3::Bucket', s3BucketProvider(s3, stack)],
       ['AWS::IoT::Thing', iotThingProvider(iot, stack)],
       ['AWS::IoT::Policy', iotPolicyProvider(iot, stack)],
       ['AWS::IoT::PolicyPrincipalAttachment', policyPrincipalAttachmentProvider(iot, stack)],
       ['AWS::IoT::ThingPrincipalAttachment', thingPrincipalAttachmentProvider(iot, stack)],
-      ['AWS::Lambda::Function', lambdaFunctionProvider(functions, stack)],
+      ['AWS::Lambda::Function', this.functions],
       ['AWS::EC2::Instance', this.instances],
     ]);
     this.customResources = customResourceProvider({
@@ -58,13 +66,25 @@ export class ProviderRegistry {
       functions,
       endpoint: this.endpoint,
       functionEnvironment: options.functionEnvironment,
+      duplicateDelivery: options.duplicateDelivery ?? 'none',
+      background: this.background,
     });
     this.idsOnly = idsOnlyProvider(stack);
   }
 
-  /** The running device of each booted instance, by logical id. */
+  /** The device of every running instance, by instance id. */
   get devices(): ReadonlyMap<string, DeviceProcess> {
     return this.instances.devices;
+  }
+
+  /** The device running on an instance, by instance id. */
+  deviceOf(instanceId: string): DeviceProcess | undefined {
+    return this.instances.deviceOf(instanceId);
+  }
+
+  /** Answers that reached the response endpoint for a request already answered (by response token). */
+  get duplicateAnswers(): readonly string[] {
+    return this.endpoint.duplicates;
   }
 
   /** The provider of a resource type. */
@@ -75,9 +95,9 @@ export class ProviderRegistry {
     );
   }
 
-  /** Every provider, each once. */
-  all(): ResourceProvider[] {
-    return [...this.byType.values(), this.customResources, this.idsOnly];
+  /** Waits for custom-resource invocations still running after their answer. */
+  async settle(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
   }
 
   /** Starts serving custom-resource answers; before the first resource is created. */
@@ -85,8 +105,13 @@ export class ProviderRegistry {
     await this.endpoint.start();
   }
 
-  /** Stops serving custom-resource answers; after the last resource is deleted. */
+  /**
+   * Stops serving custom-resource answers and removes the inline function
+   * code still on disk; after the last resource is deleted.
+   */
   async close(): Promise<void> {
+    await this.settle();
     await this.endpoint.stop();
+    this.functions.dispose();
   }
 }

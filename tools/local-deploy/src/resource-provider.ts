@@ -33,7 +33,7 @@ export interface ProvisionedResource {
 /**
  * How one resource type is created, updated and deleted on the local cloud.
  *
- * The engine ({@link LocalStack}) decides the order of every step and keeps
+ * The engine (`StackEngine`) decides the order of every step and keeps
  * the stack's state (physical ids, attributes, properties); a provider only
  * carries a step out and reports what it made. A failed step throws a
  * {@link ResourceStepError} (see {@link runStep}).
@@ -42,31 +42,22 @@ export interface ResourceProvider {
   /** Creates the resource. */
   create(request: ResourceRequest): Promise<ProvisionedResource>;
   /**
-   * Applies changed properties (or metadata, see {@link metadataChanged}).
-   * An answer with a new physical id is a replacement: the engine sends the
-   * previous resource to {@link delete} at cleanup. `undefined` leaves the
-   * recorded resource as it was (the instance provider only restarts a
-   * service, as an in-place update of its user data does).
+   * Applies changed properties in place. The engine calls it only for an
+   * in-place change (`updateBehaviour` is not `replacement`; for a replacement
+   * it calls {@link create} and later deletes the old resource), and for
+   * every change of a custom resource, whose provider alone decides: an
+   * answer with a new physical id is a replacement, and the engine deletes
+   * the old id in cleanup. Other types answer their current physical id.
    *
-   * Without `update`, a changed resource is replaced: created anew, and the
-   * previous one deleted at cleanup.
+   * Also used for the Update back of a rollback: `request` then carries the
+   * old properties and `current` the resource as the failed update left it.
+   *
+   * Without `update`, an in-place change has nothing to do locally (ids-only
+   * types): the resource keeps its id and attributes.
    */
-  update?(
-    request: ResourceRequest,
-    previous: DeployedResource,
-  ): Promise<ProvisionedResource | undefined>;
+  update?(request: ResourceRequest, current: DeployedResource): Promise<ProvisionedResource>;
   /** Deletes the resource. */
   delete(resource: DeployedResource): Promise<void>;
-  /**
-   * Whether the resource changed beyond its properties: an instance's
-   * metadata carries what its user data runs. Absent: only properties count.
-   */
-  metadataChanged?(logicalId: string): boolean;
-  /**
-   * Runs once after an update in which a resource was replaced by its
-   * {@link update} (a rotated certificate) and cleanup deleted the old one.
-   */
-  afterUpdateReplacement?(): Promise<void>;
 }
 
 /** What every provider may ask of the stack it deploys into. */

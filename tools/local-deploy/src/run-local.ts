@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
 import { readCloudAssembly, type StackArtifact } from './cloud-assembly';
 import type { DeviceResult } from './device-process';
-import { LocalStack } from './local-stack';
+import { LocalStack, STACK_EVENT_SOURCE } from './local-stack';
 import { synthesize } from './synthesize';
 
 /** Options of one local run (what `pnpm start` parses its flags into). */
@@ -38,6 +38,8 @@ function describeLine(source: string, line: string, verbose: boolean): string | 
   } catch {
     parsed = undefined;
   }
+  // Every resource's routine event is in the log file; on screen with --verbose.
+  if (source === STACK_EVENT_SOURCE) return verbose ? `[${source}] ${line}` : undefined;
   if (!parsed) return `[${source}] ${line}`;
   if (source.startsWith('device')) {
     const { event, ...rest } = parsed;

@@ -20,3 +20,12 @@ export {
   type RegisteredLocalDevice,
 } from './register-local-device';
 export { makeKeyPair, type TestKeyPair } from './test-key-pair';
+export {
+  readRecordedRequests,
+  RECORDER_CODE,
+  RECORDING_RESOURCE_TYPE,
+  recordingFunction,
+  recordingResource,
+  type RecordedCustomResourceRequest,
+  type RecordingResourceProperties,
+} from './recording-custom-resource';

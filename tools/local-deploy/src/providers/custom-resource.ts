@@ -10,16 +10,14 @@ import type {
   ResourceRequest,
 } from '../resource-provider';
 
-/**
- * The resource types CloudFormation hands to a custom-resource provider:
- * `Custom::<anything>` and `AWS::CloudFormation::CustomResource`.
- */
-export const CUSTOM_RESOURCE_TYPE = /^(Custom::|AWS::CloudFormation::CustomResource$)/;
+export { CUSTOM_RESOURCE_TYPE } from '../custom-resource-type';
 
 /**
  * Lambda-backed custom resources: each step is a real CloudFormation event
- * sent to the function its `ServiceToken` names. An Update answered with a
- * new physical id is a replacement (the engine then deletes the old id).
+ * sent to the function its `ServiceToken` names. An Update carries the
+ * resource's current physical id and its recorded properties as
+ * `OldResourceProperties`; answered with a new physical id it is a
+ * replacement (the engine then deletes the old id in cleanup).
  */
 export function customResourceProvider(deps: CustomResourceCallDependencies): ResourceProvider {
   const send = async (

@@ -8,17 +8,32 @@ import type {
   ResourceRequest,
   StackEnvironment,
 } from '../resource-provider';
+import { updateBehaviour } from '../update-behaviour';
+
+/** One launched instance: the metadata it first booted with, and its running device. */
+interface Instance {
+  readonly logicalId: string;
+  /** What its user data wrote at first boot: the device's configuration for the instance's life. */
+  readonly bootMetadata: Record<string, unknown>;
+  device: DeviceProcess | undefined;
+}
 
 /**
- * `AWS::EC2::Instance` as a device: creating the instance boots its device
- * runner (see {@link bootDevice}), an update (new properties or metadata,
- * i.e. new user data) restarts the runner in place, deleting stops it.
+ * `AWS::EC2::Instance` as a device, doing to the device what EC2 does to an
+ * instance and nothing more (nothing else ever restarts a device):
+ * - create (a new instance, a replacement included): boots its device runner
+ *   (see {@link bootDevice}) with the instance's metadata as it is then;
+ * - an update with "Some interruptions" (UserData, InstanceType…): the
+ *   instance is stopped and started: the device process stops and starts
+ *   again, with the configuration it first booted with, since user data runs
+ *   at first boot only
+ *   (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html);
+ * - an update with "No interruption" (Tags…) or of `Metadata` only: nothing;
+ * - delete (terminate): stops the device.
  */
 export class Ec2InstanceProvider implements ResourceProvider {
-  /** The running device of each booted instance, by logical id. */
-  readonly devices = new Map<string, DeviceProcess>();
-  /** The resolved metadata each instance was last booted with, to notice a change. */
-  private readonly bootedMetadata = new Map<string, string>();
+  /** Every running instance, by instance id. */
+  private readonly instances = new Map<string, Instance>();
 
   constructor(
     private readonly stack: StackEnvironment,
@@ -26,55 +41,54 @@ export class Ec2InstanceProvider implements ResourceProvider {
     private readonly runOnce: boolean,
   ) {}
 
+  /** The device running on an instance, by instance id (physical id). */
+  deviceOf(instanceId: string): DeviceProcess | undefined {
+    return this.instances.get(instanceId)?.device;
+  }
+
+  /** The device of every running instance, by instance id. */
+  get devices(): ReadonlyMap<string, DeviceProcess> {
+    return new Map(
+      [...this.instances].flatMap(([id, instance]) =>
+        instance.device ? [[id, instance.device] as const] : [],
+      ),
+    );
+  }
+
   async create({ logicalId }: ResourceRequest): Promise<ProvisionedResource> {
     const instanceId = `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
-    this.boot(logicalId);
+    const bootMetadata = this.stack.metadataOf(logicalId);
+    const instance: Instance = { logicalId, bootMetadata, device: undefined };
+    instance.device = this.boot(instance);
+    this.instances.set(instanceId, instance);
     return {
       physicalId: instanceId,
       attributes: { PrivateIp: '10.0.0.10', AvailabilityZone: `${this.stack.region}a` },
     };
   }
 
-  /**
-   * New user data: the instance is updated in place and its service
-   * restarted. The recorded resource stays as it was (`undefined`), as the
-   * deployer has always done: a later update compares against the properties
-   * the instance was created with.
-   */
-  async update({ logicalId }: ResourceRequest): Promise<undefined> {
-    await this.restart(logicalId);
-    return undefined;
+  async update(request: ResourceRequest, current: DeployedResource): Promise<ProvisionedResource> {
+    const behaviour = updateBehaviour(current.type, current.properties, request.properties);
+    const instance = this.instances.get(current.physicalId);
+    if (behaviour === 'some-interruptions' && instance) {
+      this.stack.log(`${current.logicalId}: stopping and starting ${current.physicalId}`);
+      await instance.device?.stop();
+      instance.device = this.boot(instance);
+    }
+    return { physicalId: current.physicalId, attributes: current.attributes };
   }
 
-  async delete({ logicalId }: DeployedResource): Promise<void> {
-    await this.devices.get(logicalId)?.stop();
-    this.devices.delete(logicalId);
+  async delete({ physicalId }: DeployedResource): Promise<void> {
+    await this.instances.get(physicalId)?.device?.stop();
+    this.instances.delete(physicalId);
   }
 
-  /** Metadata carries what the instance's user data runs. */
-  metadataChanged(logicalId: string): boolean {
-    return JSON.stringify(this.stack.metadataOf(logicalId)) !== this.bootedMetadata.get(logicalId);
-  }
-
-  /**
-   * A device keeps the credentials it fetched at boot; after a certificate
-   * replacement its service is restarted so it fetches the new ones.
-   */
-  async afterUpdateReplacement(): Promise<void> {
-    for (const logicalId of [...this.devices.keys()]) await this.restart(logicalId);
-  }
-
-  private async restart(logicalId: string): Promise<void> {
-    await this.devices.get(logicalId)?.stop();
-    this.devices.delete(logicalId);
-    this.stack.log(`restarting the device service of ${logicalId}`);
-    this.boot(logicalId);
-  }
-
-  private boot(logicalId: string): void {
-    const metadata = this.stack.metadataOf(logicalId);
-    this.bootedMetadata.set(logicalId, JSON.stringify(metadata));
-    const device = bootDevice({ logicalId, metadata, stack: this.stack, runOnce: this.runOnce });
-    if (device) this.devices.set(logicalId, device);
+  private boot(instance: Instance): DeviceProcess | undefined {
+    return bootDevice({
+      logicalId: instance.logicalId,
+      metadata: instance.bootMetadata,
+      stack: this.stack,
+      runOnce: this.runOnce,
+    });
   }
 }

@@ -10,6 +10,7 @@ import {
   DetachThingPrincipalCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
+import { ResourceStepError } from '../errors';
 import { regionalArn, templateOrGeneratedName } from '../physical-names';
 import { runStep, type ResourceProvider, type StackEnvironment } from '../resource-provider';
 
@@ -27,6 +28,9 @@ export function iotThingProvider(iot: IoTClient, stack: StackEnvironment): Resou
         attributes: { Arn: regionalArn(stack, 'iot', `thing/${name}`), Id: randomUUID() },
       };
     },
+    // AttributePayload is "No interruption" on AWS (UpdateThing); ThingName
+    // changes replace the thing and never get here.
+    update: ({ logicalId }) => notEmulated(logicalId, 'UpdateThing', 'thing attributes'),
     async delete({ logicalId, physicalId }) {
       await runStep(logicalId, 'DeleteThing', () =>
         iot.send(new DeleteThingCommand({ thingName: physicalId })),
@@ -53,12 +57,26 @@ export function iotPolicyProvider(iot: IoTClient, stack: StackEnvironment): Reso
         attributes: { Arn: regionalArn(stack, 'iot', `policy/${name}`), Id: name },
       };
     },
+    // A new PolicyDocument is a new default policy version on AWS; PolicyName
+    // changes replace the policy and never get here.
+    update: ({ logicalId }) =>
+      notEmulated(logicalId, 'CreatePolicyVersion', 'policy documents (policy versions)'),
     async delete({ logicalId, physicalId }) {
       await runStep(logicalId, 'DeletePolicy', () =>
         iot.send(new DeletePolicyCommand({ policyName: physicalId })),
       );
     },
   };
+}
+
+/**
+ * An in-place update AWS would make but the local IoT registry cannot: the
+ * step fails (and the stack rolls back) rather than pretend it happened.
+ */
+function notEmulated(logicalId: string, step: string, what: string): Promise<never> {
+  return Promise.reject(
+    new ResourceStepError(logicalId, step, `an in-place update of ${what} is not emulated locally`),
+  );
 }
 
 /** How one kind of principal attachment is made and undone. */

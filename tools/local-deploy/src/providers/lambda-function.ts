@@ -1,4 +1,6 @@
-import { ResourceStepError } from '../errors';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LocalFunction } from '../lambda-invoker';
 import { regionalArn, templateOrGeneratedName } from '../physical-names';
 import type { ResourceProvider, StackEnvironment } from '../resource-provider';
@@ -6,53 +8,103 @@ import type { ResourceProvider, StackEnvironment } from '../resource-provider';
 /** Lambda function names are at most 64 characters. */
 const MAX_FUNCTION_NAME = 64;
 
+/** Directories of inline code not yet removed, in every stack of this process. */
+const inlineDirectories = new Set<string>();
+// A stack that is never deleted (a failed test) must not leave them in the temp directory.
+process.once('exit', () => {
+  for (const dir of inlineDirectories) rmSync(dir, { recursive: true, force: true });
+});
+
+function removeInlineCode(dir: string | undefined): void {
+  if (dir === undefined) return;
+  rmSync(dir, { recursive: true, force: true });
+  inlineDirectories.delete(dir);
+}
+
+/** The functions provider, and the clean-up of the inline code it wrote. */
+export interface LambdaFunctionProvider extends ResourceProvider {
+  /** Removes the directories of inline code still on disk (at the end of a stack's life). */
+  dispose(): void;
+}
+
 /**
- * `AWS::Lambda::Function`: registered from its asset directory in the cloud
- * assembly into `functions` (by ARN, what a custom resource's `ServiceToken`
- * names); each invocation later runs it in a fresh Node.js process.
+ * `AWS::Lambda::Function`: registered into `functions` (by ARN, what a custom
+ * resource's `ServiceToken` names) from its asset directory in the cloud
+ * assembly, or from its inline `Code.ZipFile`, written to `index.js` in a
+ * temp directory as Lambda does; each invocation later runs it in a fresh
+ * Node.js process. An in-place update (code, environment, timeout) registers
+ * the new configuration under the same name.
  */
 export function lambdaFunctionProvider(
   functions: Map<string, LocalFunction>,
   stack: StackEnvironment,
-): ResourceProvider {
+): LambdaFunctionProvider {
+  /** Directories of inline code, by function ARN. */
+  const inlineCode = new Map<string, string>();
+  const register = (
+    logicalId: string,
+    properties: Readonly<Record<string, unknown>>,
+    functionName: string,
+  ): LocalFunction => {
+    const arn = regionalArn(stack, 'lambda', `function:${functionName}`);
+    const code = (properties.Code ?? {}) as Record<string, unknown>;
+    const previousInline = inlineCode.get(arn);
+    let assetDir: string;
+    if (typeof code.ZipFile === 'string') {
+      assetDir = mkdtempSync(join(tmpdir(), 'thingcert-inline-function-'));
+      inlineDirectories.add(assetDir);
+      writeFileSync(join(assetDir, 'index.js'), code.ZipFile);
+      inlineCode.set(arn, assetDir);
+    } else {
+      assetDir = stack.assetDir(logicalId, code.S3Key);
+      inlineCode.delete(arn);
+    }
+    removeInlineCode(previousInline);
+    const fn = localFunction(functionName, arn, assetDir, properties);
+    functions.set(arn, fn);
+    return fn;
+  };
   return {
     async create({ logicalId, properties }) {
-      const fn = localFunction(logicalId, properties, stack);
-      functions.set(fn.arn, fn);
+      const name = templateOrGeneratedName(
+        properties.FunctionName,
+        stack.stackName,
+        logicalId,
+        MAX_FUNCTION_NAME,
+      );
+      const fn = register(logicalId, properties, name);
       stack.log(
         `created ${logicalId} (function ${fn.functionName}, ${fn.timeoutSeconds} s timeout)`,
       );
       return { physicalId: fn.functionName, attributes: { Arn: fn.arn } };
     },
+    async update({ logicalId, properties }, current) {
+      register(logicalId, properties, current.physicalId);
+      return { physicalId: current.physicalId, attributes: current.attributes };
+    },
     async delete(resource) {
-      functions.delete(String(resource.attributes.Arn));
+      const arn = String(resource.attributes.Arn);
+      functions.delete(arn);
+      removeInlineCode(inlineCode.get(arn));
+      inlineCode.delete(arn);
+    },
+    dispose() {
+      for (const dir of inlineCode.values()) removeInlineCode(dir);
+      inlineCode.clear();
     },
   };
 }
 
 function localFunction(
-  logicalId: string,
+  functionName: string,
+  arn: string,
+  assetDir: string,
   properties: Readonly<Record<string, unknown>>,
-  stack: StackEnvironment,
 ): LocalFunction {
-  const code = (properties.Code ?? {}) as Record<string, unknown>;
-  if (typeof code.ZipFile === 'string') {
-    throw new ResourceStepError(
-      logicalId,
-      'create function',
-      'inline ZipFile code is not emulated',
-    );
-  }
-  const functionName = templateOrGeneratedName(
-    properties.FunctionName,
-    stack.stackName,
-    logicalId,
-    MAX_FUNCTION_NAME,
-  );
   return {
     functionName,
-    arn: regionalArn(stack, 'lambda', `function:${functionName}`),
-    assetDir: stack.assetDir(logicalId, code.S3Key),
+    arn,
+    assetDir,
     handler: typeof properties.Handler === 'string' ? properties.Handler : 'index.handler',
     timeoutSeconds: Number(properties.Timeout ?? 3),
     environment: stringMap(
