@@ -25,6 +25,14 @@ export interface CertificateRecord {
   /** The CloudFormation request that made it, to clean up after that request failed. */
   readonly stackId?: string;
   readonly requestId?: string;
+  /**
+   * The custom resource it was made for: when CloudFormation ends that
+   * resource with a physical id that is no certificate (a Create it cancelled
+   * or gave up on), none of its certificates is held. Absent in records made
+   * before it was recorded.
+   */
+  readonly logicalResourceId?: string;
+  /** ISO 8601; the newest usable certificate is where the pointer falls back to. */
   readonly createdAt: string;
 }
 
@@ -32,6 +40,7 @@ export interface CertificateRecord {
 export interface RecordOrigin {
   readonly stackId?: string;
   readonly requestId?: string;
+  readonly logicalResourceId?: string;
   readonly rotationToken?: string;
 }
 
@@ -68,6 +77,25 @@ export async function readCertificateRecord(
 }
 
 /**
+ * Every record in the location's folder, newest first (by `createdAt`).
+ * Records that do not parse, or whose file name is not their certificate,
+ * are skipped: they prove nothing.
+ */
+export async function listCertificateRecords(
+  store: CredentialStore,
+  location: CertificateLocation,
+  signal?: AbortSignal,
+): Promise<CertificateRecord[]> {
+  const found: CertificateRecord[] = [];
+  for (const key of await store.list(certificateRecordFolder(location), signal)) {
+    const stored = await store.get(key, signal);
+    const record = stored ? parseRecord(stored.body) : undefined;
+    if (record && key === certificateRecordKey(location, record.certificateId)) found.push(record);
+  }
+  return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/**
  * The records in the location's folder of certificates made for one
  * CloudFormation request (normally at most one).
  */
@@ -77,15 +105,9 @@ export async function recordsOfRequest(
   request: { readonly stackId: string; readonly requestId: string },
   signal?: AbortSignal,
 ): Promise<CertificateRecord[]> {
-  const found: CertificateRecord[] = [];
-  for (const key of await store.list(certificateRecordFolder(location), signal)) {
-    const stored = await store.get(key, signal);
-    const record = stored ? parseRecord(stored.body) : undefined;
-    if (record?.stackId === request.stackId && record.requestId === request.requestId) {
-      found.push(record);
-    }
-  }
-  return found;
+  return (await listCertificateRecords(store, location, signal)).filter(
+    (record) => record.stackId === request.stackId && record.requestId === request.requestId,
+  );
 }
 
 /**
