@@ -2,6 +2,7 @@ import type { KeyAlgorithm, KeyMode } from '@thingcert/contracts';
 import type { CertificateProperties } from './certificate-properties';
 import type { CredentialStore } from './credential-store';
 import { certificateRecordFolder, requestMarkerFolder, type CertificateLocation } from './layout';
+import { parseRequestMarker } from './request-claim';
 
 /**
  * What one certificate was made with, stored in its thing's folder as soon as
@@ -86,13 +87,10 @@ export async function listCertificateRecords(
   location: CertificateLocation,
   signal?: AbortSignal,
 ): Promise<CertificateRecord[]> {
-  const found: CertificateRecord[] = [];
-  for (const key of await store.list(certificateRecordFolder(location), signal)) {
-    const stored = await store.get(key, signal);
-    const record = stored ? parseRecord(stored.body) : undefined;
-    if (record && key === certificateRecordKey(location, record.certificateId)) found.push(record);
-  }
-  return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return (await store.readAll(certificateRecordFolder(location), parseRecord, signal))
+    .filter(({ key, value }) => key === certificateRecordKey(location, value.certificateId))
+    .map(({ value }) => value)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
 /**
@@ -122,16 +120,9 @@ export async function isOwnCertificate(
   signal?: AbortSignal,
 ): Promise<boolean> {
   if (await readCertificateRecord(store, location, certificateId, signal)) return true;
-  for (const key of await store.list(requestMarkerFolder(location), signal)) {
-    const stored = await store.get(key, signal);
-    try {
-      const marker = JSON.parse(stored?.body ?? '{}') as { certificateId?: unknown };
-      if (marker.certificateId === certificateId) return true;
-    } catch {
-      // Not a marker of ours: it proves nothing.
-    }
-  }
-  return false;
+  // A marker that does not parse is not ours: it proves nothing.
+  const markers = await store.readAll(requestMarkerFolder(location), parseRequestMarker, signal);
+  return markers.some(({ value }) => value.certificateId === certificateId);
 }
 
 /**

@@ -394,7 +394,18 @@ describe('Function: createCertificateResourceHandler', () => {
         // The old certificate's objects and the pointer, as they were.
         const files = credentialKeys(env.fake);
         const before = files.map((key) => env.fake.object(key));
-        return { ...env, rec, old, files, before };
+        /** A rotation Update whose `nth` PutObject fails. */
+        const rotateFailingAt = async (nth: number) => {
+          env.fake.failOn(
+            'PutObject',
+            awsError('InternalError', 500),
+            env.fake.count('PutObject') + nth,
+          );
+          await env.handler(
+            updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
+          );
+        };
+        return { ...env, rec, old, files, before, rotateFailingAt };
       }
 
       // Rotation PUTs: claim, record, the three files, the pointer (412, then
@@ -402,16 +413,9 @@ describe('Function: createCertificateResourceHandler', () => {
       const ROTATION = { privateKey: 5, resultMarker: 8 };
 
       it("answers FAILED and leaves the replaced certificate's folder and the pointer when a store step fails", async () => {
-        const { fake, log, handler, rec, old, files, before } = await created();
-        fake.failOn(
-          'PutObject',
-          awsError('InternalError', 500),
-          fake.count('PutObject') + ROTATION.privateKey,
-        );
+        const { fake, log, rec, old, files, before, rotateFailingAt } = await created();
 
-        await handler(
-          updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
-        );
+        await rotateFailingAt(ROTATION.privateKey);
 
         const response = await answer(rec, 2);
         expect(response.Status).toBe('FAILED');
@@ -424,16 +428,9 @@ describe('Function: createCertificateResourceHandler', () => {
       });
 
       it('puts the pointer back when the result marker cannot be recorded', async () => {
-        const { fake, log, handler, rec, old, files, before } = await created();
-        fake.failOn(
-          'PutObject',
-          awsError('InternalError', 500),
-          fake.count('PutObject') + ROTATION.resultMarker,
-        );
+        const { fake, log, rec, old, files, before, rotateFailingAt } = await created();
 
-        await handler(
-          updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
-        );
+        await rotateFailingAt(ROTATION.resultMarker);
 
         expect((await answer(rec, 2)).Status).toBe('FAILED');
         expect(fake.count('CreateKeysAndCertificate')).toBe(2);

@@ -2,26 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { findSecretLeaks } from '@thingcert/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { awsError, type FakeAws } from '../test/fake-aws';
-import {
-  allText,
-  answer,
-  closeRecorders,
-  createEvent,
-  credentialKeys,
-  deleteEvent,
-  pointedAt,
-  POINTER,
-  RECORDS,
-  recordKeys,
-  recorder,
-  setup,
-  STACK_ID,
-  updateEvent,
-} from '../test/handler-harness';
+import * as cfn from '../test/handler-harness';
 import { requestMarkerKey } from './request-claim';
 import { STALE_CLAIM_MS } from './unheld-certificates';
 
-afterEach(closeRecorders);
+afterEach(cfn.closeRecorders);
 
 const location = { thingName: 'sensor-1', bucketName: 'creds' };
 
@@ -31,10 +16,10 @@ const location = { thingName: 'sensor-1', bucketName: 'creds' };
  * the Update answers FAILED with A. `keepActive` also fails the deactivation.
  */
 async function failedRotationWithFailedCleanup(options: { keepActive?: boolean } = {}) {
-  const env = setup();
-  const rec = await recorder();
-  await env.handler(createEvent(rec.responseUrl()));
-  const created = await answer(rec, 1);
+  const env = cfn.setup();
+  const rec = await cfn.recorder();
+  await env.handler(cfn.createEvent(rec.responseUrl()));
+  const created = await cfn.answer(rec, 1);
   const { fake } = env;
   // Rotation PUTs: claim, record, certificate, public key, private key (fails).
   fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 5);
@@ -51,9 +36,9 @@ async function failedRotationWithFailedCleanup(options: { keepActive?: boolean }
     );
   }
   await env.handler(
-    updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, { RotationToken: '2' }),
+    cfn.updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, { RotationToken: '2' }),
   );
-  const failed = await answer(rec, 2);
+  const failed = await cfn.answer(rec, 2);
   const left = [...fake.certificates.keys()].find((id) => id !== created.PhysicalResourceId)!;
   return { ...env, rec, created, failed, left };
 }
@@ -62,22 +47,16 @@ async function failedRotationWithFailedCleanup(options: { keepActive?: boolean }
 function seedRequest(
   fake: FakeAws,
   marker: { state: 'pending' | 'failed' | 'succeeded'; claimedAt: string },
-  stackId = STACK_ID,
+  stackId = cfn.STACK_ID,
 ) {
   const certificate = fake.newCertificate();
   const requestId = randomUUID();
-  fake.seed(
-    `${RECORDS}${certificate.id}.json`,
-    JSON.stringify({
-      version: 1,
-      certificateId: certificate.id,
-      certificateArn: certificate.arn,
-      stackId,
-      requestId,
-      logicalResourceId: 'DeviceCertificate',
-      createdAt: marker.claimedAt,
-    }),
-  );
+  cfn.seedRecord(fake, certificate, {
+    stackId,
+    requestId,
+    logicalResourceId: 'DeviceCertificate',
+    createdAt: marker.claimedAt,
+  });
   fake.seed(
     requestMarkerKey({ stackId, requestId, location }),
     JSON.stringify({ version: 1, ...marker, stackId, logicalResourceId: 'DeviceCertificate' }),
@@ -94,24 +73,24 @@ describe('Function: sweepFailedRequests (through the handler)', () => {
       PhysicalResourceId: created.PhysicalResourceId,
     });
     expect(failed.Reason).toContain(`cleanup of certificate ${left} also failed`);
-    expect(recordKeys(fake)).toContain(`${RECORDS}${left}.json`);
-    const heldObjects = credentialKeys(fake).map((key) => fake.object(key));
+    expect(cfn.recordKeys(fake)).toContain(`${cfn.RECORDS}${left}.json`);
+    const heldObjects = cfn.credentialKeys(fake).map((key) => fake.object(key));
 
     await handler(
-      updateEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }, {}),
+      cfn.updateEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }, {}),
     );
 
-    const rollback = await answer(rec, 3);
+    const rollback = await cfn.answer(rec, 3);
     expect(rollback).toMatchObject({
       Status: 'SUCCESS',
       PhysicalResourceId: created.PhysicalResourceId,
     });
     expect(rollback.Data).toEqual(created.Data);
     expect([...fake.certificates.keys()]).toEqual([created.PhysicalResourceId]);
-    expect(recordKeys(fake)).toEqual([`${RECORDS}${created.PhysicalResourceId}.json`]);
-    expect(credentialKeys(fake).map((key) => fake.object(key))).toEqual(heldObjects);
-    expect(pointedAt(fake)).toBe(created.PhysicalResourceId);
-    expect(findSecretLeaks(allText(log, rec), fake.secrets)).toEqual([]);
+    expect(cfn.recordKeys(fake)).toEqual([`${cfn.RECORDS}${created.PhysicalResourceId}.json`]);
+    expect(cfn.credentialKeys(fake).map((key) => fake.object(key))).toEqual(heldObjects);
+    expect(cfn.pointedAt(fake)).toBe(created.PhysicalResourceId);
+    expect(findSecretLeaks(cfn.allText(log, rec), fake.secrets)).toEqual([]);
   });
 
   it('moves the pointer off what it removes first, back to the certificate CloudFormation holds', async () => {
@@ -120,15 +99,15 @@ describe('Function: sweepFailedRequests (through the handler)', () => {
     });
     expect(fake.certificates.get(left)?.status).toBe('ACTIVE');
     // As if the failed rotation had moved the pointer and could not put it back.
-    const pointer = JSON.parse(fake.object(POINTER)!.body) as Record<string, unknown>;
-    fake.seed(POINTER, JSON.stringify({ ...pointer, certificateId: left }));
+    const pointer = JSON.parse(fake.object(cfn.POINTER)!.body) as Record<string, unknown>;
+    fake.seed(cfn.POINTER, JSON.stringify({ ...pointer, certificateId: left }));
 
     await handler(
-      updateEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }, {}),
+      cfn.updateEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }, {}),
     );
 
-    expect((await answer(rec, 3)).Status).toBe('SUCCESS');
-    expect(pointedAt(fake)).toBe(created.PhysicalResourceId);
+    expect((await cfn.answer(rec, 3)).Status).toBe('SUCCESS');
+    expect(cfn.pointedAt(fake)).toBe(created.PhysicalResourceId);
     expect(fake.certificates.has(left)).toBe(false);
   });
 
@@ -137,43 +116,43 @@ describe('Function: sweepFailedRequests (through the handler)', () => {
       keepActive: true,
     });
 
-    await handler(deleteEvent(rec.responseUrl(), created.PhysicalResourceId));
+    await handler(cfn.deleteEvent(rec.responseUrl(), created.PhysicalResourceId));
 
-    expect((await answer(rec, 3)).Status).toBe('SUCCESS');
+    expect((await cfn.answer(rec, 3)).Status).toBe('SUCCESS');
     expect(fake.certificates.size).toBe(0);
     expect(fake.keys().filter((key) => !key.includes('/.thingcert/requests/'))).toEqual([]);
   });
 
   it('removes a certificate whose request stayed pending longer than any invocation lives', async () => {
-    const { fake, handler } = setup();
-    const rec = await recorder();
-    await handler(createEvent(rec.responseUrl()));
-    const created = await answer(rec, 1);
+    const { fake, handler } = cfn.setup();
+    const rec = await cfn.recorder();
+    await handler(cfn.createEvent(rec.responseUrl()));
+    const created = await cfn.answer(rec, 1);
     const frozen = seedRequest(fake, {
       state: 'pending',
       claimedAt: new Date(Date.now() - STALE_CLAIM_MS - 1000).toISOString(),
     });
     const running = seedRequest(fake, { state: 'pending', claimedAt: new Date().toISOString() });
 
-    await handler(updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, {}));
+    await handler(cfn.updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, {}));
 
-    expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+    expect((await cfn.answer(rec, 2)).Status).toBe('SUCCESS');
     expect(fake.certificates.has(frozen.id)).toBe(false);
     expect(fake.certificates.get(running.id)?.status).toBe('ACTIVE');
   });
 
   it('leaves certificates of requests that succeeded, and of other stacks', async () => {
-    const { fake, handler } = setup();
-    const rec = await recorder();
-    await handler(createEvent(rec.responseUrl()));
-    const created = await answer(rec, 1);
+    const { fake, handler } = cfn.setup();
+    const rec = await cfn.recorder();
+    await handler(cfn.createEvent(rec.responseUrl()));
+    const created = await cfn.answer(rec, 1);
     const claimedAt = new Date().toISOString();
     const succeeded = seedRequest(fake, { state: 'succeeded', claimedAt });
-    const otherStack = seedRequest(fake, { state: 'failed', claimedAt }, `${STACK_ID}-other`);
+    const otherStack = seedRequest(fake, { state: 'failed', claimedAt }, `${cfn.STACK_ID}-other`);
 
-    await handler(updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, {}));
+    await handler(cfn.updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, {}));
 
-    expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+    expect((await cfn.answer(rec, 2)).Status).toBe('SUCCESS');
     expect(fake.certificates.get(succeeded.id)?.status).toBe('ACTIVE');
     expect(fake.certificates.get(otherStack.id)?.status).toBe('ACTIVE');
   });
@@ -183,10 +162,10 @@ describe('Function: sweepFailedRequests (through the handler)', () => {
     fake.failOn('DeleteCertificate', awsError('InternalError', 500), '*');
 
     await handler(
-      updateEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }, {}),
+      cfn.updateEvent(rec.responseUrl(), created.PhysicalResourceId, { RotationToken: '2' }, {}),
     );
 
-    expect((await answer(rec, 3)).Status).toBe('SUCCESS');
+    expect((await cfn.answer(rec, 3)).Status).toBe('SUCCESS');
     expect(fake.certificates.has(left)).toBe(true);
     expect(log.text()).toContain('a later event of the stack will retry');
   });

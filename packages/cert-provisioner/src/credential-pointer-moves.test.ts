@@ -2,22 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { parseCredentialPointer } from '@thingcert/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeAws } from '../test/fake-aws';
-import {
-  answer,
-  closeRecorders,
-  createEvent,
-  deleteEvent,
-  MARKERS,
-  pointedAt,
-  POINTER,
-  RECORDS,
-  recorder,
-  setup,
-  STACK_ID,
-  updateEvent,
-} from '../test/handler-harness';
+import * as cfn from '../test/handler-harness';
 
-afterEach(closeRecorders);
+afterEach(cfn.closeRecorders);
 
 const LEGACY_FILES = {
   certificate: 'sensor-1/device.pem.crt',
@@ -34,49 +21,46 @@ function legacyCertificate(fake: FakeAws) {
   fake.seed(LEGACY_FILES.certificate, certificate.pem);
   fake.seed(LEGACY_FILES.publicKey, '-----BEGIN PUBLIC KEY-----\nold\n-----END PUBLIC KEY-----\n');
   fake.seed(LEGACY_FILES.privateKey, 'legacy private key');
+  cfn.seedRecord(fake, certificate, {
+    endpoint: 'old-endpoint',
+    thingName: 'sensor-1',
+    bucketName: 'creds',
+    keyPrefix: '',
+    keyMode: 'server',
+    keyAlgorithm: 'RSA_2048',
+    requestId: randomUUID(),
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
   fake.seed(
-    `${RECORDS}${certificate.id}.json`,
-    JSON.stringify({
-      version: 1,
-      certificateId: certificate.id,
-      certificateArn: certificate.arn,
-      endpoint: 'old-endpoint',
-      thingName: 'sensor-1',
-      bucketName: 'creds',
-      keyPrefix: '',
-      keyMode: 'server',
-      keyAlgorithm: 'RSA_2048',
-      stackId: STACK_ID,
-      requestId: randomUUID(),
-      createdAt: '2026-01-01T00:00:00.000Z',
-    }),
-  );
-  fake.seed(
-    `${MARKERS}legacy.json`,
+    `${cfn.MARKERS}legacy.json`,
     JSON.stringify({ version: 1, state: 'succeeded', certificateId: certificate.id }),
   );
   return certificate;
 }
 
+/** The Update that brings `CredentialLayout` to a certificate of the earlier layout. */
+async function upgraded() {
+  const { fake, handler } = cfn.setup();
+  const legacy = legacyCertificate(fake);
+  const rec = await cfn.recorder();
+  await handler(
+    cfn.updateEvent(rec.responseUrl(), legacy.id, {}, { CredentialLayout: 'pointer-v1' }),
+  );
+  return { fake, handler, legacy, rec, updated: await cfn.answer(rec, 1) };
+}
+
 describe('Function: ensureCredentialPointer (through the handler)', () => {
   it('gives a certificate made before the pointer layout its folder and the pointer on the Update that brings the layout', async () => {
-    const { fake, handler } = setup();
-    const legacy = legacyCertificate(fake);
-    const rec = await recorder();
+    const { fake, legacy, updated } = await upgraded();
 
-    await handler(
-      updateEvent(rec.responseUrl(), legacy.id, {}, { CredentialLayout: 'pointer-v1' }),
-    );
-
-    const updated = await answer(rec, 1);
     const folder = `sensor-1/certificates/${legacy.id}/`;
     expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: legacy.id });
     expect(updated.Data).toMatchObject({
       CertificateObjectKey: `${folder}device.pem.crt`,
       PrivateKeyObjectKey: `${folder}private.pem.key`,
-      CredentialPointerObjectKey: POINTER,
+      CredentialPointerObjectKey: cfn.POINTER,
     });
-    expect(parseCredentialPointer(fake.object(POINTER)!.body)).toMatchObject({
+    expect(parseCredentialPointer(fake.object(cfn.POINTER)!.body)).toMatchObject({
       certificateId: legacy.id,
       certificateArn: legacy.arn,
     });
@@ -87,35 +71,31 @@ describe('Function: ensureCredentialPointer (through the handler)', () => {
   });
 
   it('removes the copies and the fixed files when that certificate is deleted', async () => {
-    const { fake, handler } = setup();
-    const legacy = legacyCertificate(fake);
-    const rec = await recorder();
+    const { fake, handler, legacy, rec } = await upgraded();
+
     await handler(
-      updateEvent(rec.responseUrl(), legacy.id, {}, { CredentialLayout: 'pointer-v1' }),
+      cfn.deleteEvent(rec.responseUrl(), legacy.id, { CredentialLayout: 'pointer-v1' }),
     );
-    await answer(rec, 1);
 
-    await handler(deleteEvent(rec.responseUrl(), legacy.id, { CredentialLayout: 'pointer-v1' }));
-
-    expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+    expect((await cfn.answer(rec, 2)).Status).toBe('SUCCESS');
     expect(fake.certificates.size).toBe(0);
     expect(fake.keys()).toEqual([]);
   });
 
   it('rewrites a pointer lost out of band on a no-op Update, and leaves a good one alone', async () => {
-    const { fake, handler } = setup();
-    const rec = await recorder();
-    await handler(createEvent(rec.responseUrl()));
-    const created = await answer(rec, 1);
-    fake.buckets.get('creds')!.delete(POINTER);
+    const { fake, handler } = cfn.setup();
+    const rec = await cfn.recorder();
+    await handler(cfn.createEvent(rec.responseUrl()));
+    const created = await cfn.answer(rec, 1);
+    fake.buckets.get('creds')!.delete(cfn.POINTER);
 
-    await handler(updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, {}));
-    expect((await answer(rec, 2)).Status).toBe('SUCCESS');
-    expect(pointedAt(fake)).toBe(created.PhysicalResourceId);
-    const etag = fake.object(POINTER)?.etag;
+    await handler(cfn.updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, {}));
+    expect((await cfn.answer(rec, 2)).Status).toBe('SUCCESS');
+    expect(cfn.pointedAt(fake)).toBe(created.PhysicalResourceId);
+    const etag = fake.object(cfn.POINTER)?.etag;
 
-    await handler(updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, {}));
-    expect((await answer(rec, 3)).Status).toBe('SUCCESS');
-    expect(fake.object(POINTER)?.etag).toBe(etag);
+    await handler(cfn.updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, {}));
+    expect((await cfn.answer(rec, 3)).Status).toBe('SUCCESS');
+    expect(fake.object(cfn.POINTER)?.etag).toBe(etag);
   });
 });

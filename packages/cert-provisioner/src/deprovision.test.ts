@@ -156,17 +156,17 @@ describe('Function: deprovision', () => {
 
   // The nth call of each command that belongs to the step (the pointer step
   // reads the pointer, lists records and deletes the pointer first).
-  const steps: Array<[string, string, number]> = [
-    ['describeCertificate', 'DescribeCertificate', 1],
-    ['moveCredentialPointer', 'GetObject', 1],
-    ['waitForThingDetachment', 'ListPrincipalThings', 1],
-    ['detachPolicies', 'ListAttachedPolicies', 1],
-    ['deactivateCertificate', 'UpdateCertificate', 1],
-    ['deleteCertificate', 'DeleteCertificate', 1],
-    ['listObjects', 'ListObjectsV2', 2],
-    ['deleteObjects', 'DeleteObjects', 2],
-  ];
-  for (const [step, command, nth] of steps) {
+  const steps: Record<string, { command: string; nth: number }> = {
+    describeCertificate: { command: 'DescribeCertificate', nth: 1 },
+    moveCredentialPointer: { command: 'GetObject', nth: 1 },
+    waitForThingDetachment: { command: 'ListPrincipalThings', nth: 1 },
+    detachPolicies: { command: 'ListAttachedPolicies', nth: 1 },
+    deactivateCertificate: { command: 'UpdateCertificate', nth: 1 },
+    deleteCertificate: { command: 'DeleteCertificate', nth: 1 },
+    listObjects: { command: 'ListObjectsV2', nth: 2 },
+    deleteObjects: { command: 'DeleteObjects', nth: 2 },
+  };
+  for (const [step, { command, nth }] of Object.entries(steps)) {
     it(`names step ${step} when ${command} fails, and a retry finishes the job`, async () => {
       const fake = new FakeAws();
       const mine = await provisioned(fake);
@@ -297,34 +297,28 @@ describe('Function: deprovision', () => {
       'sensor-1/public.pem.key',
     ];
 
-    it('deletes them with the certificate they hold', async () => {
+    /** Deprovisions a certificate made elsewhere, with the fixed files holding `holder`'s PEM. */
+    async function deprovisionBeside(holder: 'itself' | 'another') {
       const fake = new FakeAws();
       const legacy = fake.newCertificate();
-      fake.seed(files[0]!, legacy.pem);
-      fake.seed(files[1]!, 'key');
-      fake.seed(files[2]!, 'public');
-
+      const pem = holder === 'itself' ? legacy.pem : fake.newCertificate().pem;
+      files.forEach((key, index) => fake.seed(key, index === 0 ? pem : `file ${index}`));
       const result = await deprovision(
         { ...thing, certificateId: legacy.id },
         { iot: fake.iot, s3: fake.s3 },
       );
+      return { fake, result };
+    }
+
+    it('deletes them with the certificate they hold', async () => {
+      const { fake, result } = await deprovisionBeside('itself');
 
       expect([...result.deletedObjects].sort()).toEqual(files);
       expect(fake.keys()).toEqual([]);
     });
 
     it('keeps them when they hold another certificate', async () => {
-      const fake = new FakeAws();
-      const legacy = fake.newCertificate();
-      const other = fake.newCertificate();
-      fake.seed(files[0]!, other.pem);
-      fake.seed(files[1]!, 'key');
-      fake.seed(files[2]!, 'public');
-
-      const result = await deprovision(
-        { ...thing, certificateId: legacy.id },
-        { iot: fake.iot, s3: fake.s3 },
-      );
+      const { fake, result } = await deprovisionBeside('another');
 
       expect([...result.keptObjects].sort()).toEqual(files);
       expect(fake.keys()).toEqual(files);

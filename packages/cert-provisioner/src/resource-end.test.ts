@@ -1,33 +1,24 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  answer,
-  closeRecorders,
-  createEvent,
-  credentialKeys,
-  deleteEvent,
-  recorder,
-  setup,
-  STACK_ID,
-} from '../test/handler-harness';
+import * as cfn from '../test/handler-harness';
 import { resourceEndKey } from './resource-end';
 
-afterEach(closeRecorders);
+afterEach(cfn.closeRecorders);
 
 /** What CloudFormation sends as the physical id of a Create it gave up on (5.3 in README). */
 const MADE_UP_ID = 'devices-DeviceCertificate-1QX2ZK8T4ABCD';
 const location = { thingName: 'sensor-1', bucketName: 'creds' };
-const scope = { stackId: STACK_ID, logicalResourceId: 'DeviceCertificate' };
+const scope = { stackId: cfn.STACK_ID, logicalResourceId: 'DeviceCertificate' };
 
 describe('Function: endResourceWithoutCertificate (through the handler)', () => {
-  it('removes what a cancelled Create made, whose answer CloudFormation ignored', async () => {
-    const { fake, handler } = setup();
-    const rec = await recorder();
-    await handler(createEvent(rec.responseUrl()));
-    expect((await answer(rec, 1)).Status).toBe('SUCCESS');
+  it('removes what a cancelled Create made, whose cfn.answer CloudFormation ignored', async () => {
+    const { fake, handler } = cfn.setup();
+    const rec = await cfn.recorder();
+    await handler(cfn.createEvent(rec.responseUrl()));
+    expect((await cfn.answer(rec, 1)).Status).toBe('SUCCESS');
 
-    await handler(deleteEvent(rec.responseUrl(), MADE_UP_ID));
+    await handler(cfn.deleteEvent(rec.responseUrl(), MADE_UP_ID));
 
-    expect(await answer(rec, 2)).toMatchObject({
+    expect(await cfn.answer(rec, 2)).toMatchObject({
       Status: 'SUCCESS',
       PhysicalResourceId: MADE_UP_ID,
     });
@@ -36,28 +27,28 @@ describe('Function: endResourceWithoutCertificate (through the handler)', () => 
   });
 
   it("leaves another resource's certificates in the same folder", async () => {
-    const { fake, handler } = setup();
-    const rec = await recorder();
-    await handler({ ...createEvent(rec.responseUrl()), LogicalResourceId: 'OtherCertificate' });
-    const other = await answer(rec, 1);
+    const { fake, handler } = cfn.setup();
+    const rec = await cfn.recorder();
+    await handler({ ...cfn.createEvent(rec.responseUrl()), LogicalResourceId: 'OtherCertificate' });
+    const other = await cfn.answer(rec, 1);
 
-    await handler(deleteEvent(rec.responseUrl(), MADE_UP_ID));
+    await handler(cfn.deleteEvent(rec.responseUrl(), MADE_UP_ID));
 
-    expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+    expect((await cfn.answer(rec, 2)).Status).toBe('SUCCESS');
     expect(fake.certificates.get(other.PhysicalResourceId)?.status).toBe('ACTIVE');
-    expect(credentialKeys(fake)).toHaveLength(4);
+    expect(cfn.credentialKeys(fake)).toHaveLength(4);
   });
 
   it('makes a Create still running take its certificate back instead of answering it', async () => {
-    const { fake, handler } = setup();
+    const { fake, handler } = cfn.setup();
     // The Create hangs writing its pointer (claim, record, three files, pointer).
     fake.hangOn('PutObject', 6);
-    const rec = await recorder();
-    const create = handler(createEvent(rec.responseUrl()));
+    const rec = await cfn.recorder();
+    const create = handler(cfn.createEvent(rec.responseUrl()));
     await expect.poll(() => fake.count('PutObject')).toBe(6);
 
-    await handler(deleteEvent(rec.responseUrl(), MADE_UP_ID));
-    const deleted = await answer(rec, 1);
+    await handler(cfn.deleteEvent(rec.responseUrl(), MADE_UP_ID));
+    const deleted = await cfn.answer(rec, 1);
     expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: MADE_UP_ID });
     expect(fake.object(resourceEndKey(location, scope))).toBeDefined();
     // The running Create's certificate is its own to take back.
@@ -65,17 +56,17 @@ describe('Function: endResourceWithoutCertificate (through the handler)', () => 
 
     fake.releaseHung();
     await create;
-    const created = await answer(rec, 2);
+    const created = await cfn.answer(rec, 2);
     expect(created.Status).toBe('FAILED');
     expect(created.Reason).toContain('ResourceEndedError');
     expect(fake.certificates.size).toBe(0);
-    expect(credentialKeys(fake)).toEqual([]);
+    expect(cfn.credentialKeys(fake)).toEqual([]);
     expect(fake.object(resourceEndKey(location, scope))).toBeUndefined();
   });
 
   it('leaves a later Create of the same resource alone', async () => {
-    const { fake, handler } = setup();
-    const rec = await recorder();
+    const { fake, handler } = cfn.setup();
+    const rec = await cfn.recorder();
     fake.seed(
       resourceEndKey(location, scope),
       JSON.stringify({
@@ -85,9 +76,9 @@ describe('Function: endResourceWithoutCertificate (through the handler)', () => 
       }),
     );
 
-    await handler(createEvent(rec.responseUrl()));
+    await handler(cfn.createEvent(rec.responseUrl()));
 
-    expect((await answer(rec, 1)).Status).toBe('SUCCESS');
+    expect((await cfn.answer(rec, 1)).Status).toBe('SUCCESS');
     expect(fake.certificates.size).toBe(1);
   });
 });

@@ -87,17 +87,10 @@ export async function markersOfResource(
   scope: ResourceScope,
   signal?: AbortSignal,
 ): Promise<FoundMarker[]> {
-  const found: FoundMarker[] = [];
-  for (const key of await store.list(requestMarkerFolder(location), signal)) {
-    const stored = await store.get(key, signal);
-    const marker = stored ? parseRequestMarker(stored.body) : undefined;
-    if (
-      marker &&
-      marker.stackId === scope.stackId &&
-      marker.logicalResourceId === scope.logicalResourceId
-    ) {
-      found.push({ key, marker });
-    }
-  }
-  return found;
+  return (await store.readAll(requestMarkerFolder(location), parseRequestMarker, signal))
+    .filter(
+      ({ value }) =>
+        value.stackId === scope.stackId && value.logicalResourceId === scope.logicalResourceId,
+    )
+    .map(({ key, value }) => ({ key, marker: value }));
 }

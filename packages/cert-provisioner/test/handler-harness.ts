@@ -11,7 +11,7 @@ import {
   type CertificateResourceHandlerOptions,
 } from '../src/certificate-resource-handler';
 import { requestMarkerFolder } from '../src/layout';
-import { captureLogger, FakeAws, instantSleep } from './fake-aws';
+import { captureLogger, FakeAws, instantSleep, type FakeCertificate } from './fake-aws';
 
 export const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/devices/0f7a1b2c';
 export const PROPS = {
@@ -126,4 +126,25 @@ export function pointedAt(fake: FakeAws, key = POINTER): string | undefined {
 /** Every log line and response body, for secret scans. */
 export function allText(log: { text(): string }, rec: ResponseRecorder): string {
   return [log.text(), ...rec.requests.map((r) => r.rawBody.toString('utf8'))].join('\n');
+}
+
+/**
+ * Writes the record of a certificate made elsewhere into sensor-1's folder,
+ * as a provisioner would have: `fields` add to or override the identity.
+ */
+export function seedRecord(
+  fake: FakeAws,
+  certificate: FakeCertificate,
+  fields: Record<string, unknown>,
+): void {
+  fake.seed(
+    `${RECORDS}${certificate.id}.json`,
+    JSON.stringify({
+      version: 1,
+      certificateId: certificate.id,
+      certificateArn: certificate.arn,
+      stackId: STACK_ID,
+      ...fields,
+    }),
+  );
 }
