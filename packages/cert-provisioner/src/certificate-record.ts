@@ -54,7 +54,8 @@ function parseRecord(body: string): CertificateRecord | undefined {
   try {
     const parsed = JSON.parse(body) as Partial<CertificateRecord>;
     return parsed.version === 1 && typeof parsed.certificateId === 'string'
-      ? (parsed as CertificateRecord)
+      ? // Every record written has createdAt; ordering must not depend on it.
+        ({ ...parsed, createdAt: String(parsed.createdAt ?? '') } as CertificateRecord)
       : undefined;
   } catch {
     return undefined;

@@ -357,11 +357,14 @@ describe('Function: createCertificateResourceHandler', () => {
       expect(answers).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
       // A certificate id with no record (nor marker) in the thing's folder is
       // not ours: IoT is never asked about it. The other two find nothing
-      // recorded for their resource or request and only delete bookkeeping.
+      // recorded for their resource or request: the made-up id's end mark
+      // comes and goes, the failed Create's marker goes.
       expect(fake.calls.filter((call) => !['GetObject', 'ListObjectsV2'].includes(call))).toEqual([
+        'PutObject',
         'DeleteObjects',
         'DeleteObjects',
       ]);
+      expect(fake.keys()).toEqual([]);
     });
 
     it('answers SUCCESS on Delete with unusable properties but leaves a certificate it cannot place', async () => {

@@ -108,8 +108,9 @@ export async function sweepFailedRequests(
  * holding no certificate, so every certificate recorded for it
  * (StackId + LogicalResourceId) is removed, with its objects, and the markers
  * of its settled requests. A Create of it still running is left to itself:
- * the end mark written here makes it take its certificate back before it
- * would record success.
+ * the end mark written first makes it take its certificate back before it
+ * would record success; the mark is removed when no Create of the resource
+ * is running any more.
  *
  * @example
  * ```ts
@@ -127,16 +128,15 @@ export async function endResourceWithoutCertificate(
     stackId: event.StackId,
     logicalResourceId: event.LogicalResourceId,
   };
+  // First, so that a Create claiming while this Delete runs is ended too.
+  await markResourceEnded(store, location, scope, signal);
   const now = Date.now();
   const markers = await markersOfResource(store, location, scope, signal);
   const inFlight = markers.filter(({ marker }) => isInFlight(marker, now));
   if (inFlight.length > 0) {
-    await markResourceEnded(store, location, scope, signal);
     context.deps.logger.warn(
       'A Create of this resource is still running; it will take back its certificate',
-      {
-        requests: inFlight.map(({ key }) => key),
-      },
+      { requests: inFlight.map(({ key }) => key) },
     );
   }
   const running = new Set(inFlight.map(({ key }) => key));
@@ -154,5 +154,9 @@ export async function endResourceWithoutCertificate(
   });
   const settled = markers.filter(({ marker }) => !isInFlight(marker, now)).map(({ key }) => key);
   await store.deleteMany(settled, signal);
-  if (inFlight.length === 0) await clearResourceEnded(store, location, scope, signal);
+  // The mark stays only while a Create of the resource may still need it.
+  const stillRunning = (await markersOfResource(store, location, scope, signal)).some(
+    ({ marker }) => isInFlight(marker, Date.now()),
+  );
+  if (!stillRunning) await clearResourceEnded(store, location, scope, signal);
 }

@@ -236,56 +236,14 @@ export async function provisionRestorable(
         { evenAfterAbort: true },
       );
     }
-    await runStep(
-      context,
-      'storeCertificate',
-      () =>
-        journal.write(objects.certificate, created.certificatePem, {
-          isOurs: (existing) => samePem(existing.body, created.certificatePem),
-          assertReplaceable: (existing) => {
-            // The folder is named after this certificate: anything else there
-            // was not written by a provisioner, and is not ours to replace.
-            const owner = certificateIdOfPem(existing.body);
-            if (!samePem(existing.body, created.certificatePem)) {
-              throw new ObjectConflictError({
-                bucketName: input.bucketName,
-                key: objects.certificate,
-                ...(owner ? { ownerCertificateId: owner } : {}),
-              });
-            }
-          },
-        }),
-      after,
-    );
-    // The certificate object claims the folder; the key files follow it.
-    await runStep(
-      context,
-      'storePublicKey',
-      () =>
-        journal.write(objects.publicKey, created.publicKeyPem, {
-          isOurs: (existing) => existing.body === created.publicKeyPem,
-        }),
-      after,
-    );
-    await runStep(
-      context,
-      'storePrivateKey',
-      () =>
-        journal.write(objects.privateKey, created.privateKeyPem, {
-          isOurs: (existing) => existing.body === created.privateKeyPem,
-        }),
-      after,
-    );
-    // Last: the pointer names only a certificate whose objects are all there.
-    const target = { certificateId: created.certificateId, certificateArn: created.certificateArn };
-    await runStep(
-      context,
-      'storeCredentialPointer',
-      () =>
-        journal.write(pointerKey, pointerBody({ ...target, objects }), {
-          isOurs: (existing) => pointerCertificateId(existing.body) === created.certificateId,
-        }),
-      after,
+    await storeObjectsThenPointer(
+      created,
+      { objects, pointerKey, bucketName: input.bucketName },
+      {
+        context,
+        journal,
+        after,
+      },
     );
   } catch (error) {
     const failure = isProvisioningError(error) ? error : after('storeCertificate', error);
@@ -328,6 +286,70 @@ export async function provisionRestorable(
       return problems.length > 0 ? problems.join('; ') : undefined;
     },
   };
+}
+
+/**
+ * The credential objects, each `If-None-Match: *` into the certificate's own
+ * folder (certificate first, then the keys), then the pointer: it names only a
+ * certificate whose objects are all there. Every write goes through the
+ * journal, so the compensation can undo exactly what was written.
+ */
+async function storeObjectsThenPointer(
+  created: CreatedCertificate,
+  where: { objects: CredentialObjectKeys; pointerKey: string; bucketName: string },
+  run: {
+    context: StepContext;
+    journal: WriteJournal;
+    after: (step: ProvisionStep, error: unknown) => ProvisioningError;
+  },
+): Promise<void> {
+  const { objects, pointerKey } = where;
+  const { context, journal, after } = run;
+  await runStep(
+    context,
+    'storeCertificate',
+    () =>
+      journal.write(objects.certificate, created.certificatePem, {
+        isOurs: (existing) => samePem(existing.body, created.certificatePem),
+        assertReplaceable: (existing) => {
+          // The folder is named after this certificate: anything else there
+          // was not written by a provisioner, and is not ours to replace.
+          const owner = certificateIdOfPem(existing.body);
+          if (!samePem(existing.body, created.certificatePem)) {
+            throw new ObjectConflictError({
+              bucketName: where.bucketName,
+              key: objects.certificate,
+              ...(owner ? { ownerCertificateId: owner } : {}),
+            });
+          }
+        },
+      }),
+    after,
+  );
+  // The certificate object claims the folder; the key files follow it.
+  const keyFiles = [
+    ['storePublicKey', objects.publicKey, created.publicKeyPem],
+    ['storePrivateKey', objects.privateKey, created.privateKeyPem],
+  ] as const;
+  for (const [step, key, body] of keyFiles) {
+    await runStep(
+      context,
+      step,
+      () => journal.write(key, body, { isOurs: (existing) => existing.body === body }),
+      after,
+    );
+  }
+  // Last: the pointer names only a certificate whose objects are all there.
+  const target = { certificateId: created.certificateId, certificateArn: created.certificateArn };
+  await runStep(
+    context,
+    'storeCredentialPointer',
+    () =>
+      journal.write(pointerKey, pointerBody({ ...target, objects }), {
+        isOurs: (existing) => pointerCertificateId(existing.body) === created.certificateId,
+      }),
+    after,
+  );
 }
 
 function recordOf(
