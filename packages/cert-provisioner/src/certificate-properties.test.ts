@@ -17,6 +17,10 @@ describe('Function: parseCertificateProperties', () => {
       keyMode: 'server',
       keyAlgorithm: 'RSA_2048',
       rotationToken: undefined,
+      credentialLayout: undefined,
+    });
+    expect(parseCertificateProperties({ ...base, CredentialLayout: 'pointer-v1' })).toMatchObject({
+      credentialLayout: 'pointer-v1',
     });
     expect(parseCertificateProperties({ ...base, KeyMode: 'csr' }).keyAlgorithm).toBe('EC_P256');
   });
@@ -33,6 +37,7 @@ describe('Function: parseCertificateProperties', () => {
     ['KeyAlgorithm', { KeyMode: 'csr', KeyAlgorithm: 'ED25519' }],
     ['KeyAlgorithm', { KeyMode: 'server', KeyAlgorithm: 'EC_P256' }],
     ['RotationToken', { RotationToken: 'x'.repeat(257) }],
+    ['CredentialLayout', { CredentialLayout: 'fixed-files' }],
   ];
   for (const [property, change] of bad) {
     it(`rejects ${property} = ${JSON.stringify(Object.values(change)[0])?.slice(0, 20)} naming it in one line`, () => {
@@ -51,7 +56,7 @@ describe('Function: parseCertificateProperties', () => {
 });
 
 describe('Function: replacementReasons', () => {
-  it('ignores defaults spelled out and KmsKeyId, names identity changes', () => {
+  it('ignores defaults spelled out, KmsKeyId and CredentialLayout, names identity changes', () => {
     const before = parseCertificateProperties(base);
     expect(
       replacementReasons(
@@ -61,6 +66,12 @@ describe('Function: replacementReasons', () => {
     ).toEqual([]);
     expect(
       replacementReasons(before, parseCertificateProperties({ ...base, KmsKeyId: 'alias/x' })),
+    ).toEqual([]);
+    expect(
+      replacementReasons(
+        before,
+        parseCertificateProperties({ ...base, CredentialLayout: 'pointer-v1' }),
+      ),
     ).toEqual([]);
     expect(
       replacementReasons(

@@ -1,4 +1,5 @@
 import {
+  CREDENTIAL_LAYOUT,
   defaultKeyAlgorithm,
   DEVICE_CERTIFICATE_PROPERTY as PROPERTY,
   isKeyAlgorithm,
@@ -24,6 +25,12 @@ export interface CertificateProperties {
   readonly keyAlgorithm: KeyAlgorithm;
   /** Changing it makes a new certificate. @default none */
   readonly rotationToken: string | undefined;
+  /**
+   * The layout the template expects (`CREDENTIAL_LAYOUT`); changes no
+   * certificate: its first appearance only makes CloudFormation send an
+   * Update to certificates created before it. @default none
+   */
+  readonly credentialLayout: typeof CREDENTIAL_LAYOUT | undefined;
 }
 
 /** S3 general-purpose bucket names. */
@@ -110,6 +117,15 @@ export function parseCertificateProperties(raw: Record<string, unknown>): Certif
   if (rotationToken !== undefined && rotationToken.length > 256) {
     throw new InvalidPropertyError(PROPERTY.rotationToken, 'must be at most 256 characters');
   }
+  const layout = optionalString(raw, PROPERTY.credentialLayout);
+  if (layout !== undefined && layout !== CREDENTIAL_LAYOUT) {
+    throw new InvalidPropertyError(
+      PROPERTY.credentialLayout,
+      `unknown layout ${show(layout)} (this provisioner writes ${CREDENTIAL_LAYOUT})`,
+    );
+  }
+  const credentialLayout: typeof CREDENTIAL_LAYOUT | undefined =
+    layout === undefined ? undefined : CREDENTIAL_LAYOUT;
   // One field per template property: a property added to the contract fails
   // here until it is parsed.
   return {
@@ -120,13 +136,14 @@ export function parseCertificateProperties(raw: Record<string, unknown>): Certif
     keyMode,
     keyAlgorithm,
     rotationToken,
+    credentialLayout,
   } satisfies Record<keyof typeof PROPERTY, unknown>;
 }
 
 /**
  * The properties whose change needs a new certificate, in CloudFormation
  * spelling. Empty: an Update can keep the certificate. `KmsKeyId` is not among
- * them: it applies to the next certificate written.
+ * them (it applies to the next certificate written), nor `CredentialLayout`.
  */
 export function replacementReasons(
   before: CertificateProperties,

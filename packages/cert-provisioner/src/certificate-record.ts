@@ -2,6 +2,7 @@ import type { KeyAlgorithm, KeyMode } from '@thingcert/contracts';
 import type { CertificateProperties } from './certificate-properties';
 import type { CredentialStore } from './credential-store';
 import { certificateRecordFolder, requestMarkerFolder, type CertificateLocation } from './layout';
+import { parseRequestMarker } from './request-claim';
 
 /**
  * What one certificate was made with, stored in its thing's folder as soon as
@@ -25,6 +26,14 @@ export interface CertificateRecord {
   /** The CloudFormation request that made it, to clean up after that request failed. */
   readonly stackId?: string;
   readonly requestId?: string;
+  /**
+   * The custom resource it was made for: when CloudFormation ends that
+   * resource with a physical id that is no certificate (a Create it cancelled
+   * or gave up on), none of its certificates is held. Absent in records made
+   * before it was recorded.
+   */
+  readonly logicalResourceId?: string;
+  /** ISO 8601; the newest usable certificate is where the pointer falls back to. */
   readonly createdAt: string;
 }
 
@@ -32,6 +41,7 @@ export interface CertificateRecord {
 export interface RecordOrigin {
   readonly stackId?: string;
   readonly requestId?: string;
+  readonly logicalResourceId?: string;
   readonly rotationToken?: string;
 }
 
@@ -44,7 +54,8 @@ function parseRecord(body: string): CertificateRecord | undefined {
   try {
     const parsed = JSON.parse(body) as Partial<CertificateRecord>;
     return parsed.version === 1 && typeof parsed.certificateId === 'string'
-      ? (parsed as CertificateRecord)
+      ? // Every record written has createdAt; ordering must not depend on it.
+        ({ ...parsed, createdAt: String(parsed.createdAt ?? '') } as CertificateRecord)
       : undefined;
   } catch {
     return undefined;
@@ -68,6 +79,22 @@ export async function readCertificateRecord(
 }
 
 /**
+ * Every record in the location's folder, newest first (by `createdAt`).
+ * Records that do not parse, or whose file name is not their certificate,
+ * are skipped: they prove nothing.
+ */
+export async function listCertificateRecords(
+  store: CredentialStore,
+  location: CertificateLocation,
+  signal?: AbortSignal,
+): Promise<CertificateRecord[]> {
+  return (await store.readAll(certificateRecordFolder(location), parseRecord, signal))
+    .filter(({ key, value }) => key === certificateRecordKey(location, value.certificateId))
+    .map(({ value }) => value)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/**
  * The records in the location's folder of certificates made for one
  * CloudFormation request (normally at most one).
  */
@@ -77,15 +104,9 @@ export async function recordsOfRequest(
   request: { readonly stackId: string; readonly requestId: string },
   signal?: AbortSignal,
 ): Promise<CertificateRecord[]> {
-  const found: CertificateRecord[] = [];
-  for (const key of await store.list(certificateRecordFolder(location), signal)) {
-    const stored = await store.get(key, signal);
-    const record = stored ? parseRecord(stored.body) : undefined;
-    if (record?.stackId === request.stackId && record.requestId === request.requestId) {
-      found.push(record);
-    }
-  }
-  return found;
+  return (await listCertificateRecords(store, location, signal)).filter(
+    (record) => record.stackId === request.stackId && record.requestId === request.requestId,
+  );
 }
 
 /**
@@ -100,16 +121,9 @@ export async function isOwnCertificate(
   signal?: AbortSignal,
 ): Promise<boolean> {
   if (await readCertificateRecord(store, location, certificateId, signal)) return true;
-  for (const key of await store.list(requestMarkerFolder(location), signal)) {
-    const stored = await store.get(key, signal);
-    try {
-      const marker = JSON.parse(stored?.body ?? '{}') as { certificateId?: unknown };
-      if (marker.certificateId === certificateId) return true;
-    } catch {
-      // Not a marker of ours: it proves nothing.
-    }
-  }
-  return false;
+  // A marker that does not parse is not ours: it proves nothing.
+  const markers = await store.readAll(requestMarkerFolder(location), parseRequestMarker, signal);
+  return markers.some(({ value }) => value.certificateId === certificateId);
 }
 
 /**

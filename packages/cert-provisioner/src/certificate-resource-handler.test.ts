@@ -1,106 +1,28 @@
-import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { randomUUID } from 'node:crypto';
 import type { LambdaContextLike } from '@thingcert/cfn-response';
-import {
-  findSecretLeaks,
-  startResponseRecorder,
-  type ResponseRecorder,
-} from '@thingcert/test-support';
+import { findSecretLeaks, type ResponseRecorder } from '@thingcert/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { awsError, captureLogger, ENDPOINT, FakeAws, instantSleep } from '../test/fake-aws';
+import { awsError, ENDPOINT } from '../test/fake-aws';
 import {
-  createCertificateResourceHandler,
-  type CertificateResourceHandlerOptions,
-} from './certificate-resource-handler';
-import { requestMarkerFolder } from './layout';
+  allText,
+  answer,
+  closeRecorders,
+  createEvent,
+  credentialKeys,
+  deleteEvent,
+  MARKERS,
+  pointedAt,
+  POINTER,
+  RECORDS,
+  recordKeys,
+  recorder,
+  setup,
+  STACK_ID,
+  updateEvent,
+  type Response,
+} from '../test/handler-harness';
 
-const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/devices/0f7a1b2c';
-const PROPS = {
-  ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:cert',
-  ThingName: 'sensor-1',
-  BucketName: 'creds',
-};
-const MARKERS = requestMarkerFolder({ thingName: 'sensor-1', bucketName: 'creds' });
-/** Request markers and certificate records: bookkeeping beside the credentials. */
-const BOOKKEEPING = '/.thingcert/';
-
-interface Response {
-  Status: string;
-  Reason?: string;
-  PhysicalResourceId: string;
-  Data?: Record<string, string>;
-}
-
-let recorders: ResponseRecorder[] = [];
-afterEach(async () => {
-  await Promise.all(recorders.map((r) => r.close()));
-  recorders = [];
-});
-
-async function recorder(options?: Parameters<typeof startResponseRecorder>[0]) {
-  const started = await startResponseRecorder(options);
-  recorders.push(started);
-  return started;
-}
-
-function setup(options: CertificateResourceHandlerOptions = {}) {
-  const fake = new FakeAws();
-  const log = captureLogger();
-  const { sleep } = instantSleep();
-  const handler = createCertificateResourceHandler(
-    { iot: fake.iot, s3: fake.s3, sleep },
-    { logger: log.logger, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 }, ...options },
-  );
-  return { fake, log, handler };
-}
-
-function createEvent(responseUrl: string, props: Record<string, unknown> = {}) {
-  return {
-    RequestType: 'Create',
-    ResponseURL: responseUrl,
-    StackId: STACK_ID,
-    RequestId: randomUUID(),
-    ResourceType: DEVICE_CERTIFICATE_RESOURCE_TYPE,
-    LogicalResourceId: 'DeviceCertificate',
-    ResourceProperties: { ...PROPS, ...props },
-  };
-}
-
-function updateEvent(
-  responseUrl: string,
-  physicalId: string,
-  old: Record<string, unknown>,
-  props: Record<string, unknown>,
-) {
-  return {
-    ...createEvent(responseUrl, props),
-    RequestType: 'Update',
-    PhysicalResourceId: physicalId,
-    OldResourceProperties: { ...PROPS, ...old },
-  };
-}
-
-function deleteEvent(responseUrl: string, physicalId: string, props: Record<string, unknown> = {}) {
-  return {
-    ...createEvent(responseUrl, props),
-    RequestType: 'Delete',
-    PhysicalResourceId: physicalId,
-  };
-}
-
-async function answer(rec: ResponseRecorder, count = 1): Promise<Response> {
-  const accepted = await rec.waitForAccepted(count);
-  return accepted[count - 1]!.json as Response;
-}
-
-/** Credential objects only: markers and records are bookkeeping, checked separately. */
-function credentialKeys(fake: FakeAws): string[] {
-  return fake.keys().filter((key) => !key.includes(BOOKKEEPING));
-}
-
-function allText(log: { text(): string }, rec: ResponseRecorder): string {
-  return [log.text(), ...rec.requests.map((r) => r.rawBody.toString('utf8'))].join('\n');
-}
+afterEach(closeRecorders);
 
 describe('Function: createCertificateResourceHandler', () => {
   describe('Create', () => {
@@ -113,13 +35,15 @@ describe('Function: createCertificateResourceHandler', () => {
       const response = await answer(rec);
       const [certificateId] = [...fake.certificates.keys()];
       expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: certificateId });
+      const folder = `sensor-1/certificates/${certificateId}/`;
       expect(response.Data).toEqual({
         CertificateArn: fake.certificates.get(certificateId!)?.arn,
         CertificateId: certificateId,
         IoTEndpoint: ENDPOINT,
-        CertificateObjectKey: 'sensor-1/device.pem.crt',
-        PrivateKeyObjectKey: 'sensor-1/private.pem.key',
-        PublicKeyObjectKey: 'sensor-1/public.pem.key',
+        CertificateObjectKey: `${folder}device.pem.crt`,
+        PrivateKeyObjectKey: `${folder}private.pem.key`,
+        PublicKeyObjectKey: `${folder}public.pem.key`,
+        CredentialPointerObjectKey: POINTER,
       });
       expect(rec.requests).toHaveLength(1);
       expect(findSecretLeaks(allText(log, rec), fake.secrets)).toEqual([]);
@@ -152,7 +76,8 @@ describe('Function: createCertificateResourceHandler', () => {
       ['certificate object', 'PutObject', 3],
       ['public key object', 'PutObject', 4],
       ['private key object', 'PutObject', 5],
-      ['result marker', 'PutObject', 6],
+      ['credential pointer', 'PutObject', 6],
+      ['result marker', 'PutObject', 7],
     ];
     for (const [what, command, nth] of faults) {
       for (const [errorName, status] of [
@@ -329,9 +254,12 @@ describe('Function: createCertificateResourceHandler', () => {
       const rotated = await answer(rec, 3);
       expect(rotated.Status).toBe('SUCCESS');
       expect(rotated.PhysicalResourceId).not.toBe(created.PhysicalResourceId);
-      expect(fake.object('sensor-1/device.pem.crt')?.body).toBe(
+      expect(fake.object(rotated.Data!.CertificateObjectKey!)?.body).toBe(
         fake.certificates.get(rotated.PhysicalResourceId)?.pem,
       );
+      expect(pointedAt(fake)).toBe(rotated.PhysicalResourceId);
+      // Until CloudFormation deletes it, the old certificate keeps its objects.
+      expect(fake.object(created.Data!.PrivateKeyObjectKey!)).toBeDefined();
 
       await handler(deleteEvent(rec.responseUrl(), created.PhysicalResourceId));
       expect(await answer(rec, 4)).toMatchObject({
@@ -339,7 +267,15 @@ describe('Function: createCertificateResourceHandler', () => {
         PhysicalResourceId: created.PhysicalResourceId,
       });
       expect([...fake.certificates.keys()]).toEqual([rotated.PhysicalResourceId]);
-      expect(credentialKeys(fake)).toHaveLength(3);
+      expect(credentialKeys(fake)).toEqual(
+        [
+          rotated.Data!.CertificateObjectKey,
+          rotated.Data!.PrivateKeyObjectKey,
+          rotated.Data!.PublicKeyObjectKey,
+          POINTER,
+        ].sort(),
+      );
+      expect(pointedAt(fake)).toBe(rotated.PhysicalResourceId);
 
       await handler(
         deleteEvent(rec.responseUrl(), rotated.PhysicalResourceId, { RotationToken: '2' }),
@@ -361,9 +297,14 @@ describe('Function: createCertificateResourceHandler', () => {
       );
 
       const moved = await answer(rec, 2);
-      expect(moved.Data?.CertificateObjectKey).toBe('sensor-2/device.pem.crt');
+      expect(moved.Data?.CertificateObjectKey).toBe(
+        `sensor-2/certificates/${moved.PhysicalResourceId}/device.pem.crt`,
+      );
+      expect(moved.Data?.CredentialPointerObjectKey).toBe('sensor-2/current.json');
       expect(fake.certificates.size).toBe(2);
-      expect(credentialKeys(fake).filter((k) => k.startsWith('sensor-1/'))).toHaveLength(3);
+      // The old thing keeps its certificate, objects and pointer until CloudFormation's Delete.
+      expect(credentialKeys(fake).filter((k) => k.startsWith('sensor-1/'))).toHaveLength(4);
+      expect(pointedAt(fake)).toBe(created.PhysicalResourceId);
     });
 
     it('answers FAILED when a certificate made before records existed was deleted out of band', async () => {
@@ -415,9 +356,15 @@ describe('Function: createCertificateResourceHandler', () => {
       const answers = (await rec.waitForAccepted(3)).map((r) => (r.json as Response).Status);
       expect(answers).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
       // A certificate id with no record (nor marker) in the thing's folder is
-      // not ours: IoT is never asked about it. The failed-Create Delete finds
-      // no certificate recorded for its request and removes the marker object.
-      expect(fake.calls).toEqual(['GetObject', 'ListObjectsV2', 'ListObjectsV2', 'DeleteObjects']);
+      // not ours: IoT is never asked about it. The other two find nothing
+      // recorded for their resource or request: the made-up id's end mark
+      // comes and goes, the failed Create's marker goes.
+      expect(fake.calls.filter((call) => !['GetObject', 'ListObjectsV2'].includes(call))).toEqual([
+        'PutObject',
+        'DeleteObjects',
+        'DeleteObjects',
+      ]);
+      expect(fake.keys()).toEqual([]);
     });
 
     it('answers SUCCESS on Delete with unusable properties but leaves a certificate it cannot place', async () => {
@@ -442,56 +389,65 @@ describe('Function: createCertificateResourceHandler', () => {
 describe('Function: createCertificateResourceHandler', () => {
   describe('Update and Delete', () => {
     describe('rotation taken back', () => {
-      const files = [
-        'sensor-1/device.pem.crt',
-        'sensor-1/private.pem.key',
-        'sensor-1/public.pem.key',
-      ];
-
       async function created() {
         const env = setup();
         const rec = await recorder();
         await env.handler(createEvent(rec.responseUrl(), { KmsKeyId: 'alias/old' }));
         const old = await answer(rec);
+        // The old certificate's objects and the pointer, as they were.
+        const files = credentialKeys(env.fake);
         const before = files.map((key) => env.fake.object(key));
-        return { ...env, rec, old, before };
+        /** A rotation Update whose `nth` PutObject fails. */
+        const rotateFailingAt = async (nth: number) => {
+          env.fake.failOn(
+            'PutObject',
+            awsError('InternalError', 500),
+            env.fake.count('PutObject') + nth,
+          );
+          await env.handler(
+            updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
+          );
+        };
+        return { ...env, rec, old, files, before, rotateFailingAt };
       }
 
-      it('answers FAILED and leaves the replaced certificate and its files when a store step fails', async () => {
-        const { fake, log, handler, rec, old, before } = await created();
-        // Rotation PUTs: claim, record, then If-None-Match (412) and overwrite per file.
-        fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 8);
+      // Rotation PUTs: claim, record, the three files, the pointer (412, then
+      // its overwrite), the result marker.
+      const ROTATION = { privateKey: 5, resultMarker: 8 };
 
-        await handler(
-          updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
-        );
+      it("answers FAILED and leaves the replaced certificate's folder and the pointer when a store step fails", async () => {
+        const { fake, log, rec, old, files, before, rotateFailingAt } = await created();
+
+        await rotateFailingAt(ROTATION.privateKey);
 
         const response = await answer(rec, 2);
         expect(response.Status).toBe('FAILED');
         expect(response.Reason).toContain('failed at step storePrivateKey');
         expect([...fake.certificates.keys()]).toEqual([old.PhysicalResourceId]);
         expect(fake.certificates.get(old.PhysicalResourceId)?.status).toBe('ACTIVE');
+        expect(credentialKeys(fake)).toEqual(files);
         expect(files.map((key) => fake.object(key))).toEqual(before);
         expect(findSecretLeaks(allText(log, rec), fake.secrets)).toEqual([]);
       });
 
-      it('puts the replaced files back when the result marker cannot be recorded', async () => {
-        const { fake, log, handler, rec, old, before } = await created();
-        fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 9);
+      it('puts the pointer back when the result marker cannot be recorded', async () => {
+        const { fake, log, rec, old, files, before, rotateFailingAt } = await created();
 
-        await handler(
-          updateEvent(rec.responseUrl(), old.PhysicalResourceId, {}, { RotationToken: '2' }),
-        );
+        await rotateFailingAt(ROTATION.resultMarker);
 
         expect((await answer(rec, 2)).Status).toBe('FAILED');
         expect(fake.count('CreateKeysAndCertificate')).toBe(2);
         expect([...fake.certificates.keys()]).toEqual([old.PhysicalResourceId]);
-        expect(files.map((key) => fake.object(key))).toEqual(before);
+        expect(credentialKeys(fake)).toEqual(files);
+        expect(files.filter((key) => key !== POINTER).map((key) => fake.object(key))).toEqual(
+          before.filter((_object, index) => files[index] !== POINTER),
+        );
+        expect(pointedAt(fake)).toBe(old.PhysicalResourceId);
         expect(findSecretLeaks(allText(log, rec), fake.secrets)).toEqual([]);
       });
 
-      it('puts the replaced files back when the response is undeliverable, and deprovision keeps them', async () => {
-        const { fake, log, handler, rec, old, before } = await created();
+      it('puts the pointer back when the response is undeliverable, and the old folder stays', async () => {
+        const { fake, log, handler, rec, old, files, before } = await created();
         const refusing = await recorder({ status: 403 });
 
         await expect(
@@ -503,14 +459,15 @@ describe('Function: createCertificateResourceHandler', () => {
         expect(fake.count('CreateKeysAndCertificate')).toBe(2);
         expect([...fake.certificates.keys()]).toEqual([old.PhysicalResourceId]);
         expect(fake.certificates.get(old.PhysicalResourceId)?.status).toBe('ACTIVE');
-        expect(files.map((key) => fake.object(key))).toEqual(before);
-        expect(fake.object('sensor-1/private.pem.key')).toMatchObject({
+        expect(credentialKeys(fake)).toEqual(files);
+        expect(pointedAt(fake)).toBe(old.PhysicalResourceId);
+        expect(fake.object(old.Data!.PrivateKeyObjectKey!)).toEqual(
+          before[files.indexOf(old.Data!.PrivateKeyObjectKey!)],
+        );
+        expect(fake.object(old.Data!.PrivateKeyObjectKey!)).toMatchObject({
           sse: 'aws:kms',
           kmsKeyId: 'alias/old',
         });
-        // Put back first, so deprovision of the new certificate saw the old one
-        // in the folder and kept the files.
-        expect(log.text()).toContain('Credential objects belong to another certificate');
         const markers = fake.keys().filter((key) => key.startsWith(MARKERS));
         const states = markers.map(
           (key) => (JSON.parse(fake.object(key)?.body ?? '{}') as { state?: string }).state,
@@ -526,8 +483,6 @@ describe('Function: createCertificateResourceHandler', () => {
 
 describe('Function: createCertificateResourceHandler', () => {
   describe('Lifecycle rules', () => {
-    const RECORDS = 'sensor-1/.thingcert/certificates/';
-
     /** A handler whose Create already answered: the current certificate is `created`. */
     async function withCertificate(props: Record<string, unknown> = {}) {
       const env = setup();
@@ -537,15 +492,11 @@ describe('Function: createCertificateResourceHandler', () => {
       return { ...env, rec, created };
     }
 
-    function recordKeys(fake: FakeAws): string[] {
-      return fake.keys().filter((key) => key.startsWith(RECORDS));
-    }
-
     /** A Create, then a rotation Update whose private key write fails (FAILED, old id). */
     async function failedRotation() {
       const { rec, created, ...env } = await withCertificate();
-      // Rotation PUTs: claim, record, then If-None-Match (412) and overwrite per file.
-      env.fake.failOn('PutObject', awsError('InternalError', 500), env.fake.count('PutObject') + 8);
+      // Rotation PUTs: claim, record, certificate, public key, private key (fails).
+      env.fake.failOn('PutObject', awsError('InternalError', 500), env.fake.count('PutObject') + 5);
       await env.handler(
         updateEvent(rec.responseUrl(), created.PhysicalResourceId, {}, { RotationToken: '2' }),
       );
@@ -753,14 +704,15 @@ describe('Function: createCertificateResourceHandler', () => {
 
       expect((await answer(rec, 2)).Status).toBe('SUCCESS');
       expect(fake.certificates.get(other.PhysicalResourceId)?.status).toBe('ACTIVE');
-      expect(credentialKeys(fake).filter((key) => key.startsWith('sensor-2/'))).toHaveLength(3);
+      expect(credentialKeys(fake).filter((key) => key.startsWith('sensor-2/'))).toHaveLength(4);
     });
 
-    it('removes the record of a certificate taken back even when the replaced files cannot be put back', async () => {
+    it('removes the certificate taken back, and its record, even when the pointer cannot be put back', async () => {
       const { fake, handler, created } = await withCertificate();
       const refusing = await recorder({ status: 403 });
-      // Rotation PUTs: claim, record, 412 + overwrite per file, result marker; then the put-backs.
-      fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 10);
+      // Rotation PUTs: claim, record, three files, pointer 412 + overwrite,
+      // result marker; then putting the pointer back (fails).
+      fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 9);
 
       await expect(
         handler(
@@ -775,6 +727,8 @@ describe('Function: createCertificateResourceHandler', () => {
 
       expect([...fake.certificates.keys()]).toEqual([created.PhysicalResourceId]);
       expect(recordKeys(fake)).toEqual([`${RECORDS}${created.PhysicalResourceId}.json`]);
+      // Deprovision moved the pointer off the certificate taken back.
+      expect(pointedAt(fake)).toBe(created.PhysicalResourceId);
     });
 
     it('still deletes a certificate made before records existed, which a request marker names', async () => {

@@ -9,7 +9,7 @@ import {
   type RetryOptions,
   type StructuredLogger,
 } from '@thingcert/cfn-response';
-import type { DeviceCertificateData } from '@thingcert/contracts';
+import { credentialPointerKey, type DeviceCertificateData } from '@thingcert/contracts';
 import {
   parseCertificateProperties,
   replacementReasons,
@@ -61,8 +61,20 @@ export interface CertificateResourceHandlerOptions {
  */
 export type CertificateResourceData = DeviceCertificateData;
 
-/** The custom resource's `Data` for a provisioned certificate. */
-export function resourceDataOf(result: ProvisionResult): DeviceCertificateData {
+/**
+ * The custom resource's `Data` for a provisioned certificate: its own object
+ * keys and the thing's pointer. `location` names the pointer for a result
+ * recorded before the pointer layout.
+ */
+export function resourceDataOf(
+  result: ProvisionResult,
+  location?: { readonly thingName: string; readonly keyPrefix?: string },
+): DeviceCertificateData {
+  const pointer =
+    result.credentialPointerObjectKey ?? (location ? credentialPointerKey(location) : undefined);
+  if (pointer === undefined) {
+    throw new Error('resourceDataOf: a result without a pointer key needs the location');
+  }
   return {
     CertificateArn: result.certificateArn,
     CertificateId: result.certificateId,
@@ -70,6 +82,7 @@ export function resourceDataOf(result: ProvisionResult): DeviceCertificateData {
     CertificateObjectKey: result.objects.certificate,
     PrivateKeyObjectKey: result.objects.privateKey,
     PublicKeyObjectKey: result.objects.publicKey,
+    CredentialPointerObjectKey: pointer,
   };
 }
 
@@ -102,10 +115,16 @@ function logFieldsOf(rawEvent: unknown, lambdaContext: LambdaContextLike | undef
  *   matches the requested ThingName, BucketName, KeyPrefix, KeyMode,
  *   KeyAlgorithm and RotationToken, the same id and Data (never FAILED: this
  *   is also CloudFormation's rollback Update); otherwise a new certificate
- *   (new id), and CloudFormation then deletes the old one.
+ *   (new id) in a folder of its own, the pointer moved to it, and
+ *   CloudFormation then deletes the old one.
  * - Delete ({@link handleDelete}): {@link deprovision}, only of a certificate
- *   recorded in the thing's folder; the rollback Delete of a failed Create
- *   removes what that Create left ({@link removeFailedRequestMarker}).
+ *   recorded in the thing's folder, moving the pointer back to the newest
+ *   other usable certificate when it named this one; the rollback Delete of
+ *   a failed Create removes what that Create left
+ *   ({@link removeFailedRequestMarker}), and a Delete with an id
+ *   CloudFormation made up removes what the resource's Create made.
+ * - Update and Delete also remove certificates of the stack made by requests
+ *   never answered SUCCESS (their own cleanup failed).
  * Invalid properties answer FAILED naming the property. If the response
  * cannot be delivered after this invocation made a certificate, the
  * certificate is removed again ({@link takeBackUndelivered}): CloudFormation
@@ -190,7 +209,7 @@ async function handleRequest(
   switch (event.RequestType) {
     case 'Create': {
       const props = parseCertificateProperties(event.ResourceProperties);
-      return answerFor(await provisionOnce(event, props, context));
+      return answerFor(await provisionOnce(event, props, context), props);
     }
     case 'Update': {
       const props = parseCertificateProperties(event.ResourceProperties);
@@ -201,7 +220,7 @@ async function handleRequest(
         old = undefined;
       }
       const reasons = old ? replacementReasons(old, props) : ['OldResourceProperties'];
-      return answerFor(await handleUpdate(event, { props, old, reasons }, context));
+      return answerFor(await handleUpdate(event, { props, old, reasons }, context), props);
     }
     case 'Delete':
       return handleDelete(
@@ -219,9 +238,9 @@ async function handleRequest(
 }
 
 /** The answer for a certificate: its id as the physical id, and the resource's `Data`. */
-function answerFor(result: ProvisionResult): HandlerResult {
+function answerFor(result: ProvisionResult, props: CertificateProperties): HandlerResult {
   return {
     physicalResourceId: result.certificateId,
-    data: { ...resourceDataOf(result) },
+    data: { ...resourceDataOf(result, props) },
   };
 }

@@ -133,6 +133,25 @@ export class CredentialStore {
     return keys;
   }
 
+  /**
+   * Every object under `prefix` whose body `parse` accepts, with its key:
+   * bookkeeping (records, markers) is small JSON read one object at a time.
+   * An object gone between list and read is skipped.
+   */
+  async readAll<T>(
+    prefix: string,
+    parse: (body: string) => T | undefined,
+    signal?: AbortSignal,
+  ): Promise<Array<{ readonly key: string; readonly value: T }>> {
+    const found: Array<{ key: string; value: T }> = [];
+    for (const key of await this.list(prefix, signal)) {
+      const stored = await this.get(key, signal);
+      const value = stored ? parse(stored.body) : undefined;
+      if (value !== undefined) found.push({ key, value });
+    }
+    return found;
+  }
+
   /** Deletes `keys` in batches of 1000; a key already gone counts as deleted. */
   async deleteMany(keys: readonly string[], signal?: AbortSignal): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {

@@ -1,10 +1,13 @@
+import { parseCredentialPointer } from '@thingcert/contracts';
 import { describe, expect, it } from 'vitest';
 import { awsError, FakeAws, instantSleep } from '../test/fake-aws';
+import { objectKeyList } from './certificate-objects';
 import { deprovision } from './deprovision';
 import { provision } from './provision';
 import { requestMarkerFolder } from './layout';
 
 const thing = { thingName: 'sensor-1', bucketName: 'creds' };
+const POINTER = 'sensor-1/current.json';
 
 async function provisioned(fake: FakeAws, extra: Partial<Parameters<typeof provision>[0]> = {}) {
   return provision({ ...thing, ...extra }, { iot: fake.iot, s3: fake.s3 });
@@ -25,7 +28,7 @@ describe('Function: deprovision', () => {
     );
 
     expect(result).toMatchObject({ certificateDeleted: true, keptObjects: [] });
-    expect([...result.deletedObjects].sort()).toEqual(Object.values(mine.objects).sort());
+    expect([...result.deletedObjects].sort()).toEqual(objectKeyList(mine.objects).sort());
     expect(fake.certificates.size).toBe(0);
     expect(fake.keys()).toEqual([
       'sensor-1.txt',
@@ -39,7 +42,8 @@ describe('Function: deprovision', () => {
     const fake = new FakeAws();
     const mine = await provisioned(fake);
     const input = { ...thing, certificateId: mine.certificateId };
-    await deprovision(input, { iot: fake.iot, s3: fake.s3 });
+    const first = await deprovision(input, { iot: fake.iot, s3: fake.s3 });
+    expect(first.pointer).toEqual({ kind: 'removed' });
 
     const again = await deprovision(input, { iot: fake.iot, s3: fake.s3 });
 
@@ -48,6 +52,7 @@ describe('Function: deprovision', () => {
       detachedPolicies: [],
       deletedObjects: [],
       keptObjects: [],
+      pointer: { kind: 'untouched' },
     });
   });
 
@@ -113,18 +118,21 @@ describe('Function: deprovision', () => {
     expect(fake.certificates.size).toBe(0);
   });
 
-  it('keeps credential objects that now hold another certificate (after rotation)', async () => {
+  it("after a rotation removes only the old certificate's folder; the new one and the pointer stay", async () => {
     const fake = new FakeAws();
     const old = await provisioned(fake);
-    const current = await provisioned(fake, { replacesCertificateId: old.certificateId });
+    const current = await provisioned(fake);
+    const pointerBefore = fake.object(POINTER);
 
     const result = await deprovision(
       { ...thing, certificateId: old.certificateId },
       { iot: fake.iot, s3: fake.s3 },
     );
 
-    expect(result.deletedObjects).toEqual([]);
-    expect([...result.keptObjects].sort()).toEqual(Object.values(current.objects).sort());
+    expect([...result.deletedObjects].sort()).toEqual(objectKeyList(old.objects).sort());
+    expect(result.pointer).toEqual({ kind: 'untouched' });
+    expect(fake.object(POINTER)).toEqual(pointerBefore);
+    expect(fake.keys()).toEqual([...objectKeyList(current.objects), POINTER].sort());
     expect([...fake.certificates.keys()]).toEqual([current.certificateId]);
   });
 
@@ -146,20 +154,23 @@ describe('Function: deprovision', () => {
     expect(fake.keys()).toEqual([`${folder}b.json`]);
   });
 
-  const steps: Array<[string, string]> = [
-    ['describeCertificate', 'DescribeCertificate'],
-    ['waitForThingDetachment', 'ListPrincipalThings'],
-    ['detachPolicies', 'ListAttachedPolicies'],
-    ['deactivateCertificate', 'UpdateCertificate'],
-    ['deleteCertificate', 'DeleteCertificate'],
-    ['listObjects', 'ListObjectsV2'],
-    ['deleteObjects', 'DeleteObjects'],
-  ];
-  for (const [step, command] of steps) {
+  // The nth call of each command that belongs to the step (the pointer step
+  // reads the pointer, lists records and deletes the pointer first).
+  const steps: Record<string, { command: string; nth: number }> = {
+    describeCertificate: { command: 'DescribeCertificate', nth: 1 },
+    moveCredentialPointer: { command: 'GetObject', nth: 1 },
+    waitForThingDetachment: { command: 'ListPrincipalThings', nth: 1 },
+    detachPolicies: { command: 'ListAttachedPolicies', nth: 1 },
+    deactivateCertificate: { command: 'UpdateCertificate', nth: 1 },
+    deleteCertificate: { command: 'DeleteCertificate', nth: 1 },
+    listObjects: { command: 'ListObjectsV2', nth: 2 },
+    deleteObjects: { command: 'DeleteObjects', nth: 2 },
+  };
+  for (const [step, { command, nth }] of Object.entries(steps)) {
     it(`names step ${step} when ${command} fails, and a retry finishes the job`, async () => {
       const fake = new FakeAws();
       const mine = await provisioned(fake);
-      fake.failOn(command, awsError('ThrottlingException', 400));
+      fake.failOn(command, awsError('ThrottlingException', 400), fake.count(command) + nth);
       const input = { ...thing, certificateId: mine.certificateId };
 
       const error = (await deprovision(input, { iot: fake.iot, s3: fake.s3 }).catch(
@@ -175,4 +186,142 @@ describe('Function: deprovision', () => {
       expect(fake.keys()).toEqual([]);
     });
   }
+});
+
+describe('Function: deprovision', () => {
+  describe('credential pointer', () => {
+    const origin = { stackId: 'stack', requestId: 'request' };
+    const deps = (fake: FakeAws) => ({ iot: fake.iot, s3: fake.s3 });
+
+    async function recorded(fake: FakeAws) {
+      return provision({ ...thing, recordOrigin: origin }, deps(fake));
+    }
+
+    function pointedAt(fake: FakeAws): string | undefined {
+      const body = fake.object(POINTER)?.body;
+      return body === undefined ? undefined : parseCredentialPointer(body).certificateId;
+    }
+
+    it('moves it back to the newest other recorded certificate that is ACTIVE and has its objects', async () => {
+      const fake = new FakeAws();
+      const oldest = await recorded(fake);
+      const inactive = await recorded(fake);
+      const current = await recorded(fake);
+      fake.certificates.get(inactive.certificateId)!.status = 'INACTIVE';
+      const oldestObjects = objectKeyList(oldest.objects).map((key) => fake.object(key));
+
+      const result = await deprovision(
+        { ...thing, certificateId: current.certificateId },
+        deps(fake),
+      );
+
+      expect(result.pointer).toEqual({ kind: 'moved', certificateId: oldest.certificateId });
+      expect(parseCredentialPointer(fake.object(POINTER)!.body)).toMatchObject({
+        certificateId: oldest.certificateId,
+        certificateArn: oldest.certificateArn,
+        objects: oldest.objects,
+      });
+      expect(objectKeyList(oldest.objects).map((key) => fake.object(key))).toEqual(oldestObjects);
+      expect(fake.keys().filter((key) => key.includes(current.certificateId))).toEqual([]);
+    });
+
+    it('deletes it when no other certificate is usable', async () => {
+      const fake = new FakeAws();
+      const other = await recorded(fake);
+      const current = await recorded(fake);
+      fake.buckets.get('creds')!.delete(other.objects.privateKey);
+
+      const result = await deprovision(
+        { ...thing, certificateId: current.certificateId },
+        deps(fake),
+      );
+
+      expect(result.pointer).toEqual({ kind: 'removed' });
+      expect(fake.object(POINTER)).toBeUndefined();
+    });
+
+    it('never moves it to a certificate removed along with this one', async () => {
+      const fake = new FakeAws();
+      const held = await recorded(fake);
+      const failed = await recorded(fake);
+      const current = await recorded(fake);
+
+      await deprovision(
+        { ...thing, certificateId: current.certificateId, alsoRemoving: [failed.certificateId] },
+        deps(fake),
+      );
+
+      expect(pointedAt(fake)).toBe(held.certificateId);
+    });
+
+    it('copies a certificate made before the pointer layout into its folder before pointing at it', async () => {
+      const fake = new FakeAws();
+      const legacy = fake.newCertificate();
+      const files = {
+        'sensor-1/device.pem.crt': legacy.pem,
+        'sensor-1/public.pem.key': '-----BEGIN PUBLIC KEY-----\nlegacy\n-----END PUBLIC KEY-----\n',
+        'sensor-1/private.pem.key': 'legacy private key',
+      };
+      for (const [key, body] of Object.entries(files)) fake.seed(key, body);
+      fake.seed(
+        `sensor-1/.thingcert/certificates/${legacy.id}.json`,
+        JSON.stringify({
+          version: 1,
+          certificateId: legacy.id,
+          certificateArn: legacy.arn,
+          createdAt: '2026-01-01T00:00:00.000Z',
+        }),
+      );
+      const current = await recorded(fake);
+
+      await deprovision({ ...thing, certificateId: current.certificateId }, deps(fake));
+
+      const pointer = parseCredentialPointer(fake.object(POINTER)!.body);
+      expect(pointer.certificateId).toBe(legacy.id);
+      const folder = `sensor-1/certificates/${legacy.id}/`;
+      expect(pointer.objects).toEqual({
+        certificate: `${folder}device.pem.crt`,
+        publicKey: `${folder}public.pem.key`,
+        privateKey: `${folder}private.pem.key`,
+      });
+      expect(fake.object(pointer.objects.certificate)?.body).toBe(legacy.pem);
+      expect(fake.object(pointer.objects.privateKey)?.body).toBe('legacy private key');
+      for (const [key, body] of Object.entries(files)) expect(fake.object(key)?.body).toBe(body);
+    });
+  });
+
+  describe('fixed files of the layout before the pointer', () => {
+    const files = [
+      'sensor-1/device.pem.crt',
+      'sensor-1/private.pem.key',
+      'sensor-1/public.pem.key',
+    ];
+
+    /** Deprovisions a certificate made elsewhere, with the fixed files holding `holder`'s PEM. */
+    async function deprovisionBeside(holder: 'itself' | 'another') {
+      const fake = new FakeAws();
+      const legacy = fake.newCertificate();
+      const pem = holder === 'itself' ? legacy.pem : fake.newCertificate().pem;
+      files.forEach((key, index) => fake.seed(key, index === 0 ? pem : `file ${index}`));
+      const result = await deprovision(
+        { ...thing, certificateId: legacy.id },
+        { iot: fake.iot, s3: fake.s3 },
+      );
+      return { fake, result };
+    }
+
+    it('deletes them with the certificate they hold', async () => {
+      const { fake, result } = await deprovisionBeside('itself');
+
+      expect([...result.deletedObjects].sort()).toEqual(files);
+      expect(fake.keys()).toEqual([]);
+    });
+
+    it('keeps them when they hold another certificate', async () => {
+      const { fake, result } = await deprovisionBeside('another');
+
+      expect([...result.keptObjects].sort()).toEqual(files);
+      expect(fake.keys()).toEqual(files);
+    });
+  });
 });

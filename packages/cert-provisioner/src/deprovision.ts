@@ -6,10 +6,17 @@ import {
   ListPrincipalThingsCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
+import {
+  certificateFolder,
+  credentialObjectKeys,
+  credentialPointerKey,
+  type CredentialFileNames,
+} from '@thingcert/contracts';
+import { objectKeyList } from './certificate-objects';
 import { certificateRecordKey } from './certificate-record';
+import { moveCredentialPointerAway, type PointerMove } from './credential-pointer-moves';
 import { CredentialStore, certificateIdOfPem, samePem } from './credential-store';
 import { DeprovisioningError, isAwsErrorNamed, type DeprovisionStep } from './errors';
-import { credentialObjectKeys, type CredentialFileNames } from '@thingcert/contracts';
 import { requestMarkerFolder, thingFolder } from './layout';
 import { realSleep, silentLogger, type ProvisionerDeps } from './provisioner-deps';
 import { runStep, type StepContext } from './run-step';
@@ -27,8 +34,14 @@ export interface DeprovisionInput {
   readonly bucketName?: string;
   /** @default '' */
   readonly keyPrefix?: string;
-  /** File names inside the thing's folder. */
+  /** File names of the fixed per-thing files written before the pointer layout. */
   readonly fileNames?: CredentialFileNames;
+  /**
+   * Other certificates of the thing being removed along with this one (a
+   * sweep): the pointer is never moved to any of them.
+   * @default none
+   */
+  readonly alsoRemoving?: readonly string[];
   /**
    * Longest wait for asynchronous thing detachment before giving up, in ms.
    * @default 30000
@@ -46,8 +59,13 @@ export interface DeprovisionResult {
   readonly detachedPolicies: readonly string[];
   /** Keys deleted from the bucket. */
   readonly deletedObjects: readonly string[];
-  /** Credential keys left because they now belong to another certificate (rotation). */
+  /**
+   * Fixed per-thing files (the layout before the pointer) left because they
+   * hold another certificate.
+   */
   readonly keptObjects: readonly string[];
+  /** What happened to the thing's pointer; `untouched` without a bucket. */
+  readonly pointer: PointerMove;
 }
 
 interface CertificateFacts {
@@ -62,13 +80,18 @@ const MAX_POLL_MS = 4000;
 /**
  * Removes a thing's certificate and only that certificate's objects.
  * Idempotent: anything already gone counts as done.
- * 1. waits (bounded, with backoff) until no thing is attached any more:
+ * 1. when the thing's pointer names it, points the pointer at the newest
+ *    other recorded certificate that is still ACTIVE and has its objects, or
+ *    deletes the pointer when there is none; before anything is removed, so a
+ *    device reading the pointer never finds objects missing;
+ * 2. waits (bounded, with backoff) until no thing is attached any more:
  *    detaching is asynchronous in AWS IoT;
- * 2. detaches any policy still attached;
- * 3. sets the certificate INACTIVE and deletes it (`forceDelete`);
- * 4. lists `<keyPrefix><thingName>/` (paginated) and deletes the credential
- *    objects if they hold this certificate (after a rotation they hold the new
- *    one and stay), plus this certificate's request markers and record.
+ * 3. detaches any policy still attached;
+ * 4. sets the certificate INACTIVE and deletes it (`forceDelete`);
+ * 5. lists `<keyPrefix><thingName>/` (paginated) and deletes the
+ *    certificate's own folder, its request markers and record, and the fixed
+ *    per-thing files of the layout before the pointer if they hold this
+ *    certificate. Another certificate's objects are never touched.
  *
  * @example
  * ```ts
@@ -101,6 +124,27 @@ export async function deprovision(
     () => describeCertificate(run),
     run.wrap,
   );
+  const pointer = input.bucketName
+    ? await runStep(
+        run.context,
+        'moveCredentialPointer',
+        () =>
+          moveCredentialPointerAway({
+            deps,
+            store: new CredentialStore(deps.s3, input.bucketName!),
+            location: { ...input, bucketName: input.bucketName! },
+            leaving: new Set([certificateId, ...(input.alsoRemoving ?? [])]),
+            signal: input.signal,
+          }),
+        run.wrap,
+      )
+    : ({ kind: 'untouched' } as const);
+  if (pointer.kind !== 'untouched') {
+    run.context.logger.info('Credential pointer moved off the certificate', {
+      ...run.context.fields,
+      pointer,
+    });
+  }
   let detachedPolicies: string[] = [];
   if (facts) {
     detachedPolicies = await removeFromIot(run, facts);
@@ -114,6 +158,7 @@ export async function deprovision(
       detachedPolicies,
       deletedObjects: [],
       keptObjects: [],
+      pointer,
     };
   }
   const plan = await removeObjects(run, input.bucketName, facts);
@@ -122,6 +167,7 @@ export async function deprovision(
     detachedPolicies,
     deletedObjects: plan.remove,
     keptObjects: plan.keep,
+    pointer,
   };
 }
 
@@ -262,9 +308,11 @@ async function detachPolicies(run: DeprovisionRun, facts: CertificateFacts): Pro
 }
 
 /**
- * The S3 side: deletes the credential objects if they hold this certificate
- * (after a rotation they hold the new one and stay), plus this certificate's
- * request markers.
+ * The S3 side: deletes the certificate's own folder, its record and the
+ * request markers naming it, and the fixed per-thing files of the layout
+ * before the pointer if they hold this certificate (after a rotation they
+ * hold the new one and stay). The pointer and other certificates' folders are
+ * never deleted here.
  */
 async function removeObjects(
   run: DeprovisionRun,
@@ -284,24 +332,26 @@ async function removeObjects(
     'listObjects',
     async () => {
       const keys = await store.list(thingFolder(location), input.signal);
-      const credentials = credentialObjectKeys(location);
-      const credentialKeys = new Set(Object.values(credentials));
+      const legacy = credentialObjectKeys(location);
+      const legacyKeys = new Set(objectKeyList(legacy));
       const remove: string[] = [];
       const keep: string[] = [];
-      const certificateObject = keys.includes(credentials.certificate)
-        ? await store.get(credentials.certificate, input.signal)
+      const legacyCertificate = keys.includes(legacy.certificate)
+        ? await store.get(legacy.certificate, input.signal)
         : undefined;
-      const ours =
-        certificateObject === undefined ||
-        certificateIdOfPem(certificateObject.body) === input.certificateId ||
-        (facts?.pem !== undefined && samePem(certificateObject.body, facts.pem));
+      const legacyOurs =
+        legacyCertificate === undefined ||
+        certificateIdOfPem(legacyCertificate.body) === input.certificateId ||
+        (facts?.pem !== undefined && samePem(legacyCertificate.body, facts.pem));
+      const ownFolder = certificateFolder(location, input.certificateId);
       const markers = requestMarkerFolder(location);
       const record = certificateRecordKey(location, input.certificateId);
+      const pointer = credentialPointerKey(location);
       for (const key of keys) {
-        if (key === record) {
+        if (key === record || key.startsWith(ownFolder)) {
           remove.push(key);
-        } else if (credentialKeys.has(key)) {
-          (ours ? remove : keep).push(key);
+        } else if (legacyKeys.has(key) && key !== pointer) {
+          (legacyOurs ? remove : keep).push(key);
         } else if (key.startsWith(markers)) {
           const marker = await store.get(key, input.signal);
           if (marker && markerNames(marker.body, input.certificateId)) remove.push(key);
@@ -312,7 +362,7 @@ async function removeObjects(
     wrap,
   );
   if (plan.keep.length > 0) {
-    context.logger.info('Credential objects belong to another certificate; keeping them', {
+    context.logger.info('Fixed credential files belong to another certificate; keeping them', {
       ...context.fields,
       objects: plan.keep,
     });

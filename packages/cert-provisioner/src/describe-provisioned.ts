@@ -1,7 +1,8 @@
 import { DescribeCertificateCommand, DescribeEndpointCommand } from '@aws-sdk/client-iot';
-import { CredentialStore, certificateIdOfPem } from './credential-store';
+import { certificateObjectKeys, credentialPointerKey } from '@thingcert/contracts';
+import { locateCertificateObjects } from './certificate-objects';
+import { CredentialStore } from './credential-store';
 import { isAwsErrorNamed, ResourceDriftError } from './errors';
-import { credentialObjectKeys } from '@thingcert/contracts';
 import type { CertificateLocation } from './layout';
 import type { ProvisionResult } from './provision';
 import type { ProvisionerDeps } from './provisioner-deps';
@@ -15,8 +16,9 @@ export interface DescribeProvisionedInput extends CertificateLocation {
 
 /**
  * Re-reads what {@link provision} returned for an existing certificate, from
- * AWS IoT and S3, checking it still stands: the certificate exists and the
- * certificate object still holds it.
+ * AWS IoT and S3, checking it still stands: the certificate exists and its
+ * objects are there, in its own folder or (a certificate made before the
+ * pointer layout) in the fixed per-thing files, which must still hold it.
  *
  * @throws {ResourceDriftError} when the certificate or its object is gone or replaced.
  * @example
@@ -49,14 +51,15 @@ export async function describeProvisioned(
     new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }),
     signalOption,
   );
-  const objects = credentialObjectKeys(input);
-  const stored = await new CredentialStore(deps.s3, input.bucketName).get(
-    objects.certificate,
+  const located = await locateCertificateObjects(
+    new CredentialStore(deps.s3, input.bucketName),
+    input,
+    certificateId,
     input.signal,
   );
-  if (!stored || certificateIdOfPem(stored.body) !== certificateId) {
+  if (!located) {
     throw new ResourceDriftError(
-      `s3://${input.bucketName}/${objects.certificate} no longer holds certificate ${certificateId}; change RotationToken to make a new one`,
+      `s3://${input.bucketName}/${certificateObjectKeys(input, certificateId).certificate} (or the thing's fixed files) no longer holds certificate ${certificateId}; change RotationToken to make a new one`,
     );
   }
   if (!endpoint.endpointAddress) throw new Error('DescribeEndpoint returned no endpointAddress');
@@ -65,6 +68,7 @@ export async function describeProvisioned(
     certificateArn,
     endpoint: endpoint.endpointAddress,
     bucketName: input.bucketName,
-    objects,
+    objects: located.objects,
+    credentialPointerObjectKey: credentialPointerKey(input),
   };
 }

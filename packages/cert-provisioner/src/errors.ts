@@ -8,11 +8,13 @@ export type ProvisionStep =
   | 'recordCertificate'
   | 'storeCertificate'
   | 'storePublicKey'
-  | 'storePrivateKey';
+  | 'storePrivateKey'
+  | 'storeCredentialPointer';
 
 /** Steps of {@link deprovision}, named in errors and logs. */
 export type DeprovisionStep =
   | 'describeCertificate'
+  | 'moveCredentialPointer'
   | 'waitForThingDetachment'
   | 'detachPolicies'
   | 'deactivateCertificate'
@@ -153,6 +155,18 @@ export class ResourceDriftError extends Error {
   }
 }
 
+/**
+ * CloudFormation ended the custom resource (a Delete whose physical id is no
+ * certificate) while this Create was still running: the certificate it made
+ * is taken back instead of answered, since no resource would ever hold it.
+ */
+export class ResourceEndedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ResourceEndedError';
+  }
+}
+
 /** Work stopped because the Lambda deadline is close. */
 export class DeadlineError extends Error {
   constructor(message = 'Stopped: the Lambda deadline is close') {
@@ -179,6 +193,8 @@ export const isDuplicateRequestError = named<DuplicateRequestError>('DuplicateRe
 export const isResourceDriftError = named<ResourceDriftError>('ResourceDriftError');
 /** Type guard that works across package copies. */
 export const isDeadlineError = named<DeadlineError>('DeadlineError');
+/** Type guard that works across package copies. */
+export const isResourceEndedError = named<ResourceEndedError>('ResourceEndedError');
 
 /**
  * True when `error` is an AWS SDK service error with one of `names` (SDK v3

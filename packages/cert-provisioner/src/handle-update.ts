@@ -2,10 +2,13 @@ import type { UpdateEvent } from '@thingcert/cfn-response';
 import { replacementReasons, type CertificateProperties } from './certificate-properties';
 import { readCertificateRecord, recordMatches, type CertificateRecord } from './certificate-record';
 import { certificateIdOf, type CertificateRequestContext } from './certificate-request-context';
+import { sweepFailedRequests } from './certificate-sweep';
+import { ensureCredentialPointer } from './credential-pointer-moves';
 import { CredentialStore } from './credential-store';
 import { describeProvisioned } from './describe-provisioned';
 import { describeCause } from './errors';
-import { credentialObjectKeys } from '@thingcert/contracts';
+import { certificateObjectKeys, credentialPointerKey } from '@thingcert/contracts';
+import type { CertificateLocation } from './layout';
 import type { ProvisionResult } from './provision';
 import { provisionOnce } from './provision-once';
 
@@ -26,11 +29,17 @@ export interface UpdateChange {
  * Update and CloudFormation's rollback Update after a failed one (whose
  * `OldResourceProperties` name the failed properties, not the certificate's):
  * rolling back must neither mint a certificate nor fail on drift, which
- * would leave the stack in UPDATE_ROLLBACK_FAILED. Otherwise a new
- * certificate is made (a new id, and CloudFormation then deletes the old
- * one); it may overwrite the old one's files only in the same folder.
- * Certificates made before records existed are compared through
+ * would leave the stack in UPDATE_ROLLBACK_FAILED. A kept certificate gets the
+ * thing's pointer when the thing has no usable one (the first Update of a
+ * certificate made before the pointer layout). Otherwise a new certificate is
+ * made in a folder of its own and the pointer moved to it (a new id;
+ * CloudFormation then deletes the old one, or the new one if the stack rolls
+ * back). Certificates made before records existed are compared through
  * `OldResourceProperties`, as before.
+ *
+ * Then, best effort, certificates of the stack left by requests never
+ * answered SUCCESS are removed from the old and new folders
+ * (`sweepFailedRequests`), never the one CloudFormation holds.
  *
  * @throws {ResourceDriftError} when an unrecorded certificate to keep is gone or replaced.
  * @example
@@ -39,6 +48,30 @@ export interface UpdateChange {
  * ```
  */
 export async function handleUpdate(
+  event: UpdateEvent,
+  change: UpdateChange,
+  context: CertificateRequestContext,
+): Promise<ProvisionResult> {
+  const result = await updateCertificate(event, change, context);
+  const locations = [change.props, ...(change.old ? [change.old] : [])].filter(
+    (location, index, all) => all.findIndex((other) => sameFolder(other, location)) === index,
+  );
+  await sweepFailedRequests(
+    event,
+    locations,
+    [event.PhysicalResourceId, result.certificateId],
+    context,
+  );
+  return result;
+}
+
+function sameFolder(a: CertificateLocation, b: CertificateLocation): boolean {
+  return (
+    a.thingName === b.thingName && a.bucketName === b.bucketName && a.keyPrefix === b.keyPrefix
+  );
+}
+
+async function updateCertificate(
   event: UpdateEvent,
   change: UpdateChange,
   context: CertificateRequestContext,
@@ -56,34 +89,25 @@ export async function handleUpdate(
     : undefined;
   if (record && recordMatches(record, props)) return keepRecorded(record, context);
 
-  let { old, reasons } = change;
+  let { reasons } = change;
   if (record) {
     // The record, not OldResourceProperties, says what the certificate is.
-    old = { ...props, ...recordedProperties(record) };
-    reasons = replacementReasons(old, props);
+    reasons = replacementReasons({ ...props, ...recordedProperties(record) }, props);
   } else if (reasons.length === 0 && oldId) {
     deps.logger.info('Update keeps the certificate', { certificateId: oldId });
-    return describeProvisioned(
-      {
-        certificateId: oldId,
-        thingName: props.thingName,
-        bucketName: props.bucketName,
-        keyPrefix: props.keyPrefix,
-        signal,
-      },
-      deps,
-    );
+    const location = {
+      thingName: props.thingName,
+      bucketName: props.bucketName,
+      keyPrefix: props.keyPrefix,
+    };
+    await pointAtKept(location, oldId, context);
+    return describeProvisioned({ ...location, certificateId: oldId, signal }, deps);
   }
   deps.logger.info('Update replaces the certificate', {
     changed: reasons,
     oldCertificateId: oldId,
   });
-  const sameFolder =
-    old !== undefined &&
-    old.thingName === props.thingName &&
-    old.bucketName === props.bucketName &&
-    old.keyPrefix === props.keyPrefix;
-  return provisionOnce(event, props, context, sameFolder ? oldId : undefined);
+  return provisionOnce(event, props, context);
 }
 
 function recordedProperties(record: CertificateRecord) {
@@ -95,6 +119,33 @@ function recordedProperties(record: CertificateRecord) {
     keyAlgorithm: record.keyAlgorithm,
     rotationToken: record.rotationToken,
   };
+}
+
+/**
+ * Gives the thing a usable pointer, on the kept certificate if it has none
+ * ({@link ensureCredentialPointer}). Best effort: a problem is logged, never
+ * thrown, since the Update keeping a certificate must not fail.
+ */
+async function pointAtKept(
+  location: CertificateLocation,
+  certificateId: string,
+  context: CertificateRequestContext,
+): Promise<void> {
+  const { deps, signal } = context;
+  try {
+    await ensureCredentialPointer({
+      deps,
+      store: new CredentialStore(deps.s3, location.bucketName),
+      location,
+      certificateId,
+      signal,
+    });
+  } catch (error) {
+    deps.logger.warn('Could not check or write the credential pointer', {
+      certificateId,
+      error: describeCause(error),
+    });
+  }
 }
 
 /**
@@ -117,6 +168,7 @@ async function keepRecorded(
     bucketName: record.bucketName,
     keyPrefix: record.keyPrefix,
   };
+  await pointAtKept(location, certificateId, context);
   try {
     return await describeProvisioned({ ...location, certificateId, signal }, deps);
   } catch (error) {
@@ -129,7 +181,8 @@ async function keepRecorded(
       certificateArn: record.certificateArn,
       endpoint: record.endpoint,
       bucketName: record.bucketName,
-      objects: credentialObjectKeys(location),
+      objects: certificateObjectKeys(location, certificateId),
+      credentialPointerObjectKey: credentialPointerKey(location),
     };
   }
 }

@@ -14,6 +14,7 @@ export {
 } from './certificate-resource-handler';
 export { type CertificateRecord, type RecordOrigin } from './certificate-record';
 export { certificateIdOfPem } from './credential-store';
+export { type PointerMove } from './credential-pointer-moves';
 export { deprovision, type DeprovisionInput, type DeprovisionResult } from './deprovision';
 export { describeProvisioned, type DescribeProvisionedInput } from './describe-provisioned';
 export {
@@ -28,9 +29,11 @@ export {
   isObjectConflictError,
   isProvisioningError,
   isResourceDriftError,
+  isResourceEndedError,
   ObjectConflictError,
   ProvisioningError,
   ResourceDriftError,
+  ResourceEndedError,
   type CompensationOutcome,
   type DeprovisionStep,
   type ProvisionStep,

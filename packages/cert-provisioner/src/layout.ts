@@ -52,3 +52,11 @@ export function requestMarkerFolder(location: CertificateLocation): string {
 export function certificateRecordFolder(location: CertificateLocation): string {
   return `${thingFolder(location)}.thingcert/certificates/`;
 }
+
+/**
+ * Folder of the marks a Delete leaves when it ends a custom resource whose
+ * Create is still running (see `resource-end.ts`), beside the request markers.
+ */
+export function resourceEndFolder(location: CertificateLocation): string {
+  return `${thingFolder(location)}.thingcert/ended/`;
+}

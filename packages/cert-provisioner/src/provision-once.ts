@@ -1,10 +1,19 @@
 import type { CustomResourceEvent } from '@thingcert/cfn-response';
+import { credentialPointerKey } from '@thingcert/contracts';
 import type { CertificateProperties } from './certificate-properties';
 import type { CertificateRequestContext } from './certificate-request-context';
 import { CredentialStore } from './credential-store';
+import { ResourceEndedError } from './errors';
 import { provisionRestorable, type Provisioned, type ProvisionResult } from './provision';
-import { runClaimed } from './request-claim';
+import { runClaimed, type RequestMarkerBase } from './request-claim';
+import { clearResourceEnded, isResourceEndedSince } from './resource-end';
 import { takeBackCertificate } from './take-back-certificate';
+
+/** The fields of a Create or Update event that {@link provisionOnce} reads. */
+export type ProvisioningEvent = Pick<
+  CustomResourceEvent,
+  'RequestType' | 'StackId' | 'RequestId' | 'LogicalResourceId'
+>;
 
 /**
  * Makes the certificate of one CloudFormation request (a Create, or an Update
@@ -12,19 +21,19 @@ import { takeBackCertificate } from './take-back-certificate';
  * RequestId), even when CloudFormation delivers it twice at the same time: a
  * duplicate delivery answers the first one's certificate. When this delivery
  * made it, the context's `recordMade` hears of it, so that it can be taken
- * back if CloudFormation is never told.
+ * back if CloudFormation is never told. A Create whose resource a Delete
+ * ended meanwhile (`endResourceWithoutCertificate`) takes its certificate
+ * back and fails with {@link ResourceEndedError}.
  *
- * @param replacesCertificateId the certificate whose objects in the same folder may be overwritten (rotation).
  * @example
  * ```ts
  * const result = await provisionOnce(event, props, context);
  * ```
  */
 export async function provisionOnce(
-  event: Pick<CustomResourceEvent, 'StackId' | 'RequestId'>,
+  event: ProvisioningEvent,
   props: CertificateProperties,
   context: CertificateRequestContext,
-  replacesCertificateId?: string,
 ): Promise<ProvisionResult> {
   const { deps, signal } = context;
   const location = {
@@ -32,22 +41,33 @@ export async function provisionOnce(
     bucketName: props.bucketName,
     keyPrefix: props.keyPrefix,
   };
-  // Kept to put the replaced certificate's objects back if the new one
-  // must be taken back after all. Holds key material: never logged.
+  const store = new CredentialStore(deps.s3, props.bucketName);
+  // Kept to put the pointer back if the new certificate must be taken back
+  // after all. Never logged.
   let provisioned: Provisioned | undefined;
+  const scope = { stackId: event.StackId, logicalResourceId: event.LogicalResourceId };
+  const confirm =
+    event.RequestType === 'Create'
+      ? async (base: RequestMarkerBase) => {
+          if (await isResourceEndedSince(store, location, scope, base.claimedAt, signal)) {
+            // This Create was what the mark waited for; the take-back follows.
+            await clearResourceEnded(store, location, scope);
+            throw new ResourceEndedError(
+              'CloudFormation deleted this resource while its Create was running; the certificate was taken back',
+            );
+          }
+        }
+      : undefined;
   const outcome = await runClaimed(
     {
       stackId: event.StackId,
       requestId: event.RequestId,
+      logicalResourceId: event.LogicalResourceId,
       location,
       signal,
       ...(props.kmsKeyId ? { kmsKeyId: props.kmsKeyId } : {}),
     },
-    {
-      store: new CredentialStore(deps.s3, props.bucketName),
-      logger: deps.logger,
-      sleep: deps.sleep,
-    },
+    { store, logger: deps.logger, sleep: deps.sleep },
     async () => {
       provisioned = await provisionRestorable(
         {
@@ -56,10 +76,10 @@ export async function provisionOnce(
           keyAlgorithm: props.keyAlgorithm,
           signal,
           ...(props.kmsKeyId ? { kmsKeyId: props.kmsKeyId } : {}),
-          ...(replacesCertificateId ? { replacesCertificateId } : {}),
           recordOrigin: {
             stackId: event.StackId,
             requestId: event.RequestId,
+            logicalResourceId: event.LogicalResourceId,
             ...(props.rotationToken !== undefined ? { rotationToken: props.rotationToken } : {}),
           },
         },
@@ -68,7 +88,13 @@ export async function provisionOnce(
       return provisioned.result;
     },
     (result) => takeBackCertificate(result, props, provisioned, deps),
+    confirm,
   );
   if (outcome.createdHere) context.recordMade({ outcome, props, provisioned });
-  return outcome.result;
+  // A duplicate may answer a result recorded before the pointer layout.
+  return {
+    ...outcome.result,
+    credentialPointerObjectKey:
+      outcome.result.credentialPointerObjectKey ?? credentialPointerKey(location),
+  };
 }

@@ -6,11 +6,14 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import {
-  credentialObjectKeys,
+  certificateObjectKeys,
+  credentialPointerKey,
   type CredentialObjectKeys,
   type KeyAlgorithm,
   type KeyMode,
 } from '@thingcert/contracts';
+import { objectKeyList } from './certificate-objects';
+import { pointerBody, pointerCertificateId } from './credential-pointer-store';
 import { CredentialStore, certificateIdOfPem, samePem } from './credential-store';
 import {
   describeCause,
@@ -51,9 +54,9 @@ export interface ProvisionInput extends CertificateLocation {
    */
   readonly kmsKeyId?: string;
   /**
-   * Id of a certificate whose objects at this location may be overwritten
-   * (rotation). Objects of any other certificate are never overwritten.
-   * @default none
+   * Ignored: each certificate's objects have a folder of their own, so a
+   * rotation overwrites nothing of the certificate it replaces.
+   * @deprecated Since the pointer layout; has no effect.
    */
   readonly replacesCertificateId?: string;
   /**
@@ -80,8 +83,13 @@ export interface ProvisionResult {
   /** The `iot:Data-ATS` endpoint address devices connect to. */
   readonly endpoint: string;
   readonly bucketName: string;
-  /** S3 keys of the certificate, public key and private key. */
+  /** S3 keys of the certificate, public key and private key, in the certificate's own folder. */
   readonly objects: CredentialObjectKeys;
+  /**
+   * S3 key of the thing's credential pointer, written last and naming this
+   * certificate. Absent only in results recorded before the pointer layout.
+   */
+  readonly credentialPointerObjectKey?: string;
 }
 
 const PEM_CONTENT_TYPE = 'application/x-pem-file';
@@ -96,18 +104,18 @@ interface CreatedCertificate {
 
 /**
  * A finished {@link provision}, plus what it needs to be taken back: the
- * objects it overwrote (rotation) and a way to put them back. Holds the
- * overwritten bodies, which include a private key, in a closure only: never
- * log or serialise it; log {@link Provisioned.replacedKeys} instead.
+ * pointer it overwrote (rotation) and a way to put it back. Only pointers
+ * (no key material) are overwritten; still, log
+ * {@link Provisioned.replacedKeys}, never the object.
  */
 export interface Provisioned {
   readonly result: ProvisionResult;
-  /** Keys whose earlier objects were overwritten; empty when the folder was new. */
+  /** Keys whose earlier objects were overwritten (the pointer); empty when the thing had none. */
   readonly replacedKeys: readonly string[];
   /**
    * Puts the overwritten objects back (body, content type, SSE-KMS key), each
-   * independently. Resolves to a one-line problem description (no key
-   * material) when some could not be put back, else `undefined`.
+   * independently. Resolves to a one-line problem description when some
+   * could not be put back, else `undefined`.
    */
   restoreReplaced(): Promise<string | undefined>;
 }
@@ -116,19 +124,21 @@ export interface Provisioned {
  * Creates a certificate for one thing and stores its credentials:
  * 1. looks up the `iot:Data-ATS` endpoint;
  * 2. creates an ACTIVE certificate (`server` or `csr` key mode);
- * 3. writes the certificate, then the public and private key, to
- *    `<keyPrefix><thingName>/` (SSE-KMS when `kmsKeyId` is set). The
- *    certificate is written with `If-None-Match: *`; an existing one is
- *    overwritten only when it is this certificate (a retry) or
- *    `replacesCertificateId`.
+ * 3. writes its record (with `recordOrigin`), then the certificate, the
+ *    public and the private key to the certificate's own folder,
+ *    `<keyPrefix><thingName>/certificates/<id>/` (SSE-KMS when `kmsKeyId` is
+ *    set), each with `If-None-Match: *`;
+ * 4. last, points the thing's pointer (`<keyPrefix><thingName>/current.json`)
+ *    at it, so a device that reads the pointer always finds a complete set.
  *
- * If anything fails after the certificate exists, the objects written are
- * undone (objects that existed before are put back as they were, new ones
- * deleted) and the certificate set INACTIVE and deleted before the
- * {@link ProvisioningError} is thrown: no orphans, and a failed rotation
- * leaves the replaced certificate's files in place. The create call itself is
- * never cut short by the signal, so the new certificate's id is always learned
- * and an abort during it still ends in that cleanup.
+ * No other certificate's objects are ever written: a rotation leaves the
+ * replaced certificate's folder as it is until that certificate is
+ * deprovisioned. If anything fails after the certificate exists, its objects
+ * are deleted, the pointer put back as it was, and the certificate set
+ * INACTIVE and deleted before the {@link ProvisioningError} is thrown. The
+ * create call itself is never cut short by the signal, so the new
+ * certificate's id is always learned and an abort during it still ends in
+ * that cleanup.
  *
  * @example
  * ```ts
@@ -136,7 +146,7 @@ export interface Provisioned {
  *   { thingName: 'sensor-1', bucketName: 'my-creds', keyMode: 'csr' },
  *   { iot: new IoTClient({}), s3: new S3Client({}) },
  * );
- * console.log(result.certificateArn, result.objects.certificate);
+ * console.log(result.certificateArn, result.credentialPointerObjectKey); // 'sensor-1/current.json'
  * ```
  */
 export async function provision(
@@ -147,13 +157,13 @@ export async function provision(
 }
 
 /**
- * {@link provision}, also answering how to put back the objects it
+ * {@link provision}, also answering how to put back the pointer it
  * overwrote: for callers that may have to take the new certificate back after
  * it succeeded (the custom-resource handler when its response is undeliverable).
  *
  * @example
  * ```ts
- * const made = await provisionRestorable({ ...location, replacesCertificateId }, deps);
+ * const made = await provisionRestorable(location, deps);
  * // ...later, taking the new certificate back:
  * const problem = await made.restoreReplaced();
  * ```
@@ -193,7 +203,8 @@ export async function provisionRestorable(
   const fields = { certificateId: created.certificateId };
   logger.info('Certificate created', { ...context.fields, ...fields });
 
-  const objects = credentialObjectKeys(input);
+  const objects = certificateObjectKeys(input, created.certificateId);
+  const pointerKey = credentialPointerKey(input);
   const journal = new WriteJournal(new CredentialStore(deps.s3, input.bucketName), {
     kmsKeyId: input.kmsKeyId,
     contentType: PEM_CONTENT_TYPE,
@@ -225,46 +236,14 @@ export async function provisionRestorable(
         { evenAfterAbort: true },
       );
     }
-    await runStep(
-      context,
-      'storeCertificate',
-      () =>
-        journal.write(objects.certificate, created.certificatePem, {
-          isOurs: (existing) => samePem(existing.body, created.certificatePem),
-          assertReplaceable: (existing) => {
-            const owner = certificateIdOfPem(existing.body);
-            const replaceable =
-              samePem(existing.body, created.certificatePem) ||
-              (input.replacesCertificateId !== undefined && owner === input.replacesCertificateId);
-            if (!replaceable) {
-              throw new ObjectConflictError({
-                bucketName: input.bucketName,
-                key: objects.certificate,
-                ...(owner ? { ownerCertificateId: owner } : {}),
-              });
-            }
-          },
-        }),
-      after,
-    );
-    // The certificate object claims the folder; the key files follow it.
-    await runStep(
-      context,
-      'storePublicKey',
-      () =>
-        journal.write(objects.publicKey, created.publicKeyPem, {
-          isOurs: (existing) => existing.body === created.publicKeyPem,
-        }),
-      after,
-    );
-    await runStep(
-      context,
-      'storePrivateKey',
-      () =>
-        journal.write(objects.privateKey, created.privateKeyPem, {
-          isOurs: (existing) => existing.body === created.privateKeyPem,
-        }),
-      after,
+    await storeObjectsThenPointer(
+      created,
+      { objects, pointerKey, bucketName: input.bucketName },
+      {
+        context,
+        journal,
+        after,
+      },
     );
   } catch (error) {
     const failure = isProvisioningError(error) ? error : after('storeCertificate', error);
@@ -286,7 +265,12 @@ export async function provisionRestorable(
     );
   }
 
-  logger.info('Provisioned', { ...context.fields, ...fields, objects: Object.values(objects) });
+  logger.info('Provisioned', {
+    ...context.fields,
+    ...fields,
+    objects: objectKeyList(objects),
+    pointer: pointerKey,
+  });
   return {
     result: {
       certificateId: created.certificateId,
@@ -294,6 +278,7 @@ export async function provisionRestorable(
       endpoint,
       bucketName: input.bucketName,
       objects,
+      credentialPointerObjectKey: pointerKey,
     },
     replacedKeys: journal.replacedKeys,
     restoreReplaced: async () => {
@@ -301,6 +286,70 @@ export async function provisionRestorable(
       return problems.length > 0 ? problems.join('; ') : undefined;
     },
   };
+}
+
+/**
+ * The credential objects, each `If-None-Match: *` into the certificate's own
+ * folder (certificate first, then the keys), then the pointer: it names only a
+ * certificate whose objects are all there. Every write goes through the
+ * journal, so the compensation can undo exactly what was written.
+ */
+async function storeObjectsThenPointer(
+  created: CreatedCertificate,
+  where: { objects: CredentialObjectKeys; pointerKey: string; bucketName: string },
+  run: {
+    context: StepContext;
+    journal: WriteJournal;
+    after: (step: ProvisionStep, error: unknown) => ProvisioningError;
+  },
+): Promise<void> {
+  const { objects, pointerKey } = where;
+  const { context, journal, after } = run;
+  await runStep(
+    context,
+    'storeCertificate',
+    () =>
+      journal.write(objects.certificate, created.certificatePem, {
+        isOurs: (existing) => samePem(existing.body, created.certificatePem),
+        assertReplaceable: (existing) => {
+          // The folder is named after this certificate: anything else there
+          // was not written by a provisioner, and is not ours to replace.
+          const owner = certificateIdOfPem(existing.body);
+          if (!samePem(existing.body, created.certificatePem)) {
+            throw new ObjectConflictError({
+              bucketName: where.bucketName,
+              key: objects.certificate,
+              ...(owner ? { ownerCertificateId: owner } : {}),
+            });
+          }
+        },
+      }),
+    after,
+  );
+  // The certificate object claims the folder; the key files follow it.
+  const keyFiles = [
+    ['storePublicKey', objects.publicKey, created.publicKeyPem],
+    ['storePrivateKey', objects.privateKey, created.privateKeyPem],
+  ] as const;
+  for (const [step, key, body] of keyFiles) {
+    await runStep(
+      context,
+      step,
+      () => journal.write(key, body, { isOurs: (existing) => existing.body === body }),
+      after,
+    );
+  }
+  // Last: the pointer names only a certificate whose objects are all there.
+  const target = { certificateId: created.certificateId, certificateArn: created.certificateArn };
+  await runStep(
+    context,
+    'storeCredentialPointer',
+    () =>
+      journal.write(pointerKey, pointerBody({ ...target, objects }), {
+        isOurs: (existing) => pointerCertificateId(existing.body) === created.certificateId,
+      }),
+    after,
+  );
 }
 
 function recordOf(
@@ -323,6 +372,9 @@ function recordOf(
     ...(origin.rotationToken !== undefined ? { rotationToken: origin.rotationToken } : {}),
     ...(origin.stackId !== undefined ? { stackId: origin.stackId } : {}),
     ...(origin.requestId !== undefined ? { requestId: origin.requestId } : {}),
+    ...(origin.logicalResourceId !== undefined
+      ? { logicalResourceId: origin.logicalResourceId }
+      : {}),
     createdAt: new Date().toISOString(),
   };
 }
@@ -406,8 +458,8 @@ async function createCertificate(
 
 /**
  * Undoes a half-finished provision: objects first (they hold the private key;
- * those that existed before, i.e. the replaced certificate's, are put back as
- * they were, the others deleted), then INACTIVE and delete. Deliberately
+ * the pointer, the one object that existed before, is put back as it was, the
+ * others deleted), then INACTIVE and delete. Deliberately
  * ignores the abort signal: cleanup must run especially when the deadline
  * stopped the work. Returns a one-line problem description when something
  * could not be undone.

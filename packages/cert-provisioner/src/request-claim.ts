@@ -6,11 +6,23 @@ import { requestMarkerFolder, type CertificateLocation } from './layout';
 import type { ProvisionResult } from './provision';
 import type { Sleep } from './provisioner-deps';
 
+/**
+ * What every state of one request's marker repeats: when it was claimed and
+ * for which resource, so that the end of that resource (a Delete whose
+ * physical id is no certificate) can find a Create still in flight.
+ */
+export interface RequestMarkerBase {
+  readonly claimedAt: string;
+  /** The stack of the request; absent in markers written before it was recorded. */
+  readonly stackId?: string;
+  /** The custom resource of the request; absent in markers written before it was recorded. */
+  readonly logicalResourceId?: string;
+}
+
 /** The JSON stored in a request marker. Never holds key material. */
-export interface RequestMarker {
+export interface RequestMarker extends RequestMarkerBase {
   readonly version: 1;
   readonly state: 'pending' | 'succeeded' | 'failed';
-  readonly claimedAt: string;
   /** Set once succeeded: deprovision deletes markers naming its certificate. */
   readonly certificateId?: string;
   readonly result?: ProvisionResult;
@@ -22,6 +34,8 @@ export interface RequestMarker {
 export interface ClaimInput {
   readonly stackId: string;
   readonly requestId: string;
+  /** The custom resource the request is for. @default not recorded */
+  readonly logicalResourceId?: string;
   /** Where the new certificate goes; the marker lives in its thing folder. */
   readonly location: CertificateLocation;
   readonly kmsKeyId?: string;
@@ -35,6 +49,8 @@ export interface ClaimedOutcome {
   readonly createdHere: boolean;
   /** S3 key of the marker. */
   readonly markerKey: string;
+  /** What every later state of the marker repeats. */
+  readonly markerBase: RequestMarkerBase;
 }
 
 const FIRST_POLL_MS = 100;
@@ -56,13 +72,16 @@ export function requestMarkerKey(
  * A failed request keeps its marker as a tombstone so that a late duplicate
  * cannot create a certificate CloudFormation no longer tracks.
  *
- * `undo` removes a result whose marker could not be recorded.
+ * `confirm`, when given, runs after `work` and before success is recorded,
+ * and may throw to refuse the result; `undo` removes a result that was
+ * refused or whose marker could not be recorded.
  */
 export async function runClaimed(
   input: ClaimInput,
   deps: { store: CredentialStore; logger: StructuredLogger; sleep: Sleep },
   work: () => Promise<ProvisionResult>,
   undo: (result: ProvisionResult) => Promise<unknown>,
+  confirm?: (base: RequestMarkerBase) => Promise<void>,
 ): Promise<ClaimedOutcome> {
   const { store, logger } = deps;
   const markerKey = requestMarkerKey(input);
@@ -72,10 +91,16 @@ export async function runClaimed(
       kmsKeyId: input.kmsKeyId,
       ...(claim ? { ifNoneMatch: true } : {}),
     });
-  const claimedAt = new Date().toISOString();
+  const markerBase: RequestMarkerBase = {
+    claimedAt: new Date().toISOString(),
+    stackId: input.stackId,
+    ...(input.logicalResourceId !== undefined
+      ? { logicalResourceId: input.logicalResourceId }
+      : {}),
+  };
   let claimed: boolean;
   try {
-    await write({ version: 1, state: 'pending', claimedAt }, true);
+    await write({ version: 1, state: 'pending', ...markerBase }, true);
     claimed = true;
   } catch (error) {
     if (!isPreconditionFailure(error)) throw error;
@@ -83,52 +108,72 @@ export async function runClaimed(
   }
   if (!claimed) {
     logger.warn('Duplicate delivery of this request: waiting for the first one', { markerKey });
-    return { result: await waitForSettled(markerKey, input, deps), createdHere: false, markerKey };
+    return {
+      result: await waitForSettled(markerKey, input, deps),
+      createdHere: false,
+      markerKey,
+      markerBase,
+    };
   }
 
   let result: ProvisionResult;
   try {
     result = await work();
   } catch (error) {
-    await recordFailure(markerKey, claimedAt, describeCause(error), write, logger);
+    await recordFailure(markerKey, markerBase, describeCause(error), write, logger);
     throw error;
   }
   try {
+    await confirm?.(markerBase);
     await write({
       version: 1,
       state: 'succeeded',
-      claimedAt,
+      ...markerBase,
       certificateId: result.certificateId,
       result,
     });
   } catch (error) {
-    // Without the marker a duplicate could not learn the result; take it back.
+    // Refused, or without the marker a duplicate could not learn the result: take it back.
     logger.error('Could not record the result; removing the new certificate', {
       markerKey,
       error: describeCause(error),
     });
     await undo(result);
-    await recordFailure(markerKey, claimedAt, describeCause(error), write, logger);
+    await recordFailure(markerKey, markerBase, describeCause(error), write, logger);
     throw error;
   }
-  return { result, createdHere: true, markerKey };
+  return { result, createdHere: true, markerKey, markerBase };
 }
 
 /** Marks a claimed request failed; best effort (the error in hand matters more). */
 export async function recordFailure(
   markerKey: string,
-  claimedAt: string,
+  base: RequestMarkerBase,
   reason: string,
   write: (marker: RequestMarker) => Promise<void>,
   logger: StructuredLogger,
 ): Promise<void> {
   try {
-    await write({ version: 1, state: 'failed', claimedAt, reason });
+    await write({ version: 1, state: 'failed', ...base, reason });
   } catch (error) {
     logger.warn('Could not record the failure in the request marker', {
       markerKey,
       error: describeCause(error),
     });
+  }
+}
+
+/** A marker's body, or `undefined` when it is not a marker of ours. */
+export function parseRequestMarker(body: string): RequestMarker | undefined {
+  try {
+    const parsed = JSON.parse(body) as Partial<RequestMarker>;
+    return parsed.version === 1 &&
+      (parsed.state === 'pending' || parsed.state === 'succeeded' || parsed.state === 'failed') &&
+      typeof parsed.claimedAt === 'string'
+      ? (parsed as RequestMarker)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

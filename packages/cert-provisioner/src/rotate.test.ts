@@ -1,5 +1,7 @@
+import { parseCredentialPointer } from '@thingcert/contracts';
 import { describe, expect, it } from 'vitest';
 import { awsError, FakeAws } from '../test/fake-aws';
+import { objectKeyList } from './certificate-objects';
 import { provision } from './provision';
 import { rotate } from './rotate';
 
@@ -22,8 +24,15 @@ describe('Function: rotate', () => {
     expect(firstRevoke).toBeGreaterThan(lastPut);
     expect([...fake.certificates.keys()]).toEqual([provisioned.certificateId]);
     expect(revoked.certificateDeleted).toBe(true);
-    expect(fake.object('sensor-1/device.pem.crt')?.body).toBe(
+    expect(fake.object(provisioned.objects.certificate)?.body).toBe(
       fake.certificates.get(provisioned.certificateId)?.pem,
+    );
+    expect(
+      parseCredentialPointer(fake.object('sensor-1/current.json')?.body ?? '').certificateId,
+    ).toBe(provisioned.certificateId);
+    expect(revoked.deletedObjects).toEqual(expect.arrayContaining(objectKeyList(old.objects)));
+    expect(fake.keys()).toEqual(
+      [...objectKeyList(provisioned.objects), 'sensor-1/current.json'].sort(),
     );
   });
 

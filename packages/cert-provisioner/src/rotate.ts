@@ -4,7 +4,7 @@ import type { ProvisionerDeps } from './provisioner-deps';
 
 /** Input of {@link rotate}: where and how to make the new certificate, and the old one. */
 export interface RotateInput extends Omit<ProvisionInput, 'replacesCertificateId'> {
-  /** The certificate being replaced; its objects at this location are overwritten. */
+  /** The certificate being replaced; removed with its folder once the new one is stored. */
   readonly oldCertificateId: string;
   /**
    * Longest wait for the old certificate's things to be detached, in ms.
@@ -20,10 +20,10 @@ export interface RotateResult {
 }
 
 /**
- * Replaces a thing's certificate: the new one is created and stored first
- * (overwriting only the old certificate's objects), and the old one is
- * deprovisioned only after that succeeded. If the new one fails, the old one is
- * untouched. Moving thing and policy attachments to the new certificate is the
+ * Replaces a thing's certificate: the new one is created and stored in its
+ * own folder and the pointer moved to it first, and the old one is
+ * deprovisioned (its folder and fixed files only) after that succeeded. If
+ * the new one fails, the old one and the pointer are untouched. Moving thing and policy attachments to the new certificate is the
  * caller's job (in CloudFormation, the attachment resources do it); the old
  * certificate's removal waits for its things to be detached.
  *
@@ -37,7 +37,7 @@ export interface RotateResult {
  */
 export async function rotate(input: RotateInput, deps: ProvisionerDeps): Promise<RotateResult> {
   const { oldCertificateId, detachTimeoutMs, ...rest } = input;
-  const provisioned = await provision({ ...rest, replacesCertificateId: oldCertificateId }, deps);
+  const provisioned = await provision(rest, deps);
   const revoked = await deprovision(
     {
       certificateId: oldCertificateId,

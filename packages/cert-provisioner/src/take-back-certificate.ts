@@ -1,4 +1,3 @@
-import { certificateRecordKey } from './certificate-record';
 import { CredentialStore } from './credential-store';
 import type { CertificateProperties } from './certificate-properties';
 import type { CertificateRequestDeps, MadeCertificate } from './certificate-request-context';
@@ -8,12 +7,11 @@ import type { Provisioned, ProvisionResult } from './provision';
 import { recordFailure } from './request-claim';
 
 /**
- * Takes back a certificate this invocation made. After a rotation the
- * folder holds the new certificate's files over the replaced one's, which
- * CloudFormation still tracks: those are put back first. Then deprovision
- * finds the replaced certificate in the folder and keeps the files (its
- * "files hold this certificate" check), removing only the new certificate
- * and its markers.
+ * Takes back a certificate this invocation made. It has a folder of its own,
+ * so nothing of the certificate it replaced is touched: the pointer it moved
+ * is put back first (best effort), then deprovision removes the new
+ * certificate, its folder, record and markers, and moves the pointer off it
+ * if putting it back failed.
  */
 export async function takeBackCertificate(
   result: ProvisionResult,
@@ -22,33 +20,29 @@ export async function takeBackCertificate(
   deps: CertificateRequestDeps,
 ): Promise<DeprovisionResult> {
   const { logger } = deps;
-  const base = {
-    certificateId: result.certificateId,
-    thingName: props.thingName,
-    detachTimeoutMs: 0,
-  };
   if (made && made.replacedKeys.length > 0) {
-    logger.warn('Putting back the objects of the replaced certificate', {
+    logger.warn('Putting the credential pointer back', {
       certificateId: result.certificateId,
       objects: made.replacedKeys,
     });
     const problem = await made.restoreReplaced();
     if (problem) {
-      // The folder is now part old, part new: deleting it by ownership
-      // could take the replaced certificate's files. Touch IoT only.
-      logger.error(
-        'Could not put back all objects of the replaced certificate; leaving the folder as it is',
-        { certificateId: result.certificateId, problem },
-      );
-      const removed = await deprovision(base, deps);
-      // The certificate is gone: its record must not outlive it.
-      await new CredentialStore(deps.s3, props.bucketName).deleteMany([
-        certificateRecordKey(props, result.certificateId),
-      ]);
-      return removed;
+      logger.warn('Could not put the pointer back; deprovision moves it off the certificate', {
+        certificateId: result.certificateId,
+        problem,
+      });
     }
   }
-  return deprovision({ ...base, bucketName: props.bucketName, keyPrefix: props.keyPrefix }, deps);
+  return deprovision(
+    {
+      certificateId: result.certificateId,
+      thingName: props.thingName,
+      bucketName: props.bucketName,
+      keyPrefix: props.keyPrefix,
+      detachTimeoutMs: 0,
+    },
+    deps,
+  );
 }
 
 /**
@@ -73,7 +67,7 @@ export async function takeBackUndelivered(
     const store = new CredentialStore(deps.s3, props.bucketName);
     await recordFailure(
       outcome.markerKey,
-      new Date().toISOString(),
+      outcome.markerBase,
       'the response to CloudFormation could not be delivered',
       (marker) =>
         store.put(outcome.markerKey, JSON.stringify(marker), {

@@ -138,10 +138,12 @@ export class CertificateBucket extends Construct {
   }
 
   /**
-   * Lets `grantee` read exactly the given objects (`s3:GetObject` on each key,
-   * no listing) and decrypt them with the bucket key, through S3 only.
+   * Lets `grantee` read exactly the given objects (`s3:GetObject` on each key
+   * or key pattern, no listing) and decrypt them with the bucket key, through
+   * S3 only.
    *
-   * @param objectKeys full object keys (may be tokens, e.g. custom resource attributes)
+   * @param objectKeys full object keys, or a folder pattern ending in `*`
+   *   (may be tokens, e.g. custom resource attributes)
    */
   grantReadObjects(grantee: iam.IGrantable, objectKeys: readonly string[]): iam.Grant {
     if (objectKeys.length === 0) {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeBundles, newApp, newStack, templateOf } from '../test/stack-fixture';
 import {
   actionsOf,
+  allows,
   identityStatements,
   logicalIdsOf,
   onlyResource,
@@ -143,33 +144,32 @@ describe('Class: CertificateProvisioner', () => {
           },
         },
         {
+          Sid: 'ManageCredentialObjects',
           Effect: 'Allow',
           Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
-          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/dev-1/*']] },
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] },
         },
         {
+          Sid: 'ListCredentialObjects',
           Effect: 'Allow',
           Action: 's3:ListBucket',
           Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] },
-          Condition: { StringLike: { 's3:prefix': ['dev-1/', 'dev-1/*'] } },
         },
       ]);
     });
 
-    it('adds S3 access per thing prefix, once per prefix', () => {
-      const { stack, provisioner } = provisionerStack();
-      new DeviceCertificate(stack, 'A', { provisioner, thingName: 'a' });
-      new DeviceCertificate(stack, 'B', { provisioner, thingName: 'b', keyPrefix: 'fleet/' });
-      provisioner.allowThingPrefix('a/');
-      const template = templateOf(stack);
-      const roleId = logicalIdsOf(template, 'AWS::IAM::Role')[0]!;
-      const listPrefixes = statementsOfRole(template, roleId)
-        .filter((statement) => actionsOf(statement).includes('s3:ListBucket'))
-        .map((statement) => statement.Condition?.['StringLike']?.['s3:prefix']);
-      expect(listPrefixes).toEqual([
-        ['a/', 'a/*'],
-        ['fleet/b/', 'fleet/b/*'],
-      ]);
+    it('grants the same statements whatever devices the stack has', () => {
+      const statementsWith = (things: Array<[string, string?]>) => {
+        const { stack, provisioner } = provisionerStack();
+        for (const [thingName, keyPrefix] of things) {
+          new DeviceCertificate(stack, `Cert${thingName}`, { provisioner, thingName, keyPrefix });
+        }
+        const template = templateOf(stack);
+        return statementsOfRole(template, logicalIdsOf(template, 'AWS::IAM::Role')[0]!);
+      };
+      const one = statementsWith([['a']]);
+      expect(statementsWith([['a'], ['b', 'fleet/']])).toEqual(one);
+      expect(statementsWith([['c', 'other/']])).toEqual(one);
     });
 
     it('has no wildcard action in any identity policy', () => {
@@ -226,5 +226,96 @@ describe('cdk-nag', () => {
     });
     new DeviceCertificate(stack, 'Cert', { provisioner, thingName: 'dev-1' });
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('IAM across stack updates', () => {
+  const pseudo = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' };
+  const ID = 'c'.repeat(64);
+
+  interface Device {
+    readonly id: string;
+    readonly thingName: string;
+    readonly keyPrefix?: string;
+  }
+
+  /** The provisioner role's statements of a stack with these devices. */
+  function provisionerStatements(devices: readonly Device[]) {
+    const { stack, provisioner } = provisionerStack();
+    for (const { id, thingName, keyPrefix } of devices) {
+      new DeviceCertificate(stack, id, { provisioner, thingName, keyPrefix });
+    }
+    const template = templateOf(stack);
+    const bucketId = logicalIdsOf(template, 'AWS::S3::Bucket').find((id) =>
+      id.startsWith('CredentialsBucket'),
+    )!;
+    const roleId = logicalIdsOf(template, 'AWS::IAM::Role')[0]!;
+    return { statements: statementsOfRole(template, roleId), bucketArn: `<${bucketId}.Arn>` };
+  }
+
+  /** Every call the Delete of a certificate in `folder` makes, as [action, resource]. */
+  function deleteCalls(folder: string, bucketArn: string): Array<[string, string]> {
+    const objects = [
+      `${folder}current.json`,
+      `${folder}certificates/${ID}/private.pem.key`,
+      `${folder}.thingcert/certificates/${ID}.json`,
+      `${folder}.thingcert/requests/0123.json`,
+      `${folder}device.pem.crt`,
+    ];
+    return [
+      ['s3:ListBucket', bucketArn],
+      ...objects.flatMap((key): Array<[string, string]> => [
+        ['s3:GetObject', `${bucketArn}/${key}`],
+        ['s3:PutObject', `${bucketArn}/${key}`],
+        ['s3:DeleteObject', `${bucketArn}/${key}`],
+      ]),
+      ['iot:DescribeCertificate', `arn:aws:iot:eu-west-1:123456789012:cert/${ID}`],
+      ['iot:UpdateCertificate', `arn:aws:iot:eu-west-1:123456789012:cert/${ID}`],
+      ['iot:DeleteCertificate', `arn:aws:iot:eu-west-1:123456789012:cert/${ID}`],
+      ['iot:ListPrincipalThings', '*'],
+    ];
+  }
+
+  const before: Device[] = [
+    { id: 'Sensor1', thingName: 'dev-1' },
+    { id: 'Sensor2', thingName: 'dev-2' },
+  ];
+  // CloudFormation updates IAM in the update phase and deletes the old
+  // certificate resource in cleanup, after it: the new template's IAM must
+  // still authorise that Delete.
+  it.each<[string, Device[]]>([
+    ['a device is removed', [before[1]!]],
+    ['a device is renamed', [{ id: 'Sensor1', thingName: 'dev-1b' }, before[1]!]],
+    [
+      'its keyPrefix changes',
+      [{ id: 'Sensor1', thingName: 'dev-1', keyPrefix: 'fleet/' }, before[1]!],
+    ],
+    ['its construct id changes', [{ id: 'Sensor1b', thingName: 'dev-1' }, before[1]!]],
+  ])("authorises the old resource's Delete in cleanup when %s", (_label, after) => {
+    const old = provisionerStatements(before);
+    const updated = provisionerStatements(after);
+
+    expect(updated.statements).toEqual(old.statements);
+    for (const [action, resource] of deleteCalls('dev-1/', updated.bucketArn)) {
+      expect(allows(updated.statements, action, resource, pseudo), `${action} ${resource}`).toBe(
+        true,
+      );
+    }
+  });
+
+  it('grants nothing outside the credentials bucket, its key and the account certificates', () => {
+    const { statements, bucketArn } = provisionerStatements(before);
+    expect(allows(statements, 's3:GetObject', '<OtherBucket.Arn>/dev-1/current.json', pseudo)).toBe(
+      false,
+    );
+    expect(
+      allows(
+        statements,
+        'iot:DeleteCertificate',
+        'arn:aws:iot:eu-west-1:123456789012:thing/dev-1',
+        pseudo,
+      ),
+    ).toBe(false);
+    expect(allows(statements, 's3:DeleteBucket', bucketArn, pseudo)).toBe(false);
   });
 });

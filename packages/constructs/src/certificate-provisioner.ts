@@ -58,8 +58,20 @@ const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
  * The Lambda behind every {@link DeviceCertificate} of a stack: one function
  * (Node.js 22, arm64) from the `@thingcert/cert-provisioner` bundle, with IAM
  * scoped to what each call supports. IoT calls that have no resource-level
- * permissions get `*`; certificate calls get `cert/*`; S3 access is added per
- * thing prefix as certificates are declared; KMS only on the bucket key.
+ * permissions get `*`; certificate calls get `cert/*`; S3 access covers the
+ * credentials bucket, which holds nothing else; KMS only on the bucket key.
+ *
+ * Why bucket-scoped S3 access and not one grant per thing folder: its IAM
+ * must never change when devices do. CloudFormation updates an IAM policy in
+ * the update phase but deletes a removed, renamed or re-prefixed certificate
+ * resource later, in cleanup; a per-folder grant would already be gone and
+ * that Delete would fail with AccessDenied, leaving the private key in the
+ * bucket. A per-certificate `AWS::IAM::Policy` would be deleted after its
+ * resource on removal, but updated in place (before the cleanup Delete) on a
+ * rename or `keyPrefix` change, with the same failure. The bucket is
+ * dedicated to device credentials, every object in it is written by this
+ * Lambda, and it already holds every private key it stores: scoping it to
+ * folders bought no confidentiality, only the failure.
  *
  * Use {@link CertificateProvisioner.forBucket} to share one instance per bucket.
  *
@@ -95,8 +107,6 @@ export class CertificateProvisioner extends Construct {
   readonly bucket: CertificateBucket;
   /** Lambda timeout (custom resources wait longer than this). */
   readonly timeout: Duration;
-
-  private readonly thingPrefixes = new Set<string>();
 
   constructor(scope: Construct, id: string, props: CertificateProvisionerProps) {
     super(scope, id);
@@ -162,6 +172,30 @@ export class CertificateProvisioner extends Construct {
       }),
     );
     this.bucket.grantKeyUse(this.role, ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt']);
+    // The same statements whatever devices the stack has (see the class TSDoc):
+    // a certificate's Delete in cleanup runs with the IAM of the new template.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ManageCredentialObjects',
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: [this.bucket.bucket.arnForObjects('*')],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListCredentialObjects',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    const bucketLogicalId = stack.getLogicalId(
+      this.bucket.bucket.node.defaultChild as s3.CfnBucket,
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/*]`,
+      reason:
+        'The credentials bucket holds only what this Lambda writes (every certificate, key, pointer and record); its grant must not change when devices are removed or renamed, or their Delete in cleanup is denied.',
+    });
 
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -203,38 +237,16 @@ export class CertificateProvisioner extends Construct {
   }
 
   /**
-   * Lets the provisioner write, read and delete the objects under
-   * `thingPrefix` (e.g. `devices/sensor-1/`) and list exactly that prefix.
-   * Called by {@link DeviceCertificate}; idempotent per prefix.
+   * Checks that `thingPrefix` (e.g. `devices/sensor-1/`) is a folder. The
+   * provisioner's S3 access covers the whole credentials bucket, so nothing
+   * is granted per folder any more.
+   *
+   * @deprecated The grant is bucket-scoped (see the class TSDoc); kept so
+   *   existing callers still compile.
    */
   allowThingPrefix(thingPrefix: string): void {
     if (!thingPrefix.endsWith('/') || thingPrefix.startsWith('/')) {
       throw new InvalidConstructPropsError(`Not a thing prefix: ${JSON.stringify(thingPrefix)}`);
     }
-    if (this.thingPrefixes.has(thingPrefix)) {
-      return;
-    }
-    this.thingPrefixes.add(thingPrefix);
-    const objects = this.bucket.bucket.arnForObjects(`${thingPrefix}*`);
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
-        resources: [objects],
-      }),
-    );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [thingPrefix, `${thingPrefix}*`] } },
-      }),
-    );
-    const bucketLogicalId = Stack.of(this).getLogicalId(
-      this.bucket.bucket.node.defaultChild as s3.CfnBucket,
-    );
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${thingPrefix}*]`,
-      reason: `The provisioner writes a certificate, its keys and idempotency markers under ${thingPrefix}, with names it chooses; it can touch no other thing's objects.`,
-    });
   }
 }

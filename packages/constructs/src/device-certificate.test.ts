@@ -36,6 +36,7 @@ describe('Class: DeviceCertificate', () => {
       KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
       KeyMode: 'server',
       KeyAlgorithm: 'RSA_2048',
+      CredentialLayout: 'pointer-v1',
     });
   });
 
@@ -74,6 +75,9 @@ describe('Class: DeviceCertificate', () => {
     });
     expect(resolve(cert.publicKeyObjectKey)).toEqual({
       'Fn::GetAtt': [certId, 'PublicKeyObjectKey'],
+    });
+    expect(resolve(cert.credentialPointerObjectKey)).toEqual({
+      'Fn::GetAtt': [certId, 'CredentialPointerObjectKey'],
     });
   });
 

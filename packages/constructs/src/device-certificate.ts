@@ -1,8 +1,8 @@
 import {
+  CREDENTIAL_LAYOUT,
   defaultKeyAlgorithm,
   DEVICE_CERTIFICATE_ATTRIBUTE as ATTRIBUTE,
   DEVICE_CERTIFICATE_RESOURCE_TYPE,
-  thingFolder,
   type DeviceCertificateProperties,
   type KeyAlgorithm,
   type KeyMode,
@@ -18,7 +18,11 @@ export interface DeviceCertificateProps {
   /** The provisioner Lambda (and, through it, the credentials bucket). */
   readonly provisioner: CertificateProvisioner;
 
-  /** Thing the certificate is for; its files go under `<keyPrefix><thingName>/`. */
+  /**
+   * Thing the certificate is for; its files go under
+   * `<keyPrefix><thingName>/certificates/<certificate id>/`, and the thing's
+   * pointer to `<keyPrefix><thingName>/current.json`.
+   */
   readonly thingName: string;
 
   /**
@@ -97,12 +101,20 @@ export class DeviceCertificate extends Construct {
   readonly certificateId: string;
   /** The account's `iot:Data-ATS` endpoint. */
   readonly endpoint: string;
-  /** Object key of the certificate PEM. */
+  /**
+   * Object key of this certificate's PEM, in its own folder: changes with
+   * every rotation. Devices should read {@link credentialPointerObjectKey}.
+   */
   readonly certificateObjectKey: string;
-  /** Object key of the private key PEM (encrypted with the bucket key). */
+  /** Object key of this certificate's private key PEM (encrypted with the bucket key). */
   readonly privateKeyObjectKey: string;
-  /** Object key of the public key PEM. */
+  /** Object key of this certificate's public key PEM. */
   readonly publicKeyObjectKey: string;
+  /**
+   * Object key of the thing's credential pointer (`<keyPrefix><thing>/current.json`),
+   * which names the certificate to use: the same across rotations and rollbacks.
+   */
+  readonly credentialPointerObjectKey: string;
 
   constructor(scope: Construct, id: string, props: DeviceCertificateProps) {
     super(scope, id);
@@ -134,7 +146,6 @@ export class DeviceCertificate extends Construct {
     this.keyMode = keyMode;
     this.keyAlgorithm = keyAlgorithm;
     this.provisioner = props.provisioner;
-    props.provisioner.allowThingPrefix(thingFolder({ thingName: props.thingName, keyPrefix }));
 
     const bucket = props.provisioner.bucket;
     // Typed by the contract the provisioner parses: a renamed property fails here.
@@ -146,6 +157,9 @@ export class DeviceCertificate extends Construct {
       KeyMode: keyMode,
       KeyAlgorithm: keyAlgorithm,
       RotationToken: props.rotationToken,
+      // Also makes CloudFormation send an Update to certificates created
+      // before the pointer layout, so they answer CredentialPointerObjectKey.
+      CredentialLayout: CREDENTIAL_LAYOUT,
     };
     this.resource = new CustomResource(this, 'Resource', {
       resourceType: DEVICE_CERTIFICATE_RESOURCE_TYPE,
@@ -155,6 +169,8 @@ export class DeviceCertificate extends Construct {
     });
     // The Lambda needs its S3, KMS and IoT permissions for Create and, above
     // all, for Delete: make CloudFormation delete this resource before them.
+    // They do not depend on this resource's thing or prefix, so a rename or
+    // removal cannot take them away before the old resource's Delete.
     this.resource.node.addDependency(props.provisioner.role);
 
     this.certificateArn = this.resource.getAttString(ATTRIBUTE.certificateArn);
@@ -163,5 +179,8 @@ export class DeviceCertificate extends Construct {
     this.certificateObjectKey = this.resource.getAttString(ATTRIBUTE.certificateObjectKey);
     this.privateKeyObjectKey = this.resource.getAttString(ATTRIBUTE.privateKeyObjectKey);
     this.publicKeyObjectKey = this.resource.getAttString(ATTRIBUTE.publicKeyObjectKey);
+    this.credentialPointerObjectKey = this.resource.getAttString(
+      ATTRIBUTE.credentialPointerObjectKey,
+    );
   }
 }

@@ -7,6 +7,7 @@ import {
   dependsOnOf,
   logicalIdsOf,
   onlyResource,
+  resolveExpression,
   resourcesOf,
   statementsOfRole,
 } from '../test/template-queries';
@@ -113,25 +114,26 @@ describe('Class: DeviceInstance', () => {
       ]);
     });
 
-    it('lets the role read only its own credentials and the runner bundle', () => {
+    it('lets the role read only its own pointer and certificate folders, and the runner bundle', () => {
       const roleId = logicalIdsOf(template, 'AWS::IAM::Role').find((id) =>
         id.startsWith('Runner'),
       )!;
-      const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
       const statements = statementsOfRole(template, roleId);
       expect(statements.map((s) => s.Action)).toEqual([
         's3:GetObject',
         'kms:Decrypt',
         's3:GetObject',
       ]);
-      const credentialObjects = JSON.stringify(statements[0]!.Resource);
-      for (const attribute of [
-        'CertificateObjectKey',
-        'PrivateKeyObjectKey',
-        'PublicKeyObjectKey',
-      ]) {
-        expect(credentialObjects).toContain(`["${certId}","${attribute}"]`);
-      }
+      const bucketId = logicalIdsOf(template, 'AWS::S3::Bucket').find((id) =>
+        id.startsWith('CredentialsBucket'),
+      )!;
+      const objects = (statements[0]!.Resource as unknown[]).map((arn) =>
+        resolveExpression(arn, { partition: 'aws', region: 'r', accountId: 'a' }),
+      );
+      expect(objects).toEqual([
+        `<${bucketId}.Arn>/dev-1/current.json`,
+        `<${bucketId}.Arn>/dev-1/certificates/*`,
+      ]);
       expect(JSON.stringify(statements[2]!.Resource)).toMatch(/cdk-hnb659fds-assets-.*\.zip/);
     });
 
@@ -153,8 +155,7 @@ describe('Class: DeviceInstance', () => {
     const expectedConfig = {
       bucket: { Ref: bucketId },
       thing: 'dev-1',
-      certificateObjectKey: { 'Fn::GetAtt': [certId, 'CertificateObjectKey'] },
-      privateKeyObjectKey: { 'Fn::GetAtt': [certId, 'PrivateKeyObjectKey'] },
+      credentialPointerObjectKey: { 'Fn::GetAtt': [certId, 'CredentialPointerObjectKey'] },
       endpoint: { 'Fn::GetAtt': [certId, 'IoTEndpoint'] },
       topic: 'other/topic',
       count: 7,
@@ -184,6 +185,8 @@ describe('Class: DeviceInstance', () => {
         'unzip -q /tmp/thingcert-device-runner.zip -d /opt/thingcert/device-runner',
         "cat > /etc/thingcert/device-runner.json <<'THINGCERT_CONFIG'",
         'install -m 0644 /opt/thingcert/device-runner/thingcert-device-runner.service /etc/systemd/system/thingcert-device-runner.service',
+        "cat > /etc/systemd/system/thingcert-device-runner.service.d/restart.conf <<'THINGCERT_RESTART'",
+        'systemctl daemon-reload',
         'systemctl enable --now thingcert-device-runner.service',
       ];
       let cursor = 0;
@@ -207,6 +210,23 @@ describe('Class: DeviceInstance', () => {
       const a = setup({ message: 'one' }).instanceId;
       const b = setup({ message: 'two' }).instanceId;
       expect(a).not.toBe(b);
+    });
+
+    it('restarts a failed runner after a delay, with no start limit to give up on', () => {
+      const script = userDataOf(resource);
+      const dropIn = /<<'THINGCERT_RESTART'\n([\s\S]*?)\nTHINGCERT_RESTART/.exec(script)?.[1];
+      expect(dropIn?.split('\n')).toEqual([
+        '[Unit]',
+        'StartLimitIntervalSec=0',
+        '[Service]',
+        'Restart=on-failure',
+        'RestartSec=15',
+      ]);
+      // AL2023's systemd (252) does not know the backoff directives of 254+.
+      expect(dropIn).not.toMatch(/RestartSteps|RestartMaxDelaySec/);
+      expect(script.indexOf('restart.conf')).toBeLessThan(
+        script.indexOf('systemctl daemon-reload'),
+      );
     });
   });
 
@@ -258,15 +278,14 @@ describe('Class: DeviceInstance', () => {
     const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
     const returned = (attribute: string) => ({ 'Fn::GetAtt': [certId, attribute] });
 
-    it('tells the runner the object keys the certificate resource returned', () => {
+    it('tells the runner the pointer the certificate resource returned', () => {
       template.hasResourceProperties(DEVICE_CERTIFICATE_RESOURCE_TYPE, { KeyPrefix: 'fleet/a/' });
       template.hasResource('AWS::EC2::Instance', {
         Metadata: {
           [DEVICE_RUNNER_METADATA_KEY]: {
             config: Match.objectLike({
               thing: 'dev-1',
-              certificateObjectKey: returned('CertificateObjectKey'),
-              privateKeyObjectKey: returned('PrivateKeyObjectKey'),
+              credentialPointerObjectKey: returned('CredentialPointerObjectKey'),
             }),
           },
         },
@@ -274,29 +293,66 @@ describe('Class: DeviceInstance', () => {
       const join = (
         resource.Properties?.['UserData'] as { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } }
       )['Fn::Base64']['Fn::Join'][1];
-      expect(join).toEqual(
-        expect.arrayContaining([returned('CertificateObjectKey'), returned('PrivateKeyObjectKey')]),
-      );
+      expect(join).toEqual(expect.arrayContaining([returned('CredentialPointerObjectKey')]));
+      const metadata = JSON.stringify(resource.Metadata);
+      expect(metadata).not.toContain('CertificateObjectKey');
+      expect(metadata).not.toContain('PrivateKeyObjectKey');
     });
 
-    it('lets the role read exactly the objects the certificate resource returned', () => {
+    it("lets the role read exactly that thing's pointer and certificate folders", () => {
       const roleId = logicalIdsOf(template, 'AWS::IAM::Role').find((id) =>
         id.startsWith('Runner'),
       )!;
       const [credentials] = statementsOfRole(template, roleId);
       expect(credentials!.Action).toBe('s3:GetObject');
-      const objects = credentials!.Resource as unknown[];
-      expect(objects).toHaveLength(3);
-      for (const attribute of [
-        'CertificateObjectKey',
-        'PrivateKeyObjectKey',
-        'PublicKeyObjectKey',
-      ]) {
-        expect(objects).toContainEqual({
-          'Fn::Join': ['', [expect.anything(), '/', returned(attribute)]],
-        });
-      }
-      expect(JSON.stringify(objects)).not.toContain('*');
+      const objects = (credentials!.Resource as unknown[]).map((arn) =>
+        resolveExpression(arn, { partition: 'aws', region: 'r', accountId: 'a' }).replace(
+          /^<[^>]+>\//,
+          '',
+        ),
+      );
+      expect(objects).toEqual(['fleet/a/dev-1/current.json', 'fleet/a/dev-1/certificates/*']);
+    });
+  });
+
+  describe('Rotation', () => {
+    function deployed(rotationToken: string) {
+      const { stack } = newStack();
+      const bundles = fakeBundles();
+      const bucket = new CertificateBucket(stack, 'Credentials');
+      const provisioner = CertificateProvisioner.forBucket(bucket, {
+        code: bundles.provisionerCode,
+      });
+      const device = new IotDevice(stack, 'Device', {
+        thingName: 'dev-1',
+        topics: ['test/topic'],
+        provisioner,
+        rotationToken,
+      });
+      new DeviceInstance(stack, 'Runner', {
+        device,
+        vpc: publicVpc(stack),
+        runnerBundleDirectory: bundles.runnerBundleDirectory,
+      });
+      const template = templateOf(stack);
+      const roleId = logicalIdsOf(template, 'AWS::IAM::Role').find((id) =>
+        id.startsWith('Runner'),
+      )!;
+      return { template, instance: onlyResource(template, 'AWS::EC2::Instance'), roleId };
+    }
+
+    it('changes neither the instance, its user data and metadata, nor its role', () => {
+      const before = deployed('2026-01');
+      const after = deployed('2026-02');
+
+      after.template.hasResourceProperties(DEVICE_CERTIFICATE_RESOURCE_TYPE, {
+        RotationToken: '2026-02',
+      });
+      expect(after.instance[0]).toBe(before.instance[0]);
+      expect(after.instance[1]).toEqual(before.instance[1]);
+      expect(statementsOfRole(after.template, after.roleId)).toEqual(
+        statementsOfRole(before.template, before.roleId),
+      );
     });
   });
 });

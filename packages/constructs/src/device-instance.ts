@@ -1,4 +1,5 @@
 import {
+  certificatesFolder,
   DEVICE_RUNNER_METADATA_KEY,
   type DeviceRunnerConfig,
   type DeviceRunnerMetadata,
@@ -7,6 +8,7 @@ import {
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { assertBundleDirectory, deviceRunnerBundleDirectory } from './bundle-directories';
@@ -112,6 +114,24 @@ export interface DeviceInstanceProps {
 const RUNNER_HOME = '/opt/thingcert/device-runner';
 const CONFIG_FILE = '/etc/thingcert/device-runner.json';
 const SERVICE_UNIT = 'thingcert-device-runner.service';
+/**
+ * Drop-in over the unit the runner bundle ships: how systemd restarts a
+ * runner that exits non-zero (it does when it stays refused with credentials
+ * that did not change, e.g. after a rotation it could not follow). AL2023
+ * ships systemd 252: `RestartSteps=`/`RestartMaxDelaySec=` (a growing
+ * backoff) need 254, so the delay is fixed, long enough that a broken device
+ * costs a few requests a minute, never a tight loop. `StartLimitIntervalSec=0`
+ * turns the start rate limit off: systemd would otherwise give up for good
+ * after a burst of failures, and a device that cannot connect now (IoT or
+ * network down, a rotation in flight) must keep trying.
+ */
+const RESTART_DROP_IN = [
+  '[Unit]',
+  'StartLimitIntervalSec=0',
+  '[Service]',
+  'Restart=on-failure',
+  'RestartSec=15',
+].join('\n');
 const MAX_MESSAGE_BYTES = 128 * 1024;
 const MAX_MESSAGE_COUNT = 100_000;
 
@@ -119,9 +139,11 @@ const MAX_MESSAGE_COUNT = 100_000;
  * An EC2 instance that is one IoT device: Amazon Linux 2023 (arm64 by
  * default), IMDSv2 required, encrypted EBS, SSM Session Manager and no SSH (no
  * key pair, no ingress). User data installs Node.js 22, fetches the device
- * runner bundle (a CDK asset), writes its configuration and runs it as a
- * systemd service. The instance role can read only this device's credentials
- * and the bundle.
+ * runner bundle (a CDK asset), writes its configuration (with the thing's
+ * credential pointer, so a rotation changes neither it nor the instance) and
+ * runs it as a systemd service that is restarted after a failure, after a
+ * delay and without ever giving up. The instance role can read only this
+ * device's pointer and certificate folders, and the bundle.
  *
  * @example
  * new DeviceInstance(stack, 'Sensor1Instance', { device, vpc });
@@ -172,6 +194,16 @@ export class DeviceInstance extends Construct {
         'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for the SSM agent and Session Manager (the only way in: no SSH, no ingress); it lists no wildcard actions.',
     });
     device.grantReadCredentials(this.role);
+    const bucket = certificate.provisioner.bucket.bucket;
+    const bucketLogicalId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+    const folder = certificatesFolder({
+      thingName: device.thingName,
+      keyPrefix: certificate.keyPrefix,
+    });
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${folder}*]`,
+      reason: `Certificate ids are made by AWS IoT at each rotation: the device reads its pointer and whichever certificate folder under ${folder} it names, and no other thing's objects.`,
+    });
     // Exactly the bundle object; Asset.grantRead would add s3:GetObject*/List* wildcards.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -195,10 +227,10 @@ export class DeviceInstance extends Construct {
     this.runnerConfig = {
       bucket: certificate.provisioner.bucket.bucketName,
       thing: device.thingName,
-      // The keys the provisioner answered, so the device follows any keyPrefix
-      // or layout instead of rebuilding them by convention.
-      certificateObjectKey: certificate.certificateObjectKey,
-      privateKeyObjectKey: certificate.privateKeyObjectKey,
+      // The pointer the provisioner answered, the same for every certificate
+      // of the thing: a rotation changes neither this configuration (and so
+      // the user data) nor the instance, and the runner follows the pointer.
+      credentialPointerObjectKey: certificate.credentialPointerObjectKey,
       endpoint: device.endpoint,
       ...(port === 8883 ? {} : { port }),
       topic,
@@ -307,6 +339,10 @@ export class DeviceInstance extends Construct {
       'THINGCERT_CONFIG',
       `chmod 0644 ${CONFIG_FILE}`,
       `install -m 0644 ${RUNNER_HOME}/${SERVICE_UNIT} /etc/systemd/system/${SERVICE_UNIT}`,
+      `mkdir -p /etc/systemd/system/${SERVICE_UNIT}.d`,
+      `cat > /etc/systemd/system/${SERVICE_UNIT}.d/restart.conf <<'THINGCERT_RESTART'`,
+      RESTART_DROP_IN,
+      'THINGCERT_RESTART',
       'systemctl daemon-reload',
       `systemctl enable --now ${SERVICE_UNIT}`,
     );

@@ -1,4 +1,9 @@
-import type { KeyAlgorithm, KeyMode } from '@thingcert/contracts';
+import {
+  certificatesFolder,
+  credentialPointerKey,
+  type KeyAlgorithm,
+  type KeyMode,
+} from '@thingcert/contracts';
 import type { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
@@ -132,15 +137,16 @@ export class IotDevice extends Construct {
   }
 
   /**
-   * Lets `grantee` read exactly this thing's certificate and key objects
-   * (`s3:GetObject` on each, no listing) and decrypt them with the bucket key
-   * through S3.
+   * Lets `grantee` read this thing's credentials and nothing else: its
+   * pointer and the objects under its `certificates/` folder (`s3:GetObject`,
+   * no listing), decrypted with the bucket key through S3. The keys are fixed
+   * per thing, so the grant stays the same across rotations and rollbacks.
    */
   grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
+    const location = { thingName: this.thingName, keyPrefix: this.certificate.keyPrefix };
     return this.certificate.provisioner.bucket.grantReadObjects(grantee, [
-      this.certificate.certificateObjectKey,
-      this.certificate.privateKeyObjectKey,
-      this.certificate.publicKeyObjectKey,
+      credentialPointerKey(location),
+      `${certificatesFolder(location)}*`,
     ]);
   }
 }

@@ -148,3 +148,36 @@ export function everyString(value: unknown, out: string[] = []): string[] {
   }
   return out;
 }
+
+/**
+ * True when one of `statements` allows `action` on `resource` (a resolved
+ * ARN, references rendered as by {@link resolveExpression}), matching IAM's
+ * `*` and `?` wildcards in resources and conditions ignored: enough to check
+ * that a grant covers a key, not a policy evaluator.
+ */
+export function allows(
+  statements: readonly TemplateStatement[],
+  action: string,
+  resource: string,
+  pseudo: PseudoParameters,
+): boolean {
+  return statements.some(
+    (statement) =>
+      statement.Effect === 'Allow' &&
+      statement.Condition === undefined &&
+      actionsOf(statement).includes(action) &&
+      resourcesOfStatement(statement).some((pattern) =>
+        globMatches(resolveExpression(pattern, pseudo), resource),
+      ),
+  );
+}
+
+function globMatches(pattern: string, value: string): boolean {
+  const source = pattern
+    .split('')
+    .map((char) =>
+      char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.|+()[\]{}]/g, '\\$&'),
+    )
+    .join('');
+  return new RegExp(`^${source}$`).test(value);
+}

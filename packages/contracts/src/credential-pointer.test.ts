@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   certificateObjectKeys,
+  certificatesFolder,
   credentialPointerKey,
   InvalidCredentialPointerError,
   parseCredentialPointer,
@@ -16,6 +17,21 @@ describe('Function: credentialPointerKey', () => {
     expect(credentialPointerKey({ thingName: 'sensor-1', keyPrefix: 'fleet/' })).toBe(
       'fleet/sensor-1/current.json',
     );
+  });
+});
+
+describe('Function: certificatesFolder', () => {
+  it('holds every certificate folder of the thing, and nothing of another thing', () => {
+    const folder = certificatesFolder({ thingName: 't', keyPrefix: 'p/' });
+    expect(folder).toBe('p/t/certificates/');
+    const keys = certificateObjectKeys({ thingName: 't', keyPrefix: 'p/' }, ID);
+    for (const key of [keys.certificate, keys.publicKey, keys.privateKey]) {
+      expect(key.startsWith(folder)).toBe(true);
+    }
+    expect(credentialPointerKey({ thingName: 't', keyPrefix: 'p/' }).startsWith(folder)).toBe(
+      false,
+    );
+    expect(certificatesFolder({ thingName: 't1', keyPrefix: 'p/' }).startsWith('p/t/')).toBe(false);
   });
 });
 

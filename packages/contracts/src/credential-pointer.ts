@@ -32,6 +32,22 @@ export function credentialPointerKey(
 }
 
 /**
+ * Folder holding every certificate folder of a thing:
+ * `<keyPrefix><thingName>/certificates/`. With the pointer it is all a device
+ * reads, so a device's IAM can be scoped to `<this>*` and the pointer key.
+ *
+ * @example
+ * ```ts
+ * certificatesFolder({ thingName: 'sensor-1', keyPrefix: 'fleet/' }); // 'fleet/sensor-1/certificates/'
+ * ```
+ */
+export function certificatesFolder(
+  location: Pick<CredentialLocation, 'thingName' | 'keyPrefix'>,
+): string {
+  return `${thingFolder(location)}certificates/`;
+}
+
+/**
  * Folder of one certificate's objects: `<keyPrefix><thingName>/certificates/<id>/`.
  * Each certificate has its own, so writing a new one (rotation) and deleting an
  * old or rolled-back one can never touch the other's files.
@@ -40,7 +56,7 @@ export function certificateFolder(
   location: Pick<CredentialLocation, 'thingName' | 'keyPrefix'>,
   certificateId: string,
 ): string {
-  return `${thingFolder(location)}certificates/${certificateId}/`;
+  return `${certificatesFolder(location)}${certificateId}/`;
 }
 
 /**

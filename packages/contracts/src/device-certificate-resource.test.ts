@@ -12,14 +12,18 @@ describe('Contract: the device certificate custom resource', () => {
 
   it('keeps the property names deployed stacks use', () => {
     expect(Object.values(resource.DEVICE_CERTIFICATE_PROPERTY).join(' ')).toBe(
-      'ThingName BucketName KeyPrefix KmsKeyId KeyMode KeyAlgorithm RotationToken',
+      'ThingName BucketName KeyPrefix KmsKeyId KeyMode KeyAlgorithm RotationToken CredentialLayout',
     );
   });
 
   it('keeps the Data attribute names templates read with Fn::GetAtt', () => {
     expect(Object.values(resource.DEVICE_CERTIFICATE_ATTRIBUTE).join(' ')).toBe(
-      'CertificateArn CertificateId IoTEndpoint CertificateObjectKey PrivateKeyObjectKey PublicKeyObjectKey',
+      'CertificateArn CertificateId IoTEndpoint CertificateObjectKey PrivateKeyObjectKey PublicKeyObjectKey CredentialPointerObjectKey',
     );
+  });
+
+  it('keeps the credential layout value templates send', () => {
+    expect(resource.CREDENTIAL_LAYOUT).toBe('pointer-v1');
   });
 
   it('names every property and every attribute in its map (checked by tsc)', () => {

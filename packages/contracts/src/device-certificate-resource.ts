@@ -12,6 +12,15 @@ import type { KeyAlgorithm, KeyMode } from './key-mode';
 export const DEVICE_CERTIFICATE_RESOURCE_TYPE = 'Custom::ThingcertDeviceCertificate';
 
 /**
+ * The credential layout of this version: each certificate's objects in a
+ * folder of their own, `<keyPrefix><thing>/certificates/<id>/`, and the
+ * thing's pointer `<keyPrefix><thing>/current.json` naming the one to use
+ * (see `certificateObjectKeys` and `credentialPointerKey`). Before it, the
+ * objects were fixed per thing (`credentialObjectKeys`).
+ */
+export const CREDENTIAL_LAYOUT = 'pointer-v1';
+
+/**
  * The resource's properties as the template spells them. CloudFormation
  * delivers every value as a string and adds `ServiceToken` (and
  * `ServiceTimeout`), which are not listed here.
@@ -51,6 +60,17 @@ export interface DeviceCertificateProperties {
    * @default none
    */
   readonly RotationToken?: string;
+  /**
+   * The credential layout the template expects: {@link CREDENTIAL_LAYOUT}.
+   * Changes no certificate. It is there so that a template made by a
+   * construct that reads `CredentialPointerObjectKey` differs from one made
+   * before: CloudFormation then sends an Update to every certificate created
+   * before the pointer existed, and the provisioner answers the new attribute
+   * (and writes that certificate's pointer) instead of `Fn::GetAtt` failing.
+   *
+   * @default none (a template made before the layout was versioned)
+   */
+  readonly CredentialLayout?: typeof CREDENTIAL_LAYOUT;
 }
 
 /**
@@ -71,6 +91,7 @@ export const DEVICE_CERTIFICATE_PROPERTY = {
   keyMode: 'KeyMode',
   keyAlgorithm: 'KeyAlgorithm',
   rotationToken: 'RotationToken',
+  credentialLayout: 'CredentialLayout',
 } as const satisfies Record<string, keyof DeviceCertificateProperties>;
 
 /**
@@ -85,12 +106,18 @@ export interface DeviceCertificateData {
   readonly CertificateId: string;
   /** The account's `iot:Data-ATS` endpoint. */
   readonly IoTEndpoint: string;
-  /** Object key of the certificate PEM. */
+  /** Object key of this certificate's PEM (in its own folder, `certificateObjectKeys`). */
   readonly CertificateObjectKey: string;
-  /** Object key of the private key PEM. */
+  /** Object key of this certificate's private key PEM. */
   readonly PrivateKeyObjectKey: string;
   /** Object key of the public key PEM. */
   readonly PublicKeyObjectKey: string;
+  /**
+   * Object key of the thing's credential pointer (`credentialPointerKey`).
+   * The same for every certificate of the thing, so a device configured with
+   * it follows rotations and rollbacks without a new configuration.
+   */
+  readonly CredentialPointerObjectKey: string;
 }
 
 /**
@@ -109,4 +136,5 @@ export const DEVICE_CERTIFICATE_ATTRIBUTE = {
   certificateObjectKey: 'CertificateObjectKey',
   privateKeyObjectKey: 'PrivateKeyObjectKey',
   publicKeyObjectKey: 'PublicKeyObjectKey',
+  credentialPointerObjectKey: 'CredentialPointerObjectKey',
 } as const satisfies Record<string, keyof DeviceCertificateData>;

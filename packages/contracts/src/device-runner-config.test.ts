@@ -15,6 +15,12 @@ describe('Contract: the device runner configuration', () => {
     expect(DEVICE_RUNNER_PROTOCOLS).toEqual(['mqtt5', 'mqtt3']);
   });
 
+  it('makes a deployed device follow the pointer, not one certificate (checked by tsc)', () => {
+    expectTypeOf<DeviceRunnerConfig['credentialPointerObjectKey']>().toEqualTypeOf<string>();
+    expectTypeOf<DeviceRunnerConfig['certificateObjectKey']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<DeviceRunnerConfig['privateKeyObjectKey']>().toEqualTypeOf<string | undefined>();
+  });
+
   it('lets a deployed configuration hold only keys the runner reads (checked by tsc)', () => {
     expectTypeOf<keyof DeviceRunnerConfig>().toEqualTypeOf<keyof DeviceRunnerConfigFile>();
     expectTypeOf<DeviceRunnerConfig>().toExtend<DeviceRunnerConfigFile>();

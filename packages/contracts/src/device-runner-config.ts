@@ -82,10 +82,13 @@ export interface DeviceRunnerConfig extends DeviceRunnerConfigFile {
   readonly bucket: string;
   /** Thing name, used as MQTT client id. */
   readonly thing: string;
-  /** The certificate resource's `CertificateObjectKey`. */
-  readonly certificateObjectKey: string;
-  /** The certificate resource's `PrivateKeyObjectKey`. */
-  readonly privateKeyObjectKey: string;
+  /**
+   * The certificate resource's `CredentialPointerObjectKey`: the thing's
+   * pointer, the same for every certificate of the thing. A rotation changes
+   * neither this configuration nor the instance that carries it; the runner
+   * follows the pointer.
+   */
+  readonly credentialPointerObjectKey: string;
   /** `iot:Data-ATS` endpoint. */
   readonly endpoint: string;
   /** Topic to publish to and subscribe to. */

@@ -9,6 +9,7 @@ export {
 export {
   certificateFolder,
   certificateObjectKeys,
+  certificatesFolder,
   CREDENTIAL_POINTER_FILE_NAME,
   credentialPointerKey,
   InvalidCredentialPointerError,
@@ -17,6 +18,7 @@ export {
   type CredentialPointer,
 } from './credential-pointer';
 export {
+  CREDENTIAL_LAYOUT,
   DEVICE_CERTIFICATE_ATTRIBUTE,
   DEVICE_CERTIFICATE_PROPERTY,
   DEVICE_CERTIFICATE_RESOURCE_TYPE,
