@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,10 @@ import { fetchCredentials, loadCredentialFiles } from './fetch-credentials';
 
 const pair = makeKeyPair();
 const other = makeKeyPair('other');
+/** AWS IoT's certificate id: SHA-256 of the DER, here from Node's own fingerprint. */
+const pairId = new X509Certificate(pair.certificatePem).fingerprint256
+  .replace(/:/g, '')
+  .toLowerCase();
 
 async function modeOf(path: string): Promise<number> {
   return (await stat(path)).mode & 0o777;
@@ -49,6 +54,7 @@ describe('Function: fetchCredentials', () => {
         certPath: join(dir, 'device.pem.crt'),
         keyPath: join(dir, 'private.pem.key'),
         caPath: undefined,
+        certificateId: pairId,
       });
       expect(await modeOf(dir)).toBe(0o700);
       expect(await modeOf(result.keyPath)).toBe(0o600);
@@ -215,7 +221,11 @@ describe('Function: loadCredentialFiles', () => {
 
   it('accepts a matching pair with a private key file', async () => {
     const paths = await files(pair.certificatePem, pair.privateKeyPem);
-    await expect(loadCredentialFiles(paths)).resolves.toEqual({ ...paths, caPath: undefined });
+    await expect(loadCredentialFiles(paths)).resolves.toEqual({
+      ...paths,
+      caPath: undefined,
+      certificateId: pairId,
+    });
   });
 
   it('refuses a group-readable key file', async () => {

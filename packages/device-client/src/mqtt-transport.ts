@@ -21,6 +21,13 @@ export interface TransportOptions {
   readonly maxReconnectDelayMs: number;
   /** Session kept by the broker across reconnects (MQTT 5 session expiry). */
   readonly sessionExpirySeconds: number;
+  /**
+   * Resume the broker's session from the very first CONNECT: this transport
+   * replaces another of the same client id (a credentials switch). MQTT 3.1.1
+   * always asks for its session (clean session off); MQTT 5 otherwise starts
+   * clean and rejoins only on reconnects.
+   */
+  readonly rejoinSession: boolean;
 }
 
 /** What a transport reports; the connection core turns these into typed events. */
