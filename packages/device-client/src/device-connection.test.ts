@@ -339,6 +339,7 @@ describe('Class: DeviceConnection', () => {
         endpoint: 'e',
         certPath: '/a/c',
         keyPath: '/a/k',
+        caPath: '/broker-ca.pem',
         transportFactory: (options, events) => {
           if (failSecond && transports.length === 1) throw new Error('cannot load /b/c');
           return factory(options, events);
@@ -362,6 +363,8 @@ describe('Class: DeviceConnection', () => {
         clientId: 'thing-1',
         certPath: '/b/c',
         keyPath: '/b/k',
+        // The broker's CA is not the device's to rotate: it stays.
+        caPath: '/broker-ca.pem',
         rejoinSession: true,
       });
       expect(at(0).options.rejoinSession).toBe(false);

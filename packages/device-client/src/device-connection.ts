@@ -122,12 +122,15 @@ interface SubscriptionEntry {
   readonly ready: Promise<void>;
 }
 
-/** The certificate, key and CA files a transport is built from. */
+/** A certificate and private key file, what {@link DeviceConnection.switchCredentials} moves to. */
 export interface ConnectionCredentialFiles {
   readonly certPath: string;
   readonly keyPath: string;
-  /** @default undefined (the system trust store) */
-  readonly caPath?: string | undefined;
+}
+
+/** The files a transport is built from: the device's pair and the broker's CA. */
+interface TransportFiles extends ConnectionCredentialFiles {
+  readonly caPath: string | undefined;
 }
 
 interface PendingOperation {
@@ -177,7 +180,7 @@ export class DeviceConnection {
   private readonly retired = new WeakSet<MqttTransport>();
   /** Counts transports made; events of any but the newest are ignored. */
   private generation = 0;
-  private files: ConnectionCredentialFiles;
+  private files: TransportFiles;
   /** The switch in progress (switches run one after another). */
   private switched: Promise<void> = Promise.resolve();
   /**
@@ -364,7 +367,8 @@ export class DeviceConnection {
       throw new ConnectionClosedError('the connection was stopped before it could switch');
     }
     const previousFiles = this.files;
-    this.files = files;
+    // The broker's CA stays: only the device's own pair changes.
+    this.files = { ...previousFiles, certPath: files.certPath, keyPath: files.keyPath };
     let next: MqttTransport;
     try {
       next = this.createTransport(true);

@@ -8,9 +8,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionLocalDevice } from '@thingcert/test-support';
+import {
+  provisionLocalDevice,
+  provisionPointedDevice,
+  rotatePointedDevice,
+} from '@thingcert/test-support';
+import { CredentialFollower } from './credential-follower';
+import { CredentialPointerWatcher } from './credential-pointer-watcher';
 import { DeviceConnection, type DeviceConnectionEventMap } from './device-connection';
 import { fetchCredentials } from './fetch-credentials';
+import { fetchPointedCredentials } from './fetch-pointed-credentials';
 import { pubsub } from './pubsub';
 
 describe('DeviceConnection over MQTT 5 (Debian mosquitto, mTLS)', () => {
@@ -57,6 +64,56 @@ describe('DeviceConnection over MQTT 5 (Debian mosquitto, mTLS)', () => {
     }
     expect(connection.connectionTarget.protocol).toBe('mqtt5');
     expect(connected).toEqual([{ sessionPresent: false, reconnect: false }]);
+  });
+
+  it('follows a rotation over MQTT 5: one reconnect that rejoins the session, every message back', async () => {
+    const device = await provisionPointedDevice(cloud);
+    const options = {
+      s3: device.s3,
+      bucket: device.bucket,
+      pointerKey: device.pointerKey,
+      dir: join(work, device.thing),
+    };
+    const current = await fetchPointedCredentials(options);
+    const watcher = new CredentialPointerWatcher(options, current);
+    const connection = new DeviceConnection({
+      thingName: device.thing,
+      endpoint: mosquitto.host,
+      port: mosquitto.port,
+      caPath: cloud.mqtt.caPath,
+      certPath: current.certPath,
+      keyPath: current.keyPath,
+      connectTimeoutMs: 10_000,
+    });
+    const follower = new CredentialFollower({ connection, watcher, checkIntervalMs: 200 });
+    const connected: Array<DeviceConnectionEventMap['connected']> = [];
+    connection.on('connected', (event) => connected.push(event));
+    const received = new Set<string>();
+    let rotatedId: string | undefined;
+    try {
+      await connection.start();
+      follower.start();
+      await connection.subscribe('test/rotation5', ({ payload }) =>
+        received.add(payload.toString('utf8')),
+      );
+      const sends: Array<Promise<void>> = [];
+      for (let i = 1; i <= 30; i++) {
+        if (i === 8)
+          rotatedId = (await rotatePointedDevice(device, device.certificateId)).certificateId;
+        sends.push(connection.publish('test/rotation5', `m${i}`));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await Promise.all(sends);
+      await expect.poll(() => received.size).toBe(30);
+    } finally {
+      follower.stop();
+      await connection.stop();
+    }
+    expect(watcher.current.certificateId).toBe(rotatedId);
+    expect(connected).toEqual([
+      { sessionPresent: false, reconnect: false },
+      { sessionPresent: true, reconnect: true },
+    ]);
   });
 
   it('fails fast with a protocol hint when MQTT 5 meets the MQTT 3.1.1-only broker', async () => {

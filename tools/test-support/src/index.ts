@@ -19,4 +19,11 @@ export {
   type RegisterLocalDeviceOptions,
   type RegisteredLocalDevice,
 } from './register-local-device';
+export {
+  provisionPointedDevice,
+  rotatePointedDevice,
+  type PointedDevice,
+  type RotateOptions,
+  type RotatedCertificate,
+} from './pointed-device';
 export { makeKeyPair, type TestKeyPair } from './test-key-pair';
