@@ -422,6 +422,28 @@ describe('Class: DeviceConnection', () => {
       expect(events.at(-1)).toBe('disconnected');
     });
 
+    it('replaces a transport that hides refused reconnects after a drop, resending what it held', async () => {
+      const { connection, at, order, events } = await switching();
+      at(0).reportsReconnectFailures = false;
+      const before = connection.publish('t', 'before');
+      at(0).drop();
+      await expect.poll(() => order).toEqual(['start 0', 'stop 0', 'start 1']);
+      expect(at(1).options).toMatchObject({ certPath: '/a/c', rejoinSession: true });
+      // Not a credentials switch: no 'switching' event, one 'disconnected'.
+      expect(events.slice(1)).toEqual(['disconnected']);
+      at(1).connect(true);
+      expect(at(1).publishes.map((p) => p.payload)).toEqual(['before']);
+      at(1).publishes[0]!.ack.resolve({ ok: true });
+      await expect(before).resolves.toBeUndefined();
+    });
+
+    it('lets a transport that reports refused reconnects reconnect by itself', async () => {
+      const { at, order } = await switching();
+      at(0).drop();
+      await Promise.resolve();
+      expect(order).toEqual(['start 0']);
+    });
+
     it('refuses before start', async () => {
       const { connection } = setup();
       await expect(

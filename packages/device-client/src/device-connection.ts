@@ -357,18 +357,29 @@ export class DeviceConnection {
    */
   async switchCredentials(files: ConnectionCredentialFiles): Promise<void> {
     this.assertUsable();
-    const switching = this.switched.then(() => this.doSwitch(files));
-    this.switched = switching.catch(() => undefined);
-    await switching;
+    await this.replaceTransport(files);
   }
 
-  private async doSwitch(files: ConnectionCredentialFiles): Promise<void> {
+  /**
+   * Replaces the transport, one replacement at a time: with `files` for a
+   * credentials switch, with the same files (`undefined`) to restart one whose
+   * native client would reconnect without reporting refused attempts.
+   */
+  private replaceTransport(files: ConnectionCredentialFiles | undefined): Promise<void> {
+    const replacing = this.switched.then(() => this.doReplace(files));
+    this.switched = replacing.catch(() => undefined);
+    return replacing;
+  }
+
+  private async doReplace(files: ConnectionCredentialFiles | undefined): Promise<void> {
     if (this.isStopping()) {
       throw new ConnectionClosedError('the connection was stopped before it could switch');
     }
     const previousFiles = this.files;
     // The broker's CA stays: only the device's own pair changes.
-    this.files = { ...previousFiles, certPath: files.certPath, keyPath: files.keyPath };
+    if (files !== undefined) {
+      this.files = { ...previousFiles, certPath: files.certPath, keyPath: files.keyPath };
+    }
     let next: MqttTransport;
     try {
       next = this.createTransport(true);
@@ -380,7 +391,7 @@ export class DeviceConnection {
     this.transport = next;
     this.holding = true;
     this.currentState = 'reconnecting';
-    this.emit('switching', {});
+    if (files !== undefined) this.emit('switching', {});
     if (old !== undefined) {
       this.retired.add(old);
       await old.stop();
@@ -621,6 +632,15 @@ export class DeviceConnection {
           ),
         );
       }
+    }
+    // A native client that would reconnect without reporting refused attempts
+    // (aws-crt's MQTT 3.1.1) is replaced by one connecting through the
+    // transport's own loop, which reports each: the difference between a
+    // network outage and a deactivated certificate is in those reports.
+    if (this.transport?.reportsReconnectFailures === false) {
+      this.replaceTransport(undefined).catch((error: unknown) => {
+        if (!this.isStopping()) this.emit('error', { error: asError(error) });
+      });
     }
   }
 

@@ -70,6 +70,8 @@ export function createMqtt5Transport(
   let closed = false;
   let started = false;
   return {
+    // Its reconnects emit `connectionFailure` like the first connect.
+    reportsReconnectFailures: true,
     start: () => {
       started = true;
       client.start();
