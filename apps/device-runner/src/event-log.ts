@@ -131,15 +131,12 @@ function short(certificateId: string): string {
 function textLine(event: RunEvent): string | undefined {
   switch (event.event) {
     case 'credentials':
-      switch (event.source) {
-        case 'pointer':
-          return `Downloaded certificate ${short(event.certificateId)} and its key through ${event.location}`;
-        case 's3':
-          return `Downloaded certificate and key from ${event.location}`;
-        case 'files':
-          return `Using certificate and key ${event.location}`;
+      if (event.source === 'pointer') {
+        return `Downloaded certificate ${short(event.certificateId)} and its key through ${event.location}`;
       }
-      break;
+      return event.source === 's3'
+        ? `Downloaded certificate and key from ${event.location}`
+        : `Using certificate and key ${event.location}`;
     case 'connecting':
       return `Connecting to ${event.endpoint}:${event.port} with client ID '${event.clientId}' (${event.protocol === 'mqtt5' ? 'MQTT 5' : 'MQTT 3.1.1'})...`;
     case 'connected':
