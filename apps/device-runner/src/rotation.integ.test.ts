@@ -68,21 +68,24 @@ function expectNothingLost(events: Event[]): void {
 // Over 150 lines on purpose: one describe per unit under test keeps every case's
 // full name and its shared fixtures in one place; each `it` stays short.
 describe('device-runner follows credential rotations (local cloud, real SDK clients, real TLS)', () => {
-  let cloud: LocalCloud;
-  let mosquitto: MosquittoInstance;
-  let gate: IotStatusGate;
+  // MQTT 3.1.1 goes to the local cloud's broker; MQTT 5 to mosquitto through a
+  // gate that treats certificates as AWS IoT does (mosquitto alone would not).
   let work: string;
+  let cloud: LocalCloud;
+  let gate: IotStatusGate;
+  let mosquitto: MosquittoInstance;
 
   beforeAll(async () => {
-    cloud = await startLocalCloud();
+    [work, cloud] = await Promise.all([
+      mkdtemp(join(tmpdir(), 'device-runner-rotation-')),
+      startLocalCloud(),
+    ]);
     mosquitto = await startMosquitto(cloud);
-    // MQTT 5 goes to mosquitto through a gate that treats certificates as AWS IoT does.
     gate = await startIotStatusGate({
       iot: localClients(cloud).iot,
       cloudCaPath: cloud.mqtt.caPath,
       upstream: { host: '127.0.0.1', port: mosquitto.port },
     });
-    work = await mkdtemp(join(tmpdir(), 'device-runner-rotation-'));
   });
   afterAll(async () => {
     await gate?.close();

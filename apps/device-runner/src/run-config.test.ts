@@ -133,23 +133,23 @@ describe('Function: resolveCommand', () => {
     });
   });
 
-  it('takes the pointer key from the file, env or flags, and prefers it to fixed object keys', async () => {
-    const read = files({
-      '/c.json': JSON.stringify({
-        credentialPointerObjectKey: 'fleet/t1/current.json',
-        certificateObjectKey: 'fleet/t1/device.pem.crt',
-        privateKeyObjectKey: 'fleet/t1/private.pem.key',
-      }),
-    });
-    expect(await config([...base, '--config', '/c.json'], {}, read)).toMatchObject({
-      pointerKey: 'fleet/t1/current.json',
-      objectKeys: undefined,
-    });
-    const env = { THINGCERT_CREDENTIAL_POINTER_OBJECT_KEY: 'e/current.json' };
-    expect((await config(base, env)).pointerKey).toBe('e/current.json');
-    const flag = ['--credential-pointer-object-key', 'f/current.json'];
-    expect((await config([...base, ...flag], env)).pointerKey).toBe('f/current.json');
-  });
+  it.each([
+    ['the config file', ['--config', '/c.json'], {}],
+    ['the environment', [], { THINGCERT_CREDENTIAL_POINTER_OBJECT_KEY: 'fleet/t1/current.json' }],
+    ['a flag', ['--credential-pointer-object-key', 'fleet/t1/current.json'], {}],
+  ] as Array<[string, string[], Record<string, string>]>)(
+    'takes the pointer key from %s, in preference to fixed object keys',
+    async (_from, argv, env) => {
+      const fixed = ['--certificate-object-key', 'f/c.pem', '--private-key-object-key', 'f/k.pem'];
+      const read = files({
+        '/c.json': JSON.stringify({ credentialPointerObjectKey: 'fleet/t1/current.json' }),
+      });
+      expect(await config([...base, ...fixed, ...argv], env, read)).toMatchObject({
+        pointerKey: 'fleet/t1/current.json',
+        objectKeys: undefined,
+      });
+    },
+  );
 
   it('follows nothing with fixed object keys or with --cert/--key files', async () => {
     const keys = ['--certificate-object-key', 'f/c.pem', '--private-key-object-key', 'f/k.pem'];

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { deps, stubS3 } from '../test/main-harness';
 import { EXIT_CREDENTIALS_REFUSED, EXIT_SUCCESS } from './exit-codes';
 import { main } from './main';
@@ -37,17 +37,7 @@ function provisioned(pair: TestKeyPair): { pointer: string; objects: Record<stri
 const POINTER = credentialPointerKey({ thingName: 'thing-1' });
 type Event = Record<string, unknown> & { event: string };
 
-// Over 150 lines on purpose: one describe per unit under test keeps every case's
-// full name and its shared fixtures in one place; each `it` stays short.
 describe('Function: runDevice (through main), following the credential pointer', () => {
-  let work: string;
-  beforeEach(async () => {
-    work = await mkdtemp(join(tmpdir(), 'device-runner-follow-'));
-  });
-  afterEach(async () => {
-    await rm(work, { recursive: true, force: true });
-  });
-
   /**
    * Runs `main --forever --json` over the echo broker and a stub bucket holding
    * `first` and `second` with the pointer on `first`; `onEvent` sees each
@@ -62,6 +52,8 @@ describe('Function: runDevice (through main), following the credential pointer',
     ) => void,
     broker: { failWith?: string } = {},
   ) {
+    const work = await mkdtemp(join(tmpdir(), 'device-runner-follow-'));
+    onTestFinished(() => rm(work, { recursive: true, force: true }));
     const controller = new AbortController();
     const harness = deps(broker, controller.signal);
     const objects: Record<string, string> = {
@@ -86,11 +78,11 @@ describe('Function: runDevice (through main), following the credential pointer',
         },
       },
     );
-    return { code, events, made: harness.made, stdout: harness.stdout.join('') };
+    return { code, events, made: harness.made, stdout: harness.stdout.join(''), work };
   }
 
   it('moves to the certificate a rotated pointer names, logging offline, credentials-changed, online', async () => {
-    const { code, events, made } = await follow(
+    const { code, events, made, work } = await follow(
       ['--credential-check-interval', '100'],
       (event, { objects }, stop) => {
         if (event.event === 'online' && event['reconnect'] === false) {

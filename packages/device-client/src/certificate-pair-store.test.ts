@@ -1,22 +1,18 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirPerTest } from '../test/temp-dir';
 import { removeOtherCertificatePairs, writeCertificatePair } from './certificate-pair-store';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
 
 describe('Function: removeOtherCertificatePairs', () => {
-  let work: string;
-  beforeEach(async () => {
-    work = await mkdtemp(join(tmpdir(), 'pair-store-'));
-  });
-  afterEach(async () => {
-    await rm(work, { recursive: true, force: true });
-  });
+  const workDir = tempDirPerTest('pair-store-');
 
   it('keeps one certificate, removes the others and crash leftovers, leaves the rest alone', async () => {
+    const work = workDir();
     await writeCertificatePair(work, A, 'cert a', 'key a');
     await writeCertificatePair(work, B, 'cert b', 'key b');
     await mkdir(join(work, `.${A}.new.123.abcd1234.tmp`));

@@ -90,8 +90,6 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
-// Over 150 lines on purpose: one describe per unit under test keeps every case's
-// full name and its shared fixtures in one place; each `it` stays short.
 describe('Class: CredentialFollower', () => {
   beforeEach(() => {
     vi.useFakeTimers();

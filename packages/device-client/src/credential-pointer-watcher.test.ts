@@ -1,10 +1,10 @@
 import { makeKeyPair } from '@thingcert/test-support';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fakeS3, type FakeObject } from '../test/fake-s3';
 import { pointedObjects } from '../test/pointed-objects';
+import { tempDirPerTest } from '../test/temp-dir';
 import { CredentialPointerWatcher } from './credential-pointer-watcher';
 import { fetchPointedCredentials } from './fetch-pointed-credentials';
 
@@ -12,13 +12,7 @@ const first = makeKeyPair('first');
 const second = makeKeyPair('second');
 
 describe('Class: CredentialPointerWatcher', () => {
-  let work: string;
-  beforeEach(async () => {
-    work = await mkdtemp(join(tmpdir(), 'pointer-watcher-'));
-  });
-  afterEach(async () => {
-    await rm(work, { recursive: true, force: true });
-  });
+  const workDir = tempDirPerTest('pointer-watcher-');
 
   /** A watcher started on `first`, with both certificates' objects in the fake bucket. */
   async function setup() {
@@ -30,6 +24,7 @@ describe('Class: CredentialPointerWatcher', () => {
       [a.pointerPath]: a.pointer,
     };
     const fake = fakeS3(objects);
+    const work = workDir();
     const options = { s3: fake.s3, bucket: 'devices', pointerKey: a.pointerKey, dir: work };
     const current = await fetchPointedCredentials(options);
     fake.requests.length = 0;
@@ -69,7 +64,7 @@ describe('Class: CredentialPointerWatcher', () => {
       const result = await watcher.check();
       expect(result).toMatchObject({
         outcome: 'changed',
-        credentials: { certificateId: b.id, certPath: join(work, b.id, 'device.pem.crt') },
+        credentials: { certificateId: b.id, certPath: join(workDir(), b.id, 'device.pem.crt') },
       });
       expect(watcher.current.certificateId).toBe(a.id);
       expect(fake.requests.map((r) => r.path).sort()).toEqual([
@@ -101,7 +96,7 @@ describe('Class: CredentialPointerWatcher', () => {
       delete objects[`/devices/thing-1/certificates/${b.id}/private.pem.key`];
       const result = await watcher.check();
       expect(result).toMatchObject({ outcome: 'failed', error: { reason: 'not-found' } });
-      expect(await readdir(work)).toEqual([a.id]);
+      expect(await readdir(workDir())).toEqual([a.id]);
     });
 
     it('shares one request among checks made while one runs', async () => {
@@ -120,7 +115,7 @@ describe('Class: CredentialPointerWatcher', () => {
       if (result.outcome !== 'changed') throw new Error('expected a change');
       await watcher.adopt(result.credentials);
       expect(watcher.current.certificateId).toBe(b.id);
-      expect(await readdir(work)).toEqual([b.id]);
+      expect(await readdir(workDir())).toEqual([b.id]);
       fake.requests.length = 0;
       expect(await watcher.check()).toEqual({ outcome: 'unchanged' });
       expect(fake.requests.map((r) => r.status)).toEqual([304]);

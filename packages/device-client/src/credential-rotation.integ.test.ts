@@ -9,6 +9,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishThroughRotation } from '../test/publish-through-rotation';
 import { CredentialFollower, type CredentialFollowerEvent } from './credential-follower';
 import { CredentialPointerWatcher } from './credential-pointer-watcher';
 import { DeviceConnection } from './device-connection';
@@ -84,31 +85,27 @@ describe('Credential rotation against the local cloud (real S3 and IoT clients, 
     });
     const connects: boolean[] = [];
     connection.on('connected', ({ sessionPresent }) => connects.push(sessionPresent));
-    const received = new Set<string>();
-    const published: string[] = [];
-    let rotated: { certificateId: string; privateKeyPem: string } | undefined;
+    let outcome;
     try {
       await connection.start();
       follower.start();
-      await connection.subscribe('test/rotation', ({ payload }) =>
-        received.add(payload.toString('utf8')),
-      );
-      const sends: Array<Promise<void>> = [];
-      for (let i = 1; i <= 40; i++) {
-        if (i === 10) rotated = await rotatePointedDevice(device, device.certificateId);
-        published.push(`m${i}`);
-        sends.push(connection.publish('test/rotation', `m${i}`));
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      await Promise.all(sends);
-      await expect.poll(() => received.size).toBe(published.length);
+      outcome = await publishThroughRotation(connection, {
+        topic: 'test/rotation',
+        count: 40,
+        rotateAt: 10,
+        rotate: () => rotatePointedDevice(device, device.certificateId),
+      });
     } finally {
       follower.stop();
       await connection.stop();
     }
-    expect([...received].sort()).toEqual([...published].sort());
+    const { received, sent, rotated } = outcome;
+    expect([...received].sort()).toEqual([...sent].sort());
     expect(watcher.current.certificateId).toBe(rotated?.certificateId);
-    expect(events.map((e) => e.type)).toEqual(['credentials-changed']);
+    // Whether the broker dropped the old certificate (then refused a reconnect
+    // with it) before the pointer check moved the connection is a matter of timing.
+    expect(events.filter((e) => e.type === 'credentials-changed')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'check-failed')).toEqual([]);
     // The first connect and exactly one more, which resumed the session.
     expect(connects).toEqual([false, true]);
     const accepted = brokerLog.filter(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findSecretLeaks, makeKeyPair } from '@thingcert/test-support';
 import { fakeS3 } from '../test/fake-s3';
+import { caught, modeOf } from '../test/temp-dir';
 import { fetchCredentials, loadCredentialFiles } from './fetch-credentials';
 
 const pair = makeKeyPair();
@@ -13,19 +14,6 @@ const other = makeKeyPair('other');
 const pairId = new X509Certificate(pair.certificatePem).fingerprint256
   .replace(/:/g, '')
   .toLowerCase();
-
-async function modeOf(path: string): Promise<number> {
-  return (await stat(path)).mode & 0o777;
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 // Over 150 lines on purpose: one describe per unit under test keeps every case's
 // full name and its shared fixtures in one place; each `it` stays short.

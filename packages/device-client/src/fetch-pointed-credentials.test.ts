@@ -1,38 +1,31 @@
 import { findSecretLeaks, makeKeyPair } from '@thingcert/test-support';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fakeS3 } from '../test/fake-s3';
+import { caught, modeOf, tempDirPerTest } from '../test/temp-dir';
 import { pointedObjects } from '../test/pointed-objects';
 import { fetchPointedCredentials } from './fetch-pointed-credentials';
 
 const pair = makeKeyPair('pointed');
 const other = makeKeyPair('other');
 
-async function modeOf(path: string): Promise<number> {
-  return (await stat(path)).mode & 0o777;
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error & { reason?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-// Over 150 lines on purpose: one describe per unit under test keeps every case's
-// full name and its shared fixtures in one place; each `it` stays short.
 describe('Function: fetchPointedCredentials', () => {
-  let work: string;
-  beforeEach(async () => {
-    work = await mkdtemp(join(tmpdir(), 'fetch-pointed-'));
-  });
-  afterEach(async () => {
-    await rm(work, { recursive: true, force: true });
-  });
+  const workDir = tempDirPerTest('fetch-pointed-');
+
+  /** What fetching through `thing-1/current.json` of a bucket holding `objects` rejects with. */
+  function refusal(objects: Record<string, string>) {
+    const { s3, requested } = fakeS3(objects);
+    const error = caught(
+      fetchPointedCredentials({
+        s3,
+        bucket: 'devices',
+        pointerKey: 'thing-1/current.json',
+        dir: workDir(),
+      }),
+    );
+    return { error, requested };
+  }
 
   it('reads the pointer, then the pair it names, into <dir>/<id>/ (0700, files 0600)', async () => {
     const current = pointedObjects('devices', 'thing-1', pair);
@@ -40,7 +33,7 @@ describe('Function: fetchPointedCredentials', () => {
       ...current.objects,
       [current.pointerPath]: current.pointer,
     });
-    const dir = join(work, 'credentials');
+    const dir = join(workDir(), 'credentials');
     const previous = process.umask(0);
     try {
       const result = await fetchPointedCredentials({
@@ -74,23 +67,20 @@ describe('Function: fetchPointedCredentials', () => {
   it('replaces an earlier copy of the same certificate as a whole', async () => {
     const current = pointedObjects('devices', 'thing-1', pair);
     const { s3 } = fakeS3({ ...current.objects, [current.pointerPath]: current.pointer });
-    const options = { s3, bucket: 'devices', pointerKey: current.pointerKey, dir: work };
+    const options = { s3, bucket: 'devices', pointerKey: current.pointerKey, dir: workDir() };
     await fetchPointedCredentials(options);
     const again = await fetchPointedCredentials(options);
     expect(await readFile(again.keyPath, 'utf8')).toBe(pair.privateKeyPem);
-    expect(await readdir(work)).toEqual([current.id]);
+    expect(await readdir(workDir())).toEqual([current.id]);
   });
 
   it('refuses a certificate and key that are not one pair, writing nothing', async () => {
     const current = pointedObjects('devices', 'thing-1', pair);
     const objects = { ...current.objects, [current.pointerPath]: current.pointer };
     objects[`/devices/thing-1/certificates/${current.id}/private.pem.key`] = other.privateKeyPem;
-    const { s3 } = fakeS3(objects);
-    const error = await caught(
-      fetchPointedCredentials({ s3, bucket: 'devices', pointerKey: current.pointerKey, dir: work }),
-    );
+    const error = await refusal(objects).error;
     expect(error.name).toBe('CertificateKeyMismatchError');
-    expect(await readdir(work)).toEqual([]);
+    expect(await readdir(workDir())).toEqual([]);
     expect(findSecretLeaks(error.message, [other.privateKeyPem, pair.privateKeyPem])).toEqual([]);
   });
 
@@ -98,18 +88,16 @@ describe('Function: fetchPointedCredentials', () => {
     const current = pointedObjects('devices', 'thing-1', pair);
     const swapped = pointedObjects('devices', 'thing-1', other);
     // The pointer names `pair`'s id, but its objects hold `other` (a matching pair).
-    const { s3 } = fakeS3({
+    const { error: rejection } = refusal({
       [current.pointerPath]: current.pointer,
       [`/devices/thing-1/certificates/${current.id}/device.pem.crt`]: other.certificatePem,
       [`/devices/thing-1/certificates/${current.id}/private.pem.key`]: other.privateKeyPem,
     });
-    const error = await caught(
-      fetchPointedCredentials({ s3, bucket: 'devices', pointerKey: current.pointerKey, dir: work }),
-    );
+    const error = await rejection;
     expect(error).toMatchObject({ name: 'CredentialsError', reason: 'invalid-pointer' });
     expect(error.message).toContain(`names certificate ${current.id}`);
     expect(error.message).toContain(`is certificate ${swapped.id}`);
-    expect(await readdir(work)).toEqual([]);
+    expect(await readdir(workDir())).toEqual([]);
   });
 
   it.each([
@@ -121,44 +109,34 @@ describe('Function: fetchPointedCredentials', () => {
       '"objects.certificate" is missing',
     ],
   ])('refuses a pointer that is %s with a one-line reason', async (_what, body, reason) => {
-    const { s3, requested } = fakeS3({ '/devices/thing-1/current.json': body });
-    const error = await caught(
-      fetchPointedCredentials({
-        s3,
-        bucket: 'devices',
-        pointerKey: 'thing-1/current.json',
-        dir: work,
-      }),
-    );
-    expect(error).toMatchObject({ name: 'CredentialsError', reason: 'invalid-pointer' });
-    expect(error.message).toContain('s3://devices/thing-1/current.json');
-    expect(error.message).toContain(reason);
-    expect(error.message).not.toContain('\n');
+    const { error, requested } = refusal({ '/devices/thing-1/current.json': body });
+    await expect(error).resolves.toMatchObject({
+      name: 'CredentialsError',
+      reason: 'invalid-pointer',
+      message: expect.stringMatching(/^s3:\/\/devices\/thing-1\/current\.json: [^\n]+$/) as unknown,
+    });
+    expect((await error).message).toContain(reason);
     expect(requested).toEqual(['/devices/thing-1/current.json']);
   });
 
   it('refuses a certificate id that is not 64 hex digits before it becomes a path', async () => {
     const current = pointedObjects('devices', 'thing-1', pair);
     const body = current.pointer.replace(current.id, '../../etc');
-    const { s3 } = fakeS3({ ...current.objects, [current.pointerPath]: body });
-    const error = await caught(
-      fetchPointedCredentials({ s3, bucket: 'devices', pointerKey: current.pointerKey, dir: work }),
-    );
-    expect(error).toMatchObject({ name: 'CredentialsError', reason: 'invalid-pointer' });
-    expect(error.message).toContain('not 64 hex digits');
+    const { error } = refusal({ ...current.objects, [current.pointerPath]: body });
+    await expect(error).resolves.toMatchObject({
+      name: 'CredentialsError',
+      reason: 'invalid-pointer',
+      message: expect.stringContaining('not 64 hex digits') as unknown,
+    });
   });
 
   it('says the pointer is missing, naming it, when there is none', async () => {
-    const { s3 } = fakeS3({});
-    const error = await caught(
-      fetchPointedCredentials({
-        s3,
-        bucket: 'devices',
-        pointerKey: 'thing-1/current.json',
-        dir: work,
-      }),
-    );
-    expect(error).toMatchObject({ name: 'CredentialsError', reason: 'not-found' });
-    expect(error.message).toContain('s3://devices/thing-1/current.json does not exist');
+    await expect(refusal({}).error).resolves.toMatchObject({
+      name: 'CredentialsError',
+      reason: 'not-found',
+      message: expect.stringContaining(
+        's3://devices/thing-1/current.json does not exist',
+      ) as unknown,
+    });
   });
 });

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishThroughRotation } from '../test/publish-through-rotation';
 import {
   provisionLocalDevice,
   provisionPointedDevice,
@@ -88,23 +89,17 @@ describe('DeviceConnection over MQTT 5 (Debian mosquitto, mTLS)', () => {
     const follower = new CredentialFollower({ connection, watcher, checkIntervalMs: 200 });
     const connected: Array<DeviceConnectionEventMap['connected']> = [];
     connection.on('connected', (event) => connected.push(event));
-    const received = new Set<string>();
     let rotatedId: string | undefined;
     try {
       await connection.start();
       follower.start();
-      await connection.subscribe('test/rotation5', ({ payload }) =>
-        received.add(payload.toString('utf8')),
-      );
-      const sends: Array<Promise<void>> = [];
-      for (let i = 1; i <= 30; i++) {
-        if (i === 8)
-          rotatedId = (await rotatePointedDevice(device, device.certificateId)).certificateId;
-        sends.push(connection.publish('test/rotation5', `m${i}`));
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      await Promise.all(sends);
-      await expect.poll(() => received.size).toBe(30);
+      const { rotated } = await publishThroughRotation(connection, {
+        topic: 'test/rotation5',
+        count: 30,
+        rotateAt: 8,
+        rotate: () => rotatePointedDevice(device, device.certificateId),
+      });
+      rotatedId = rotated?.certificateId;
     } finally {
       follower.stop();
       await connection.stop();
