@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findSecretLeaks, provisionLocalDevice, type LocalDevice } from '@thingcert/test-support';
+import {
+  findSecretLeaks,
+  provisionLocalDevice,
+  provisionPointedDevice,
+  type LocalDevice,
+  type PointedDevice,
+} from '@thingcert/test-support';
 import packageJson from '../package.json' with { type: 'json' };
 import { jsonEvents, runProcess } from '../test/run-process';
 
@@ -41,7 +47,7 @@ describe('device-runner CLI against the local cloud', () => {
     };
   }
 
-  function runArgs(device: LocalDevice, ...extra: string[]): string[] {
+  function runArgs(device: LocalDevice | PointedDevice, ...extra: string[]): string[] {
     return [
       'run',
       '--bucket',
@@ -59,28 +65,44 @@ describe('device-runner CLI against the local cloud', () => {
   }
 
   it('runs the seed scenario from S3 credentials, 5 messages out and back, exit 0', async () => {
-    const device = await provisionLocalDevice(cloud);
+    const device = await provisionPointedDevice(cloud);
     const result = await runProcess(cliPath, runArgs(device, '--json'), { env: env() });
 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const events = jsonEvents(result.stdout);
     expect(events.filter((e) => e.event === 'received')).toHaveLength(5);
-    expect(events.at(-2)).toMatchObject({ event: 'done', received: 5, expected: 5 });
+    expect(events.at(-3)).toMatchObject({ event: 'done', received: 5, expected: 5 });
+    expect(events.at(-2)).toMatchObject({
+      event: 'stats',
+      certificateId: device.certificateId,
+      published: 5,
+      acked: 5,
+      received: 5,
+      duplicates: 0,
+    });
     expect(events.at(-1)).toMatchObject({ event: 'disconnected' });
     expect(events.find((e) => e.event === 'connecting')).toMatchObject({
       port: cloud.mqtt.port,
       clientId: device.thing,
       protocol: 'mqtt3',
     });
+    expect(events[0]).toMatchObject({
+      event: 'credentials',
+      source: 'pointer',
+      certificateId: device.certificateId,
+    });
     const dir = join(work, 'credentials', device.thing);
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
-    expect((await stat(join(dir, 'private.pem.key'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, device.certificateId))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dir, device.certificateId, 'private.pem.key'))).mode & 0o777).toBe(
+      0o600,
+    );
     expect(findSecretLeaks(result.stdout + result.stderr, [device.privateKeyPem])).toEqual([]);
   });
 
   it('prints the seed-style text log without --json', async () => {
-    const device = await provisionLocalDevice(cloud);
+    const device = await provisionPointedDevice(cloud);
     const result = await runProcess(cliPath, runArgs(device, '--count', '2'), { env: env() });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
@@ -92,12 +114,18 @@ describe('device-runner CLI against the local cloud', () => {
     );
   });
 
-  it('exits 1 saying what to check when the certificate is INACTIVE', async () => {
+  it('exits 1 saying what to check when the certificate of fixed object keys is INACTIVE', async () => {
     const device = await provisionLocalDevice(cloud);
     await device.iot.send(
       new UpdateCertificateCommand({ certificateId: device.certificateId, newStatus: 'INACTIVE' }),
     );
-    const result = await runProcess(cliPath, runArgs(device), { env: env() });
+    const fixed = [
+      '--certificate-object-key',
+      `${device.thing}/device.pem.crt`,
+      '--private-key-object-key',
+      `${device.thing}/private.pem.key`,
+    ];
+    const result = await runProcess(cliPath, runArgs(device, ...fixed), { env: env() });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /^error: Cannot connect to localhost:\d+ as 'thing-[\d-]+' \(MQTT 3\.1\.1\): the broker rejected the connection/,
@@ -106,8 +134,52 @@ describe('device-runner CLI against the local cloud', () => {
     expect(result.stdout).toContain('Disconnected!');
   });
 
+  it('exits 75 when the certificate the pointer names is INACTIVE at start (a restart may find another)', async () => {
+    const device = await provisionPointedDevice(cloud);
+    await device.iot.send(
+      new UpdateCertificateCommand({ certificateId: device.certificateId, newStatus: 'INACTIVE' }),
+    );
+    const result = await runProcess(cliPath, runArgs(device), { env: env() });
+    expect(result.code).toBe(75);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^error: The broker refused certificate ${device.certificateId}, which the credential pointer names`,
+      ),
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'no region',
+      { AWS_REGION: undefined },
+      "error: Cannot read s3://{bucket}/{thing}/current.json: no AWS region is configured; set --region (or AWS_REGION) to the bucket's region\n",
+    ],
+    [
+      'no AWS credentials',
+      { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined },
+      'error: Cannot read s3://{bucket}/{thing}/current.json: no AWS credentials found (Could not load credentials from any providers); on EC2 attach an instance role that allows s3:GetObject on it, elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n',
+    ],
+  ])('exits 1 with a one-line fix when there is %s', async (_what, unset, stderr) => {
+    const device = await provisionPointedDevice(cloud);
+    const result = await runProcess(cliPath, runArgs(device), {
+      env: {
+        ...env(),
+        ...unset,
+        // Nowhere else to look: no config files, no instance metadata.
+        AWS_CONFIG_FILE: join(work, 'no-aws-config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      stderr.replace('{bucket}', device.bucket).replace('{thing}', device.thing),
+    );
+  });
+
   it('stays online with --forever and stops gracefully on SIGTERM with exit 0', async () => {
-    const device = await provisionLocalDevice(cloud);
+    const device = await provisionPointedDevice(cloud);
     let signalled = false;
     const result = await runProcess(
       cliPath,
@@ -174,7 +246,7 @@ describe('device-runner CLI against the local cloud', () => {
     });
 
     it('runs the 5-message scenario from that copy', async () => {
-      const device = await provisionLocalDevice(cloud);
+      const device = await provisionPointedDevice(cloud);
       const result = await runProcess(
         join(bundleDir, 'device-runner.mjs'),
         runArgs(device, '--json'),
@@ -185,7 +257,7 @@ describe('device-runner CLI against the local cloud', () => {
       );
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
-      expect(jsonEvents(result.stdout).at(-2)).toMatchObject({ event: 'done', received: 5 });
+      expect(jsonEvents(result.stdout).at(-3)).toMatchObject({ event: 'done', received: 5 });
     });
   });
 });

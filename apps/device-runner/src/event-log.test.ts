@@ -67,6 +67,41 @@ describe('Function: createEventLog', () => {
     expect(stdout.every((line) => line.endsWith('}\n'))).toBe(true);
   });
 
+  it('logs a rotation: measurements in JSON only, the change and warnings in text too', () => {
+    const A = 'a'.repeat(64);
+    const B = 'b'.repeat(64);
+    const counters = { published: 3, acked: 2, received: 2, duplicates: 0 };
+    const rotation: RunEvent[] = [
+      {
+        event: 'credentials',
+        source: 'pointer',
+        location: 's3://b/t/current.json',
+        certificateId: A,
+      },
+      { event: 'offline', certificateId: A, cause: 'switching', ...counters },
+      { event: 'credentials-changed', from: A, to: B, trigger: 'interval' },
+      { event: 'online', certificateId: B, reconnect: true, sessionPresent: true, ...counters },
+      { event: 'credentials-check-failed', trigger: 'interval', message: 'not JSON' },
+      { event: 'refused', certificateId: B, refusals: 1, limit: 5, message: 'rejected' },
+      { event: 'stats', certificateId: B, ...counters },
+    ];
+    const text = capture(false);
+    rotation.forEach(text.log);
+    expect(text.stdout).toEqual([
+      'Downloaded certificate aaaaaaaaaaaa… and its key through s3://b/t/current.json\n',
+      'Credentials changed: certificate aaaaaaaaaaaa… -> bbbbbbbbbbbb… (interval); reconnecting with the same client ID and session\n',
+    ]);
+    expect(text.stderr).toEqual([
+      'warning: credential check (interval) failed, keeping the current certificate: not JSON\n',
+      'warning: the broker refused certificate bbbbbbbbbbbb… (1 of 5): rejected\n',
+    ]);
+    const json = capture(true);
+    rotation.forEach(json.log);
+    expect(json.stdout.map((line) => JSON.parse(line) as object)).toEqual(
+      rotation.map((event) => ({ time: '2030-01-01T00:00:00.000Z', ...event })),
+    );
+  });
+
   it('sends text errors to stderr and JSON errors to stdout', () => {
     const text = capture(false);
     text.log({ event: 'error', kind: 'user', message: 'bad cert' });

@@ -1,6 +1,28 @@
+/**
+ * The runner's message counters: `published` publishes sent, `acked` of them
+ * acknowledged (PUBACK), `received` distinct messages of this run that came
+ * back, `duplicates` deliveries of one that had already come back (QoS 1 is
+ * at least once: a publish resent across a reconnect may arrive twice).
+ */
+export interface RunCounters {
+  readonly published: number;
+  readonly acked: number;
+  readonly received: number;
+  readonly duplicates: number;
+}
+
+/** What made the runner look at its credential pointer. */
+export type CheckTrigger = 'interval' | 'dropped' | 'refused';
+
 /** Everything the runner reports, one line each. */
 export type RunEvent =
-  | { readonly event: 'credentials'; readonly source: 's3' | 'files'; readonly location: string }
+  | {
+      readonly event: 'credentials';
+      /** `pointer`: read through the credential pointer, and followed. */
+      readonly source: 'pointer' | 's3' | 'files';
+      readonly location: string;
+      readonly certificateId: string;
+    }
   | {
       readonly event: 'connecting';
       readonly endpoint: string;
@@ -27,7 +49,38 @@ export type RunEvent =
   | { readonly event: 'done'; readonly received: number; readonly expected: number }
   | { readonly event: 'disconnecting' }
   | { readonly event: 'disconnected' }
-  | { readonly event: 'error'; readonly message: string; readonly kind: 'user' | 'fault' };
+  | { readonly event: 'error'; readonly message: string; readonly kind: 'user' | 'fault' }
+  | ({
+      readonly event: 'online';
+      readonly certificateId: string;
+      readonly reconnect: boolean;
+      readonly sessionPresent: boolean;
+    } & RunCounters)
+  | ({
+      readonly event: 'offline';
+      readonly certificateId: string;
+      /** `dropped`: the connection was lost; `switching`: closed to move to new credentials. */
+      readonly cause: 'dropped' | 'switching';
+    } & RunCounters)
+  | {
+      readonly event: 'credentials-changed';
+      readonly from: string;
+      readonly to: string;
+      readonly trigger: CheckTrigger;
+    }
+  | {
+      readonly event: 'credentials-check-failed';
+      readonly trigger: CheckTrigger;
+      readonly message: string;
+    }
+  | {
+      readonly event: 'refused';
+      readonly certificateId: string;
+      readonly refusals: number;
+      readonly limit: number;
+      readonly message: string;
+    }
+  | ({ readonly event: 'stats'; readonly certificateId: string } & RunCounters);
 
 /** Where lines go; `process.stdout`/`stderr` in the CLI, arrays in tests. */
 export interface OutputStreams {
@@ -59,13 +112,28 @@ export function createEventLog(
   return (event) => {
     const line = textLine(event);
     if (line === undefined) return;
-    (event.event === 'error' ? streams.stderr : streams.stdout).write(`${line}\n`);
+    (TO_STDERR.has(event.event) ? streams.stderr : streams.stdout).write(`${line}\n`);
   };
+}
+
+/** Text mode: problems go to stderr, the run's story to stdout. */
+const TO_STDERR: ReadonlySet<RunEvent['event']> = new Set([
+  'error',
+  'credentials-check-failed',
+  'refused',
+]);
+
+/** The first 12 hex digits of a certificate id: enough to tell them apart in a log. */
+function short(certificateId: string): string {
+  return `${certificateId.slice(0, 12)}…`;
 }
 
 function textLine(event: RunEvent): string | undefined {
   switch (event.event) {
     case 'credentials':
+      if (event.source === 'pointer') {
+        return `Downloaded certificate ${short(event.certificateId)} and its key through ${event.location}`;
+      }
       return event.source === 's3'
         ? `Downloaded certificate and key from ${event.location}`
         : `Using certificate and key ${event.location}`;
@@ -93,5 +161,16 @@ function textLine(event: RunEvent): string | undefined {
       return 'Disconnected!';
     case 'error':
       return event.kind === 'user' ? `error: ${event.message}` : `internal error: ${event.message}`;
+    case 'credentials-changed':
+      return `Credentials changed: certificate ${short(event.from)} -> ${short(event.to)} (${event.trigger}); reconnecting with the same client ID and session`;
+    case 'credentials-check-failed':
+      return `warning: credential check (${event.trigger}) failed, keeping the current certificate: ${event.message}`;
+    case 'refused':
+      return `warning: the broker refused certificate ${short(event.certificateId)} (${event.refusals} of ${event.limit}): ${event.message}`;
+    case 'online':
+    case 'offline':
+    case 'stats':
+      // Measurements for a driver reading --json; `connected`/`interrupted` tell a person.
+      return undefined;
   }
 }

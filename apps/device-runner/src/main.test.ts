@@ -1,19 +1,23 @@
-import type { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { DeviceRunnerConfigFile } from '@thingcert/contracts';
-import { DeviceConnection } from '@thingcert/device-client';
+import {
+  certificateObjectKeys,
+  serializeCredentialPointer,
+  type DeviceRunnerConfigFile,
+} from '@thingcert/contracts';
 import { findSecretLeaks, makeKeyPair } from '@thingcert/test-support';
+import { X509Certificate } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { echoTransportFactory, type EchoBroker } from '../test/echo-transport';
+import { deps, stubS3 } from '../test/main-harness';
 import packageJson from '../package.json' with { type: 'json' };
-import { main, type MainDeps } from './main';
+import { main } from './main';
 
 let work: string;
 let certPath: string;
 let keyPath: string;
 let keyPem: string;
+let certId: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'device-runner-main-'));
@@ -24,54 +28,11 @@ beforeAll(async () => {
   await writeFile(keyPath, pair.privateKeyPem);
   await chmod(keyPath, 0o600);
   keyPem = await readFile(keyPath, 'utf8');
+  certId = new X509Certificate(pair.certificatePem).fingerprint256.replace(/:/g, '').toLowerCase();
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
-
-function deps(broker: EchoBroker = {}, signal = new AbortController().signal) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const made: NonNullable<EchoBroker['made']> = [];
-  const value: MainDeps = {
-    stdout: { write: (line: string) => stdout.push(line) },
-    stderr: { write: (line: string) => stderr.push(line) },
-    env: {},
-    signal,
-    readConfigFile: (path) => readFile(path, 'utf8'),
-    createS3: () => {
-      throw new Error('S3 is not used in these tests');
-    },
-    createConnection: (options) =>
-      new DeviceConnection({
-        ...options,
-        transportFactory: echoTransportFactory({ ...broker, made }),
-      }),
-  };
-  return { deps: value, stdout, stderr, made };
-}
-
-/**
- * An S3 client stub serving `objects` by key (anything else: NoSuchKey) that
- * records its calls in `calls`, so tests see whether and when it was destroyed.
- */
-function stubS3(objects: Record<string, string>, calls: string[]): S3Client {
-  const stub = {
-    send: (command: GetObjectCommand) => {
-      const key = command.input.Key ?? '';
-      calls.push(`get ${key}`);
-      const text = objects[key];
-      if (text === undefined) {
-        return Promise.reject(Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' }));
-      }
-      return Promise.resolve({ Body: { transformToString: () => Promise.resolve(text) } });
-    },
-    destroy: () => {
-      calls.push('destroy');
-    },
-  };
-  return stub as unknown as S3Client;
-}
 
 /** Writes `settings` as a `--config` file in the work directory; returns its path. */
 async function configFile(name: string, settings: DeviceRunnerConfigFile): Promise<string> {
@@ -121,14 +82,27 @@ describe('Function: main', () => {
     expect(await main([...args(), '--json'], d)).toBe(0);
     const events = stdout.map((line) => JSON.parse(line) as { event: string });
     const names = events.map((e) => e.event);
-    expect(names.slice(0, 4)).toEqual(['credentials', 'connecting', 'connected', 'subscribed']);
-    expect(names.slice(-2)).toEqual(['done', 'disconnected']);
+    expect(names.slice(0, 5)).toEqual([
+      'credentials',
+      'connecting',
+      'connected',
+      'online',
+      'subscribed',
+    ]);
+    expect(names.slice(-3)).toEqual(['done', 'stats', 'disconnected']);
     // Publishes are pipelined, so PUBACKs and echoes interleave: compare the middle as a multiset.
-    expect(names.slice(4, -2).sort()).toEqual([
+    expect(names.slice(5, -3).sort()).toEqual([
       ...Array<string>(5).fill('published'),
       ...Array<string>(5).fill('received'),
     ]);
     expect(events.find((e) => e.event === 'done')).toMatchObject({ received: 5, expected: 5 });
+    expect(events.find((e) => e.event === 'stats')).toMatchObject({
+      certificateId: certId,
+      published: 5,
+      acked: 5,
+      received: 5,
+      duplicates: 0,
+    });
     expect(made).toMatchObject([
       { stopped: true, options: { clientId: 'thing-1', protocol: 'mqtt5' } },
     ]);
@@ -208,27 +182,39 @@ describe('Function: main', () => {
     const controller = new AbortController();
     // Each PUBACK takes as long as the interval: waiting for it and then the
     // whole interval again would halve the rate.
-    const { deps: d, stdout } = deps({ ackDelayMs: 100 }, controller.signal);
-    const publishedAt: number[] = [];
+    const { deps: d } = deps({ ackDelayMs: 100 }, controller.signal);
+    const publishingAt: number[] = [];
+    const acked: number[] = [];
     const running = main([...args(), '--forever', '--json', '--count', '0', '--interval', '100'], {
       ...d,
       stdout: {
         write: (line: string) => {
-          d.stdout.write(line);
-          if (!line.includes('"event":"published"')) return;
-          publishedAt.push(performance.now());
-          if (publishedAt.length === 6) controller.abort();
+          const event = JSON.parse(line) as { event: string; index?: number };
+          if (event.event === 'published') acked.push(event.index ?? 0);
         },
+      },
+      // Publishes are pipelined: when each one starts is what the interval sets.
+      createConnection: (options) => {
+        const connection = d.createConnection(options);
+        const publish = connection.publish.bind(connection);
+        connection.publish = (...publishArgs) => {
+          publishingAt.push(performance.now());
+          if (publishingAt.length === 6) controller.abort();
+          return publish(...publishArgs);
+        };
+        return connection;
       },
     });
     expect(await running).toBe(0);
-    expect(stdout.at(-1)).toContain('"event":"disconnected"');
-    const gaps = publishedAt.slice(1).map((at, i) => at - publishedAt[i]!);
+    const gaps = publishingAt.slice(1).map((at, i) => at - publishingAt[i]!);
     const mean = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;
     // 100 ms apart on average and never closer; 200 ms if the pause came
     // after each acknowledgement.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(98);
     expect(mean).toBeLessThan(170);
+    // Each acknowledgement names its own message, though later ones were sent meanwhile.
+    expect(acked.length).toBeGreaterThanOrEqual(4);
+    expect(acked).toEqual(acked.map((_, i) => i + 1));
   });
 
   it('reports an unexpected failure as an internal error with exit 1', async () => {
@@ -243,34 +229,51 @@ describe('Function: main', () => {
     expect(stderr.join('')).toContain('internal error: wiring bug');
   });
 
-  it('fetches credentials from S3 and destroys the S3 client before connecting', async () => {
+  it("reads credentials through the thing's pointer by default, keeping S3 to watch it", async () => {
     const certPem = await readFile(certPath, 'utf8');
+    const keys = certificateObjectKeys({ thingName: 'thing-1' }, certId);
+    const pointer = serializeCredentialPointer({
+      version: 1,
+      certificateId: certId,
+      certificateArn: `arn:aws:iot:us-east-1:000000000000:cert/${certId}`,
+      objects: keys,
+      updatedAt: '2030-01-01T00:00:00.000Z',
+    });
     const calls: string[] = [];
     const { deps: d, stdout } = deps();
     const s3Args = ['run', '--thing', 'thing-1', '--endpoint', 'localhost', '--bucket', 'certs'];
-    const code = await main([...s3Args, '--credentials-dir', join(work, 's3-ok'), '--json'], {
+    const dir = join(work, 's3-pointer');
+    const code = await main([...s3Args, '--credentials-dir', dir, '--json'], {
       ...d,
       createS3: () => {
         calls.push('createS3');
         return stubS3(
-          { 'thing-1/device.pem.crt': certPem, 'thing-1/private.pem.key': keyPem },
+          {
+            'thing-1/current.json': pointer,
+            [keys.certificate]: certPem,
+            [keys.privateKey]: keyPem,
+          },
           calls,
         );
       },
       createConnection: (options) => {
-        calls.push('createConnection');
+        calls.push(`createConnection ${options.keyPath}`);
         return d.createConnection(options);
       },
     });
     expect(code).toBe(0);
+    expect(calls.slice(0, 2)).toEqual(['createS3', 'get thing-1/current.json']);
     expect(calls.filter((call) => !call.startsWith('get '))).toEqual([
       'createS3',
+      `createConnection ${join(dir, certId, 'private.pem.key')}`,
       'destroy',
-      'createConnection',
     ]);
-    expect(stdout.map((line) => (JSON.parse(line) as { event: string }).event)[0]).toBe(
-      'credentials',
-    );
+    expect(JSON.parse(stdout[0]!)).toMatchObject({
+      event: 'credentials',
+      source: 'pointer',
+      location: 's3://certs/thing-1/current.json',
+      certificateId: certId,
+    });
   });
 
   it('fetches the object keys its configuration names instead of rebuilding them', async () => {
@@ -302,6 +305,8 @@ describe('Function: main', () => {
       'get fleet/a/thing-1/device.pem.crt',
       'get fleet/a/thing-1/private.pem.key',
     ]);
+    // Fixed objects are not followed: S3 is freed at once.
+    expect(calls.at(-1)).toBe('destroy');
     expect(JSON.parse(stdout[0]!)).toMatchObject({
       event: 'credentials',
       location: 's3://certs/fleet/a/thing-1/',

@@ -1,7 +1,12 @@
-import { isDeviceUserError, type DeviceConnectionOptions } from '@thingcert/device-client';
+import {
+  isCredentialsRefusedError,
+  isDeviceUserError,
+  type DeviceConnectionOptions,
+} from '@thingcert/device-client';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isIncompleteRunError, isUsageError } from './errors';
 import { createEventLog, type OutputStreams } from './event-log';
+import { EXIT_CREDENTIALS_REFUSED, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE } from './exit-codes';
 import { resolveCommand, type ReadConfigFile } from './run-config';
 import { runDevice, type RunDeviceDeps } from './run-device';
 import { USAGE } from './usage';
@@ -18,9 +23,11 @@ export interface MainDeps extends OutputStreams, RunDeviceDeps {
 export type { DeviceConnectionOptions, S3Client };
 
 /**
- * The whole CLI as a function: returns the exit status (0 success, 1 runtime
- * failure with its reason, 2 bad usage). User errors get a message with the
- * fix; anything else is reported as an internal error.
+ * The whole CLI as a function: returns the exit status (see `exit-codes.ts`:
+ * 0 success, 1 runtime failure with its reason, 2 bad usage, 75 the broker
+ * keeps refusing the certificate the credential pointer names). User errors
+ * get a one-line message with the fix; anything else is reported as an
+ * internal error.
  */
 export async function main(argv: readonly string[], deps: MainDeps): Promise<number> {
   let command;
@@ -29,24 +36,28 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
   } catch (error) {
     if (!isUsageError(error)) throw error;
     deps.stderr.write(`device-runner: ${error.message}\n\n${USAGE}`);
-    return 2;
+    return EXIT_USAGE;
   }
   if (command.kind === 'help') {
     deps.stdout.write(USAGE);
-    return 0;
+    return EXIT_SUCCESS;
   }
   if (command.kind === 'version') {
     deps.stdout.write(`${VERSION}\n`);
-    return 0;
+    return EXIT_SUCCESS;
   }
   const { config } = command;
   const log = createEventLog({ json: config.json }, deps);
   try {
     await runDevice(config, deps, log, deps.signal);
-    return 0;
+    return EXIT_SUCCESS;
   } catch (error) {
-    if (config.forever && deps.signal.aborted) return 0;
+    if (config.forever && deps.signal.aborted) return EXIT_SUCCESS;
     const message = error instanceof Error ? error.message : String(error);
+    if (isCredentialsRefusedError(error)) {
+      log({ event: 'error', kind: 'user', message });
+      return EXIT_CREDENTIALS_REFUSED;
+    }
     if (isDeviceUserError(error) || isIncompleteRunError(error) || deps.signal.aborted) {
       log({ event: 'error', kind: 'user', message });
     } else {
@@ -55,6 +66,6 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
         deps.stderr.write(`${error.stack}\n`);
       }
     }
-    return 1;
+    return EXIT_FAILURE;
   }
 }

@@ -124,6 +124,57 @@ describe('Function: resolveCommand', () => {
     expect((await config(base)).objectKeys).toBeUndefined();
   });
 
+  it("reads through the thing's credential pointer by default, following it", async () => {
+    expect(await config(base)).toMatchObject({
+      pointerKey: 't1/current.json',
+      objectKeys: undefined,
+      credentialCheckInterval: 30_000,
+      refusedLimit: 5,
+    });
+  });
+
+  it.each([
+    ['the config file', ['--config', '/c.json'], {}],
+    ['the environment', [], { THINGCERT_CREDENTIAL_POINTER_OBJECT_KEY: 'fleet/t1/current.json' }],
+    ['a flag', ['--credential-pointer-object-key', 'fleet/t1/current.json'], {}],
+  ] as Array<[string, string[], Record<string, string>]>)(
+    'takes the pointer key from %s, in preference to fixed object keys',
+    async (_from, argv, env) => {
+      const fixed = ['--certificate-object-key', 'f/c.pem', '--private-key-object-key', 'f/k.pem'];
+      const read = files({
+        '/c.json': JSON.stringify({ credentialPointerObjectKey: 'fleet/t1/current.json' }),
+      });
+      expect(await config([...base, ...fixed, ...argv], env, read)).toMatchObject({
+        pointerKey: 'fleet/t1/current.json',
+        objectKeys: undefined,
+      });
+    },
+  );
+
+  it('follows nothing with fixed object keys or with --cert/--key files', async () => {
+    const keys = ['--certificate-object-key', 'f/c.pem', '--private-key-object-key', 'f/k.pem'];
+    expect((await config([...base, ...keys])).pointerKey).toBeUndefined();
+    expect((await config([...base, '--cert', '/c', '--key', '/k'])).pointerKey).toBeUndefined();
+  });
+
+  it('reads the credential check interval and the refused limit', async () => {
+    const read = files({
+      '/c.json': JSON.stringify({ credentialCheckInterval: 5000, refusedLimit: 3 }),
+    });
+    expect(await config([...base, '--config', '/c.json'], {}, read)).toMatchObject({
+      credentialCheckInterval: 5000,
+      refusedLimit: 3,
+    });
+    const env = { THINGCERT_CREDENTIAL_CHECK_INTERVAL: '200', THINGCERT_REFUSED_LIMIT: '2' };
+    expect(await config(base, env)).toMatchObject({
+      credentialCheckInterval: 200,
+      refusedLimit: 2,
+    });
+    expect(
+      await config([...base, '--credential-check-interval', '150', '--refused-limit', '1']),
+    ).toMatchObject({ credentialCheckInterval: 150, refusedLimit: 1 });
+  });
+
   it('takes the config file path from THINGCERT_CONFIG too', async () => {
     const read = files({
       '/etc/x.json': JSON.stringify({ thing: 'f', endpoint: 'e', bucket: 'b' }),
@@ -177,6 +228,12 @@ describe('Function: resolveCommand', () => {
     [[...base, '--window', '0'], {}, "--window must be a whole number from 1 to 100, not '0'"],
     [[...base, '--window', '101'], {}, "--window must be a whole number from 1 to 100, not '101'"],
     [[...base, '--topic', ' '], {}, '--topic must not be empty'],
+    [
+      [...base, '--credential-check-interval', '99'],
+      {},
+      "--credential-check-interval must be a whole number from 100 to 86400000, not '99'",
+    ],
+    [[...base, '--refused-limit', '0'], {}, '--refused-limit must be a whole number from 1 to 100'],
     [base, { THINGCERT_MQTT_PORT: 'abc' }, 'THINGCERT_MQTT_PORT must be a whole number'],
     [base, { THINGCERT_JSON: 'maybe' }, "THINGCERT_JSON must be true or false, not 'maybe'"],
     [base, { THINGCERT_PROTOCOL: 'http' }, '--protocol must be mqtt5 or mqtt3'],

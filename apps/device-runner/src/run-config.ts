@@ -1,4 +1,5 @@
 import {
+  credentialPointerKey,
   DEVICE_RUNNER_PROTOCOLS,
   type CredentialObjectKeys,
   type DeviceRunnerConfigFile,
@@ -15,8 +16,14 @@ export interface RunConfig {
   readonly bucket: string | undefined;
   readonly thing: string;
   /**
-   * S3 keys of the certificate and private key, as the certificate resource
-   * returned them; `undefined`: the shared layout under `thing`.
+   * S3 key of the thing's credential pointer: the runner reads the
+   * certificate it names and follows it when it moves. `undefined` when the
+   * credentials are fixed (`objectKeys`, or `cert`/`key` files).
+   */
+  readonly pointerKey: string | undefined;
+  /**
+   * S3 keys of a fixed certificate and private key (no rotation following),
+   * as the certificate resource returned them; `undefined`: read through `pointerKey`.
    */
   readonly objectKeys: DeviceObjectKeys | undefined;
   readonly cert: string | undefined;
@@ -36,6 +43,24 @@ export interface RunConfig {
   readonly json: boolean;
   readonly region: string | undefined;
   readonly credentialsDir: string;
+  /** Milliseconds between two conditional reads of the pointer. */
+  readonly credentialCheckInterval: number;
+  /**
+   * Consecutive refused reconnects, the pointer naming no other certificate,
+   * after which the runner exits 75 (`EXIT_CREDENTIALS_REFUSED`).
+   */
+  readonly refusedLimit: number;
+}
+
+/**
+ * Settings only the runner reads (tuning of credential following, which the
+ * constructs never write): file keys beside those of `DeviceRunnerConfigFile`.
+ */
+export interface RunnerTuningSettings {
+  /** Milliseconds between two conditional reads of the credential pointer. @default 30_000 */
+  readonly credentialCheckInterval?: number;
+  /** Refused reconnects in a row (pointer unchanged) before exiting 75. @default 5 */
+  readonly refusedLimit?: number;
 }
 
 /** Where in the bucket the certificate and private key are: all a device reads. */
@@ -47,8 +72,10 @@ export type Command =
   | { readonly kind: 'version' }
   | { readonly kind: 'run'; readonly config: RunConfig };
 
+/** Everything the `--config` file may hold. */
+type SettingsFile = DeviceRunnerConfigFile & RunnerTuningSettings;
 /** A setting: a key of the JSON config file, in camelCase; its flag is the kebab-case form. */
-type Key = keyof DeviceRunnerConfigFile;
+type Key = keyof SettingsFile;
 type RawValue = string | number | boolean;
 type Layer = Partial<Record<Key, RawValue>>;
 type JsonKind<T> = T extends boolean ? 'boolean' : T extends number ? 'number' : 'string';
@@ -57,9 +84,10 @@ type JsonKind<T> = T extends boolean ? 'boolean' : T extends number ? 'number' :
  * The JSON type of each config file key. Typed by the contract the device
  * instance writes: a key added, renamed or retyped there fails to compile here.
  */
-const KINDS: { readonly [K in Key]-?: JsonKind<NonNullable<DeviceRunnerConfigFile[K]>> } = {
+const KINDS: { readonly [K in Key]-?: JsonKind<NonNullable<SettingsFile[K]>> } = {
   bucket: 'string',
   thing: 'string',
+  credentialPointerObjectKey: 'string',
   certificateObjectKey: 'string',
   privateKeyObjectKey: 'string',
   cert: 'string',
@@ -77,12 +105,15 @@ const KINDS: { readonly [K in Key]-?: JsonKind<NonNullable<DeviceRunnerConfigFil
   json: 'boolean',
   region: 'string',
   credentialsDir: 'string',
+  credentialCheckInterval: 'number',
+  refusedLimit: 'number',
 };
 const KEYS = Object.keys(KINDS) as Key[];
 
 const ENV: Record<Key, string> = {
   bucket: 'THINGCERT_BUCKET',
   thing: 'THINGCERT_THING',
+  credentialPointerObjectKey: 'THINGCERT_CREDENTIAL_POINTER_OBJECT_KEY',
   certificateObjectKey: 'THINGCERT_CERTIFICATE_OBJECT_KEY',
   privateKeyObjectKey: 'THINGCERT_PRIVATE_KEY_OBJECT_KEY',
   cert: 'THINGCERT_CERT',
@@ -100,6 +131,8 @@ const ENV: Record<Key, string> = {
   json: 'THINGCERT_JSON',
   region: 'THINGCERT_REGION',
   credentialsDir: 'THINGCERT_CREDENTIALS_DIR',
+  credentialCheckInterval: 'THINGCERT_CREDENTIAL_CHECK_INTERVAL',
+  refusedLimit: 'THINGCERT_REFUSED_LIMIT',
 };
 
 /** Every setting as a flag (`--credentials-dir`): booleans are switches, the rest take a value. */
@@ -178,6 +211,9 @@ export async function resolveCommand(
   // AWS IoT Core allows 100 unacknowledged QoS 1 messages per connection.
   const window = integer(pick('window'), 32, 1, 100);
   const forever = boolean(pick('forever'), false);
+  // From 100 ms (tests); a conditional GET is cheap, but S3 bills every request.
+  const credentialCheckInterval = integer(pick('credentialCheckInterval'), 30_000, 100, 86_400_000);
+  const refusedLimit = integer(pick('refusedLimit'), 5, 1, 100);
   const json = boolean(pick('json'), false);
   const protocol = text(pick('protocol')) ?? 'mqtt5';
   if (!isProtocol(protocol)) {
@@ -211,6 +247,20 @@ export async function resolveCommand(
   if ((certificateObjectKey === undefined) !== (privateKeyObjectKey === undefined)) {
     throw new UsageError('--certificate-object-key and --private-key-object-key go together');
   }
+  const credentialPointerObjectKey = text(pick('credentialPointerObjectKey'));
+  // Files on disk, else the pointer (given, or the thing's default when no
+  // fixed object keys are given either), else the fixed objects.
+  const objectKeys =
+    cert !== undefined ||
+    credentialPointerObjectKey !== undefined ||
+    certificateObjectKey === undefined ||
+    privateKeyObjectKey === undefined
+      ? undefined
+      : { certificate: certificateObjectKey, privateKey: privateKeyObjectKey };
+  const pointerKey =
+    cert !== undefined || objectKeys !== undefined
+      ? undefined
+      : (credentialPointerObjectKey ?? credentialPointerKey({ thingName: thing }));
   const credentialsDir =
     text(pick('credentialsDir')) ??
     join(
@@ -224,10 +274,8 @@ export async function resolveCommand(
     config: {
       bucket,
       thing,
-      objectKeys:
-        certificateObjectKey === undefined || privateKeyObjectKey === undefined
-          ? undefined
-          : { certificate: certificateObjectKey, privateKey: privateKeyObjectKey },
+      pointerKey,
+      objectKeys,
       cert,
       key,
       ca: text(pick('ca')),
@@ -243,6 +291,8 @@ export async function resolveCommand(
       json,
       region: text(pick('region')),
       credentialsDir,
+      credentialCheckInterval,
+      refusedLimit,
     },
   };
 }

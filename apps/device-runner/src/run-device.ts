@@ -1,17 +1,19 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { credentialObjectKeys } from '@thingcert/contracts';
-import type { DeviceConnection } from '@thingcert/device-client';
 import {
-  fetchCredentials,
-  isOperationDeniedError,
-  loadCredentialFiles,
+  CredentialFollower,
+  CredentialsRefusedError,
+  isDeviceConnectionError,
   pubsub,
+  type CredentialFollowerEvent,
+  type DeviceConnection,
   type DeviceConnectionOptions,
-  type DeviceCredentials,
 } from '@thingcert/device-client';
+import { openCredentialSource, type CredentialSource } from './credential-source';
 import { IncompleteRunError } from './errors';
 import type { EventLog } from './event-log';
-import type { DeviceObjectKeys, RunConfig } from './run-config';
+import { MessageCounters } from './message-counters';
+import { publishForever } from './publish-forever';
+import type { RunConfig } from './run-config';
 
 /** Real or fake collaborators of {@link runDevice}; the CLI builds the real ones. */
 export interface RunDeviceDeps {
@@ -21,10 +23,14 @@ export interface RunDeviceDeps {
 }
 
 /**
- * One run of the device: credentials (S3 or files), connect, the pubsub
- * routine, then either disconnect or (with `forever`) stay online until
- * `signal` aborts. Resolves when all messages came back or a `forever` run was
- * stopped; rejects with the reason otherwise. The connection is always stopped.
+ * One run of the device: credentials (through the pointer, fixed S3 objects
+ * or files), connect, the pubsub routine, then either disconnect or (with
+ * `forever`) stay online until `signal` aborts. Credentials read through the
+ * pointer are followed: a rotation moves the connection to the new
+ * certificate without a restart. Resolves when all messages came back or a
+ * `forever` run was stopped; rejects with the reason otherwise
+ * ({@link CredentialsRefusedError} when the broker keeps refusing the
+ * certificate the pointer names). The connection is always stopped.
  */
 export async function runDevice(
   config: RunConfig,
@@ -32,7 +38,25 @@ export async function runDevice(
   log: EventLog,
   signal: AbortSignal,
 ): Promise<void> {
-  const credentials = await obtainCredentials(config, deps, log);
+  const source = await openCredentialSource(config, deps.createS3, log);
+  try {
+    await runConnected(config, deps, log, signal, source);
+  } finally {
+    source.close();
+  }
+}
+
+async function runConnected(
+  config: RunConfig,
+  deps: RunDeviceDeps,
+  log: EventLog,
+  signal: AbortSignal,
+  source: CredentialSource,
+): Promise<void> {
+  const { credentials, watcher } = source;
+  const counters = new MessageCounters(config.message);
+  let certificateId = credentials.certificateId;
+  let online = false;
   const connection = deps.createConnection({
     thingName: config.thing,
     endpoint: config.endpoint,
@@ -42,12 +66,45 @@ export async function runDevice(
     keyPath: credentials.keyPath,
     ...(credentials.caPath === undefined ? {} : { caPath: credentials.caPath }),
   });
+  const wentOffline = (cause: 'dropped' | 'switching'): void => {
+    if (!online) return;
+    online = false;
+    log({ event: 'offline', certificateId, cause, ...counters.snapshot() });
+  };
   connection.on('connected', ({ reconnect, sessionPresent }) => {
-    if (reconnect) log({ event: 'connected', reconnect, sessionPresent });
+    if (!reconnect) return; // the first one is logged once start() resolved
+    online = true;
+    log({ event: 'connected', reconnect, sessionPresent });
+    log({ event: 'online', certificateId, reconnect, sessionPresent, ...counters.snapshot() });
   });
-  connection.on('disconnected', ({ error }) =>
-    log({ event: 'interrupted', message: error.message }),
-  );
+  connection.on('disconnected', ({ error }) => {
+    log({ event: 'interrupted', message: error.message });
+    wentOffline('dropped');
+  });
+  connection.on('switching', () => wentOffline('switching'));
+
+  // Stops the routine on a signal, or when the follower gives up.
+  const run = new AbortController();
+  const stopRun = (): void => run.abort();
+  signal.addEventListener('abort', stopRun, { once: true });
+  let gaveUp: Error | undefined;
+  const follower =
+    watcher === undefined
+      ? undefined
+      : new CredentialFollower({
+          connection,
+          watcher,
+          checkIntervalMs: config.credentialCheckInterval,
+          refusedLimit: config.refusedLimit,
+          onEvent: (event) => {
+            if (event.type === 'credentials-changed') certificateId = event.current.certificateId;
+            log(followerLine(event));
+          },
+        });
+  follower?.failed.catch((error: unknown) => {
+    gaveUp = error as Error;
+    stopRun();
+  });
 
   log({
     event: 'connecting',
@@ -57,144 +114,137 @@ export async function runDevice(
     protocol: config.protocol,
   });
   try {
-    await abortable(connection.start(), signal);
+    await firstConnect(connection, signal, watcher === undefined ? undefined : source);
+    online = true;
     log({ event: 'connected', reconnect: false, sessionPresent: false });
-    const result = await pubsub(connection, {
-      topic: config.topic,
-      count: config.count,
-      message: config.message,
-      intervalMs: config.interval,
-      window: config.window,
-      // 30 s to connect and settle, plus 10 ms a message at least: AWS IoT allows
-      // 100 publishes/s per connection, so large counts need time in proportion.
-      timeoutMs: 30_000 + config.count * Math.max(config.interval, 10),
-      keepSubscribed: config.forever,
-      signal,
-      onSubscribed: (topic) => log({ event: 'subscribed', topic }),
-      onPublishing: (index, message) =>
-        log({ event: 'publishing', topic: config.topic, index, message }),
-      onPublished: (index, message) =>
-        log({ event: 'published', topic: config.topic, index, message }),
-      onReceived: ({ topic, text }) => log({ event: 'received', topic, payload: text }),
+    log({
+      event: 'online',
+      certificateId,
+      reconnect: false,
+      sessionPresent: false,
+      ...counters.snapshot(),
     });
-    log({ event: 'done', received: result.received, expected: result.expected });
-    if (config.forever) {
-      await stayOnline(config, connection, log, signal, result.expected);
-      return;
-    }
-    if (!result.complete) {
-      throw new IncompleteRunError(
-        result.aborted
-          ? `stopped by a signal after ${result.received} of ${result.expected} messages came back`
-          : `only ${result.received} of ${result.expected} messages came back on '${config.topic}'; ` +
-              'check that the policy allows iot:Receive on the topic and that nothing else consumes it',
-        { received: result.received, expected: result.expected },
-      );
-    }
+    follower?.start();
+    await routine(config, connection, log, counters, run.signal);
+    if (gaveUp !== undefined) throw gaveUp;
   } finally {
+    follower?.stop();
+    signal.removeEventListener('abort', stopRun);
+    log({ event: 'stats', certificateId, ...counters.snapshot() });
     log({ event: 'disconnecting' });
     await connection.stop();
     log({ event: 'disconnected' });
   }
 }
 
-async function obtainCredentials(
-  config: RunConfig,
-  deps: RunDeviceDeps,
-  log: EventLog,
-): Promise<DeviceCredentials> {
-  if (config.cert !== undefined && config.key !== undefined) {
-    const credentials = await loadCredentialFiles({
-      certPath: config.cert,
-      keyPath: config.key,
-      ...(config.ca === undefined ? {} : { caPath: config.ca }),
-    });
-    log({ event: 'credentials', source: 'files', location: `${config.cert}, ${config.key}` });
-    return credentials;
-  }
-  const bucket = config.bucket ?? '';
-  // The keys the certificate resource returned (a deployed device's config);
-  // started by hand with only --bucket and --thing: the shared layout.
-  const { certificate, privateKey } =
-    config.objectKeys ?? credentialObjectKeys({ thingName: config.thing });
-  const objectKeys = { certificate, privateKey };
-  const s3 = deps.createS3(config.region);
-  let fetched;
-  try {
-    fetched = await fetchCredentials({
-      s3,
-      bucket,
-      thing: config.thing,
-      dir: config.credentialsDir,
-      objectKeys,
-    });
-  } finally {
-    // S3 is needed only for this fetch; its keep-alive sockets would otherwise
-    // hold the process open after the run.
-    s3.destroy();
-  }
-  log({ event: 'credentials', source: 's3', location: s3Location(bucket, objectKeys) });
-  return { ...fetched, caPath: config.ca };
-}
-
-/** The folder both objects are in, or both objects when they are apart. */
-function s3Location(bucket: string, keys: DeviceObjectKeys): string {
-  const folderOf = (key: string): string => key.slice(0, key.lastIndexOf('/') + 1);
-  const folder = folderOf(keys.certificate);
-  return folder === folderOf(keys.privateKey)
-    ? `s3://${bucket}/${folder}`
-    : `s3://${bucket}/${keys.certificate}, s3://${bucket}/${keys.privateKey}`;
-}
-
-/** Keeps the device online; with an interval it keeps publishing numbered messages. */
-async function stayOnline(
+/**
+ * The seed's pubsub routine, then with `forever` publishing on (or just
+ * staying online) until `signal` aborts. Throws {@link IncompleteRunError}
+ * when a finite run did not get every message back.
+ */
+async function routine(
   config: RunConfig,
   connection: DeviceConnection,
   log: EventLog,
+  counters: MessageCounters,
   signal: AbortSignal,
-  alreadySent: number,
 ): Promise<void> {
-  let index = alreadySent;
-  // The interval runs from the start of one publish to the start of the next,
-  // so `--interval 100` is 10 messages a second whatever the round trip; a
-  // publish that took longer than the interval is followed at once, without
-  // a burst to catch up (after an outage, say).
-  let nextAt = performance.now() + config.interval;
-  while (!signal.aborted) {
-    if (config.interval === 0) {
-      await new Promise<void>((resolve) =>
-        signal.addEventListener('abort', () => resolve(), { once: true }),
-      );
-      return;
-    }
-    await sleep(Math.max(0, nextAt - performance.now()), signal);
-    if (signal.aborted) return;
-    nextAt = performance.now() + config.interval;
-    index++;
-    const message = `${config.message} [${index}]`;
-    log({ event: 'publishing', topic: config.topic, index, message });
-    try {
-      await connection.publish(config.topic, JSON.stringify(message));
+  const result = await pubsub(connection, {
+    topic: config.topic,
+    count: config.count,
+    message: config.message,
+    intervalMs: config.interval,
+    window: config.window,
+    // 30 s to connect and settle, plus 10 ms a message at least: AWS IoT allows
+    // 100 publishes/s per connection, so large counts need time in proportion.
+    timeoutMs: 30_000 + config.count * Math.max(config.interval, 10),
+    keepSubscribed: config.forever,
+    signal,
+    onSubscribed: (topic) => log({ event: 'subscribed', topic }),
+    onPublishing: (index, message) => {
+      counters.published++;
+      log({ event: 'publishing', topic: config.topic, index, message });
+    },
+    onPublished: (index, message) => {
+      counters.acked++;
       log({ event: 'published', topic: config.topic, index, message });
-    } catch (error) {
-      // A denial will not heal; anything else (offline queue full while the
-      // network is down) is reported and the service keeps going.
-      if (isOperationDeniedError(error) || signal.aborted) throw error;
-      log({ event: 'interrupted', message: (error as Error).message });
-    }
+    },
+    onReceived: ({ topic, text }) => {
+      counters.received(text);
+      log({ event: 'received', topic, payload: text });
+    },
+  });
+  log({ event: 'done', received: result.received, expected: result.expected });
+  if (config.forever) {
+    await publishForever(config, connection, log, counters, result.expected, signal);
+    return;
+  }
+  if (!result.complete) {
+    throw new IncompleteRunError(
+      result.aborted
+        ? `stopped by a signal after ${result.received} of ${result.expected} messages came back`
+        : `only ${result.received} of ${result.expected} messages came back on '${config.topic}'; ` +
+            'check that the policy allows iot:Receive on the topic and that nothing else consumes it',
+      { received: result.received, expected: result.expected },
+    );
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
+/**
+ * The time-limited first connect, which a signal interrupts. With credentials
+ * read through the pointer, a broker that refuses them is a
+ * {@link CredentialsRefusedError}: a restart (which reads the pointer again)
+ * is what may help, not a retry here.
+ */
+async function firstConnect(
+  connection: DeviceConnection,
+  signal: AbortSignal,
+  followed: CredentialSource | undefined,
+): Promise<void> {
+  try {
+    await abortable(connection.start(), signal);
+  } catch (error) {
+    if (
+      followed !== undefined &&
+      isDeviceConnectionError(error) &&
+      (error.reason === 'rejected' || error.reason === 'tls')
+    ) {
+      const { certificateId } = followed.credentials;
+      throw new CredentialsRefusedError(
+        `The broker refused certificate ${certificateId}, which the credential pointer names: ${error.message}`,
+        { certificateId, refusals: 1 },
+        { cause: error },
+      );
     }
-  });
+    throw error;
+  }
+}
+
+/** The follower's report as an event-log line. */
+function followerLine(event: CredentialFollowerEvent): Parameters<EventLog>[0] {
+  switch (event.type) {
+    case 'credentials-changed':
+      return {
+        event: 'credentials-changed',
+        from: event.previous.certificateId,
+        to: event.current.certificateId,
+        trigger: event.trigger,
+      };
+    case 'check-failed':
+      return {
+        event: 'credentials-check-failed',
+        trigger: event.trigger,
+        message: event.error.message,
+      };
+    case 'refused':
+      return {
+        event: 'refused',
+        certificateId: event.certificateId,
+        refusals: event.refusals,
+        limit: event.limit,
+        message: event.error.message,
+      };
+  }
 }
 
 /** Lets a signal interrupt the (time-limited) first connect. */

@@ -7,13 +7,18 @@ N messages and waits until all come back (the seed's pubsub sample), then
 disconnects -- or stays connected as a service with --forever.
 
 Credentials (one of):
-  --bucket <name>          download <thing>/device.pem.crt and private.pem.key from S3
-                           (endpoint: AWS_ENDPOINT_URL_S3; region: --region / AWS_REGION)
+  --bucket <name>          read the thing's credential pointer <thing>/current.json
+                           in S3, download the certificate and key it names, and
+                           follow it: a rotated certificate is picked up without
+                           a restart (endpoint: AWS_ENDPOINT_URL_S3; region:
+                           --region / AWS_REGION)
+    --credential-pointer-object-key <key>
+                           read this pointer instead (the certificate resource's
+                           CredentialPointerObjectKey)
     --certificate-object-key <key> --private-key-object-key <key>
-                           download these objects instead (what the certificate
-                           resource returned; a deployed device's config has them)
+                           download these fixed objects instead; not followed
   --cert <file> --key <file>
-                           use files on disk (the key must be mode 0600)
+                           use files on disk (the key must be mode 0600); not followed
 
 Options:
   --thing <name>           thing name, used as MQTT client id (required)
@@ -33,22 +38,35 @@ Options:
   --region <region>        region of the S3 bucket
   --credentials-dir <dir>  where downloaded credentials go (0700; default
                            $STATE_DIRECTORY or ~/.thingcert/credentials/<thing>)
+  --credential-check-interval <ms>
+                           how often to look at the pointer for a new certificate,
+                           a conditional GET (default 30000, at least 100); it is
+                           also read when the connection drops or is refused
+  --refused-limit <n>      exit 75 after this many refused reconnects in a row while
+                           the pointer still names the refused certificate (1-100,
+                           default 5: about 30 s of reconnect backoff)
   --config <file.json>     JSON file with the same settings in camelCase
-                           (bucket, thing, certificateObjectKey, privateKeyObjectKey,
-                           cert, key, ca, endpoint, port, topic, count, message, interval,
-                           window, protocol, forever, json, region, credentialsDir)
+                           (bucket, thing, credentialPointerObjectKey,
+                           certificateObjectKey, privateKeyObjectKey, cert, key, ca,
+                           endpoint, port, topic, count, message, interval, window,
+                           protocol, forever, json, region, credentialsDir,
+                           credentialCheckInterval, refusedLimit)
   -h, --help               show this help
   --version                print the runner's version and exit
 
 Environment (flags win over environment, environment over --config file):
-  THINGCERT_BUCKET THINGCERT_THING THINGCERT_CERTIFICATE_OBJECT_KEY
-  THINGCERT_PRIVATE_KEY_OBJECT_KEY THINGCERT_CERT THINGCERT_KEY THINGCERT_CA_FILE
-  THINGCERT_ENDPOINT THINGCERT_MQTT_PORT THINGCERT_TOPIC THINGCERT_COUNT
-  THINGCERT_MESSAGE THINGCERT_INTERVAL THINGCERT_WINDOW THINGCERT_PROTOCOL THINGCERT_FOREVER
-  THINGCERT_JSON THINGCERT_REGION THINGCERT_CREDENTIALS_DIR THINGCERT_CONFIG
+  THINGCERT_BUCKET THINGCERT_THING THINGCERT_CREDENTIAL_POINTER_OBJECT_KEY
+  THINGCERT_CERTIFICATE_OBJECT_KEY THINGCERT_PRIVATE_KEY_OBJECT_KEY THINGCERT_CERT
+  THINGCERT_KEY THINGCERT_CA_FILE THINGCERT_ENDPOINT THINGCERT_MQTT_PORT
+  THINGCERT_TOPIC THINGCERT_COUNT THINGCERT_MESSAGE THINGCERT_INTERVAL THINGCERT_WINDOW
+  THINGCERT_PROTOCOL THINGCERT_FOREVER THINGCERT_JSON THINGCERT_REGION
+  THINGCERT_CREDENTIALS_DIR THINGCERT_CREDENTIAL_CHECK_INTERVAL THINGCERT_REFUSED_LIMIT
+  THINGCERT_CONFIG
 
 Exit status: 0 all messages came back (or --forever stopped by a signal),
-1 runtime failure (the reason is printed), 2 bad usage.
+1 runtime failure (the reason is printed), 2 bad usage, 75 the broker keeps
+refusing the certificate the credential pointer names and the pointer names
+no other (a restart with backoff may help; systemd restarts on it).
 
 Example:
   device-runner run --bucket my-certs --thing thing-1 \\

@@ -15,8 +15,11 @@ export interface EchoBroker {
   readonly failWith?: string;
   /** Acknowledge publishes but never deliver them back. */
   readonly swallow?: boolean;
-  /** Transports made so far. */
-  readonly made?: Array<{ options: TransportOptions; stopped: boolean }>;
+  /**
+   * Transports made so far, with the events each reports, so a test can play
+   * the broker dropping or refusing it.
+   */
+  readonly made?: Array<{ options: TransportOptions; stopped: boolean; events: TransportEvents }>;
   /**
    * Filled in as publishes run: the most awaiting their acknowledgement at
    * once (each is acknowledged on a later turn of the event loop).
@@ -30,9 +33,10 @@ export interface EchoBroker {
 export function echoTransportFactory(broker: EchoBroker = {}): TransportFactory {
   return (options: TransportOptions, events: TransportEvents): MqttTransport => {
     const filters = new Set<string>();
-    const record = { options, stopped: false };
+    const record = { options, stopped: false, events };
     broker.made?.push(record);
     return {
+      reportsReconnectFailures: true,
       start() {
         setImmediate(() => {
           events.onConnecting();

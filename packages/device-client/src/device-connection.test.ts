@@ -46,6 +46,7 @@ describe('Class: DeviceConnection', () => {
         minReconnectDelayMs: 1_000,
         maxReconnectDelayMs: 60_000,
         sessionExpirySeconds: 3_600,
+        rejoinSession: false,
       });
       expect(connection.state).toBe('connected');
     });
@@ -317,6 +318,137 @@ describe('Class: DeviceConnection', () => {
       await expect(connection.publish('t', 'x')).rejects.toMatchObject({
         name: 'ConnectionClosedError',
       });
+    });
+  });
+
+  describe('Method: switchCredentials', () => {
+    /** A connection whose transports (one per set of credentials) the test drives. */
+    async function switching(failSecond = false) {
+      const order: string[] = [];
+      const { factory, transports } = fakeFactory((transport) => {
+        const n = transports.length;
+        transport.onStart = () => order.push(`start ${n}`);
+        const stop = transport.stop.bind(transport);
+        transport.stop = () => {
+          order.push(`stop ${n}`);
+          return stop();
+        };
+      });
+      const connection = new DeviceConnection({
+        thingName: 'thing-1',
+        endpoint: 'e',
+        certPath: '/a/c',
+        keyPath: '/a/k',
+        caPath: '/broker-ca.pem',
+        transportFactory: (options, events) => {
+          if (failSecond && transports.length === 1) throw new Error('cannot load /b/c');
+          return factory(options, events);
+        },
+      });
+      const events: string[] = [];
+      connection.on('switching', () => events.push('switching'));
+      connection.on('disconnected', () => events.push('disconnected'));
+      connection.on('connected', (e) => events.push(`connected ${JSON.stringify(e)}`));
+      const started = connection.start();
+      transports[0]!.connect();
+      await started;
+      const at = (i: number): FakeTransport => transports[i]!;
+      return { connection, transports, at, order, events };
+    }
+
+    it('closes the old connection, then connects with the new files, same client id, session resumed', async () => {
+      const { connection, at, order, events } = await switching();
+      await connection.switchCredentials({ certPath: '/b/c', keyPath: '/b/k' });
+      expect(at(1).options).toMatchObject({
+        clientId: 'thing-1',
+        certPath: '/b/c',
+        keyPath: '/b/k',
+        // The broker's CA is not the device's to rotate: it stays.
+        caPath: '/broker-ca.pem',
+        rejoinSession: true,
+      });
+      expect(at(0).options.rejoinSession).toBe(false);
+      expect(order).toEqual(['start 0', 'stop 0', 'start 1']);
+      at(1).connect(true);
+      expect(events).toEqual([
+        'connected {"sessionPresent":false,"reconnect":false}',
+        'switching',
+        'connected {"sessionPresent":true,"reconnect":true}',
+      ]);
+      expect(connection.state).toBe('connected');
+    });
+
+    it('sends unacknowledged and new publishes on the new connection once it is up', async () => {
+      const { connection, at } = await switching();
+      const before = connection.publish('t', 'before');
+      const switched = connection.switchCredentials({ certPath: '/b/c', keyPath: '/b/k' });
+      const during = connection.publish('t', 'during');
+      await switched;
+      // Closing the old client fails what it still held: not the operations' fate.
+      at(0).publishes[0]!.ack.reject(new Error('AWS_ERROR_MQTT5_USER_REQUESTED_STOP'));
+      await Promise.resolve();
+      expect(at(1).publishes).toEqual([]);
+      at(1).connect(true);
+      expect(at(1).publishes.map((p) => p.payload)).toEqual(['before', 'during']);
+      for (const p of at(1).publishes) p.ack.resolve({ ok: true });
+      await expect(Promise.all([before, during])).resolves.toEqual([undefined, undefined]);
+    });
+
+    it('settles a publish the old connection acknowledged during the switch, without resending it', async () => {
+      const { connection, at } = await switching();
+      const before = connection.publish('t', 'before');
+      await connection.switchCredentials({ certPath: '/b/c', keyPath: '/b/k' });
+      at(0).publishes[0]!.ack.resolve({ ok: true });
+      await expect(before).resolves.toBeUndefined();
+      at(1).connect(true);
+      expect(at(1).publishes).toEqual([]);
+    });
+
+    it('ignores what the replaced connection reports after the switch', async () => {
+      const { connection, at, events } = await switching();
+      await connection.switchCredentials({ certPath: '/b/c', keyPath: '/b/k' });
+      at(0).drop();
+      at(0).connect();
+      expect(events).toEqual(['connected {"sessionPresent":false,"reconnect":false}', 'switching']);
+    });
+
+    it('keeps the current connection when the new files cannot be loaded', async () => {
+      const { connection, at, order, events } = await switching(true);
+      await expect(
+        connection.switchCredentials({ certPath: '/b/c', keyPath: '/b/k' }),
+      ).rejects.toMatchObject({ name: 'DeviceConnectionError', reason: 'credentials' });
+      expect(order).toEqual(['start 0']);
+      at(0).drop();
+      expect(events.at(-1)).toBe('disconnected');
+    });
+
+    it('replaces a transport that hides refused reconnects after a drop, resending what it held', async () => {
+      const { connection, at, order, events } = await switching();
+      at(0).reportsReconnectFailures = false;
+      const before = connection.publish('t', 'before');
+      at(0).drop();
+      await expect.poll(() => order).toEqual(['start 0', 'stop 0', 'start 1']);
+      expect(at(1).options).toMatchObject({ certPath: '/a/c', rejoinSession: true });
+      // Not a credentials switch: no 'switching' event, one 'disconnected'.
+      expect(events.slice(1)).toEqual(['disconnected']);
+      at(1).connect(true);
+      expect(at(1).publishes.map((p) => p.payload)).toEqual(['before']);
+      at(1).publishes[0]!.ack.resolve({ ok: true });
+      await expect(before).resolves.toBeUndefined();
+    });
+
+    it('lets a transport that reports refused reconnects reconnect by itself', async () => {
+      const { at, order } = await switching();
+      at(0).drop();
+      await Promise.resolve();
+      expect(order).toEqual(['start 0']);
+    });
+
+    it('refuses before start', async () => {
+      const { connection } = setup();
+      await expect(
+        connection.switchCredentials({ certPath: '/b/c', keyPath: '/b/k' }),
+      ).rejects.toMatchObject({ name: 'ConnectionClosedError' });
     });
   });
 

@@ -14,6 +14,7 @@ import {
   OperationDeniedError,
 } from './errors';
 import type {
+  AckResult,
   MqttProtocol,
   MqttTransport,
   QoS,
@@ -69,6 +70,12 @@ export interface DeviceConnectionEventMap {
   connectionFailure: { readonly error: DeviceConnectionError };
   /** An established connection was lost; the client reconnects on its own. */
   disconnected: { readonly error: DeviceConnectionError };
+  /**
+   * {@link DeviceConnection.switchCredentials} began: the current connection is
+   * being closed (its session kept) and one with the new certificate, the same
+   * client id and the same session will follow.
+   */
+  switching: Record<string, never>;
   /** Subscriptions were sent again because the broker had no session for us. */
   resubscribed: { readonly filters: readonly string[] };
   /** A background failure (resubscribe, a message handler that threw). */
@@ -115,10 +122,26 @@ interface SubscriptionEntry {
   readonly ready: Promise<void>;
 }
 
+/** A certificate and private key file, what {@link DeviceConnection.switchCredentials} moves to. */
+export interface ConnectionCredentialFiles {
+  readonly certPath: string;
+  readonly keyPath: string;
+}
+
+/** The files a transport is built from: the device's pair and the broker's CA. */
+interface TransportFiles extends ConnectionCredentialFiles {
+  readonly caPath: string | undefined;
+}
+
 interface PendingOperation {
   readonly kind: 'publish' | 'subscribe';
   readonly topic: string;
+  /** Sends it on a transport; called again on the next one after a credentials switch. */
+  readonly send: (transport: MqttTransport) => Promise<AckResult>;
+  /** The transport it was last sent on; `undefined` while held for the next connection. */
+  sentOn: MqttTransport | undefined;
   drops: number;
+  succeed(): void;
   fail(error: Error): void;
 }
 
@@ -153,6 +176,18 @@ export class DeviceConnection {
   private readonly subscriptions = new Map<string, SubscriptionEntry>();
   private readonly pending = new Set<PendingOperation>();
   private transport: MqttTransport | undefined;
+  /** Transports a credentials switch replaced: their failures are not the operations' fate. */
+  private readonly retired = new WeakSet<MqttTransport>();
+  /** Counts transports made; events of any but the newest are ignored. */
+  private generation = 0;
+  private files: TransportFiles;
+  /** The switch in progress (switches run one after another). */
+  private switched: Promise<void> = Promise.resolve();
+  /**
+   * From a switch until the new transport connects, operations wait instead of
+   * being sent: not every native client queues them before its first connect.
+   */
+  private holding = false;
   private currentState: ConnectionState = 'idle';
   private attempts = 0;
   private everConnected = false;
@@ -162,6 +197,7 @@ export class DeviceConnection {
 
   constructor(options: DeviceConnectionOptions) {
     this.options = options;
+    this.files = { certPath: options.certPath, keyPath: options.keyPath, caPath: options.caPath };
     this.target = {
       endpoint: options.endpoint,
       port: options.port ?? 8883,
@@ -213,7 +249,7 @@ export class DeviceConnection {
       this.initial?.reject(connectTimeoutError(this.target, timeoutMs, this.lastFailure));
     }, timeoutMs);
     try {
-      this.transport = this.createTransport();
+      this.transport = this.createTransport(false);
       this.transport.start();
       await outcome;
     } catch (error) {
@@ -235,7 +271,7 @@ export class DeviceConnection {
     handler: MessageHandler,
     options: PublishOptions = {},
   ): Promise<Subscription> {
-    const transport = this.usableTransport();
+    this.assertUsable();
     const qos = options.qos ?? 1;
     const existing = this.subscriptions.get(filter);
     if (existing !== undefined) {
@@ -249,7 +285,9 @@ export class DeviceConnection {
         throw error;
       }
     } else {
-      const ready = this.track('subscribe', filter, () => transport.subscribe(filter, qos));
+      const ready = this.track('subscribe', filter, (transport) =>
+        transport.subscribe(filter, qos),
+      );
       const entry: SubscriptionEntry = { qos, handlers: new Set([handler]), ready };
       this.subscriptions.set(filter, entry);
       try {
@@ -286,10 +324,10 @@ export class DeviceConnection {
     payload: string | Uint8Array,
     options: PublishOptions = {},
   ): Promise<void> {
-    const transport = this.usableTransport();
+    this.assertUsable();
     const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
     const qos = options.qos ?? 1;
-    await this.track('publish', topic, () => transport.publish(topic, bytes, qos));
+    await this.track('publish', topic, (transport) => transport.publish(topic, bytes, qos));
   }
 
   /**
@@ -300,6 +338,67 @@ export class DeviceConnection {
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
     return this.stopping;
+  }
+
+  /**
+   * Moves the connection to other credentials (a rotated certificate) with
+   * the same client id and the same broker session: the new files are loaded
+   * first (invalid ones reject here and change nothing), then the current
+   * connection is closed with a DISCONNECT that keeps the session (MQTT 5
+   * session expiry, MQTT 3.1.1 clean session off), then the new one connects
+   * and resumes it. Subscriptions and the QoS 1 messages the broker queued
+   * for us survive; publishes and subscribes not yet acknowledged, and those
+   * made meanwhile, are sent on the new connection. One reconnect per switch.
+   * AWS IoT allows one connection per client id, so the old one is closed
+   * before the new one connects rather than after.
+   *
+   * Resolves once the new connection is started (its `connected` event says
+   * when it is up). Calls are queued one after another.
+   */
+  async switchCredentials(files: ConnectionCredentialFiles): Promise<void> {
+    this.assertUsable();
+    await this.replaceTransport(files);
+  }
+
+  /**
+   * Replaces the transport, one replacement at a time: with `files` for a
+   * credentials switch, with the same files (`undefined`) to restart one whose
+   * native client would reconnect without reporting refused attempts.
+   */
+  private replaceTransport(files: ConnectionCredentialFiles | undefined): Promise<void> {
+    const replacing = this.switched.then(() => this.doReplace(files));
+    this.switched = replacing.catch(() => undefined);
+    return replacing;
+  }
+
+  private async doReplace(files: ConnectionCredentialFiles | undefined): Promise<void> {
+    if (this.isStopping()) {
+      throw new ConnectionClosedError('the connection was stopped before it could switch');
+    }
+    const previousFiles = this.files;
+    // The broker's CA stays: only the device's own pair changes.
+    if (files !== undefined) {
+      this.files = { ...previousFiles, certPath: files.certPath, keyPath: files.keyPath };
+    }
+    let next: MqttTransport;
+    try {
+      next = this.createTransport(true);
+    } catch (error) {
+      this.files = previousFiles;
+      throw error;
+    }
+    const old = this.transport;
+    this.transport = next;
+    this.holding = true;
+    this.currentState = 'reconnecting';
+    if (files !== undefined) this.emit('switching', {});
+    if (old !== undefined) {
+      this.retired.add(old);
+      await old.stop();
+    }
+    // stop() during the switch stops `next` (never started); nothing more to do.
+    if (this.isStopping()) return;
+    next.start();
   }
 
   private async doStop(): Promise<void> {
@@ -319,7 +418,12 @@ export class DeviceConnection {
     }
   }
 
-  private usableTransport(): MqttTransport {
+  /** A method, not an inline check: TypeScript would narrow the state across an `await`. */
+  private isStopping(): boolean {
+    return this.currentState === 'stopping' || this.currentState === 'stopped';
+  }
+
+  private assertUsable(): void {
     const state = this.currentState;
     if (this.transport === undefined || state === 'stopping' || state === 'stopped') {
       throw new ConnectionClosedError(
@@ -328,14 +432,17 @@ export class DeviceConnection {
           : `the connection is ${state}: create a new DeviceConnection`,
       );
     }
-    return this.transport;
   }
 
-  /** Runs one acknowledged operation with offline-queue and denial bookkeeping. */
+  /**
+   * Runs one acknowledged operation with offline-queue and denial bookkeeping.
+   * It is sent at once, or, while a credentials switch waits for the old
+   * transport to stop, when the new one connects.
+   */
   private track(
     kind: 'publish' | 'subscribe',
     topic: string,
-    send: () => Promise<{ ok: boolean; reasonCode?: number }>,
+    send: (transport: MqttTransport) => Promise<AckResult>,
   ): Promise<void> {
     const limit = this.options.maxOfflineQueue ?? 1_000;
     if (this.currentState !== 'connected' && this.pending.size >= limit) {
@@ -351,25 +458,48 @@ export class DeviceConnection {
       const operation: PendingOperation = {
         kind,
         topic,
+        send,
+        sentOn: undefined,
         drops: 0,
+        succeed: () => {
+          this.pending.delete(operation);
+          resolve();
+        },
         fail: (error) => {
           this.pending.delete(operation);
           reject(error);
         },
       };
       this.pending.add(operation);
-      send().then(
-        (result) => {
-          if (!this.pending.delete(operation)) return;
-          if (result.ok) resolve();
-          else reject(deniedError(kind, topic, `reason code ${result.reasonCode ?? 128}`));
-        },
-        (error: unknown) => {
-          if (!this.pending.delete(operation)) return;
-          reject(this.operationError(kind, topic, error));
-        },
-      );
+      if (!this.holding && this.transport !== undefined) this.dispatch(operation, this.transport);
     });
+  }
+
+  /**
+   * Sends `operation` on `transport`. A PUBACK/SUBACK from any transport
+   * settles it (the broker has it); a failure only from the transport it was
+   * last sent on, and never from one a switch retired: those are sent again on
+   * the next transport instead (so a QoS 1 publish may arrive twice, never
+   * zero times).
+   */
+  private dispatch(operation: PendingOperation, transport: MqttTransport): void {
+    operation.sentOn = transport;
+    const current = (): boolean =>
+      this.pending.has(operation) && operation.sentOn === transport && !this.retired.has(transport);
+    operation.send(transport).then(
+      (result) => {
+        if (!this.pending.has(operation)) return;
+        if (result.ok) operation.succeed();
+        else if (current()) {
+          operation.fail(
+            deniedError(operation.kind, operation.topic, `reason code ${result.reasonCode ?? 128}`),
+          );
+        }
+      },
+      (error: unknown) => {
+        if (current()) operation.fail(this.operationError(operation.kind, operation.topic, error));
+      },
+    );
   }
 
   private operationError(kind: 'publish' | 'subscribe', topic: string, error: unknown): Error {
@@ -390,32 +520,53 @@ export class DeviceConnection {
     });
   }
 
-  private createTransport(): MqttTransport {
+  /**
+   * Builds a transport for the current files. Only the newest transport's
+   * events count: one a switch replaced reports its own shutdown as a
+   * disconnection, which is not the connection's.
+   *
+   * @param rejoinSession resume the broker's session from the first CONNECT (a replacement)
+   */
+  private createTransport(rejoinSession: boolean): MqttTransport {
     const factory = this.options.transportFactory ?? createTransport;
+    const generation = this.generation + 1;
+    const live = (): boolean => generation === this.generation;
     const events: TransportEvents = {
-      onConnecting: () => this.onConnecting(),
-      onConnected: (info) => this.onConnected(info.sessionPresent),
-      onConnectionFailure: (failure) => this.onConnectionFailure(failure),
-      onDisconnected: (failure) => this.onDisconnected(failure),
+      onConnecting: () => {
+        if (live()) this.onConnecting();
+      },
+      onConnected: (info) => {
+        if (live()) this.onConnected(info.sessionPresent);
+      },
+      onConnectionFailure: (failure) => {
+        if (live()) this.onConnectionFailure(failure);
+      },
+      onDisconnected: (failure) => {
+        if (live()) this.onDisconnected(failure);
+      },
+      // Messages still arriving on a closing connection are ours all the same.
       onMessage: (topic, payload) => this.onMessage(topic, payload),
     };
     try {
-      return factory(
+      const transport = factory(
         {
           protocol: this.target.protocol,
           endpoint: this.target.endpoint,
           port: this.target.port,
           clientId: this.target.clientId,
-          certPath: this.options.certPath,
-          keyPath: this.options.keyPath,
-          caPath: this.options.caPath,
+          certPath: this.files.certPath,
+          keyPath: this.files.keyPath,
+          caPath: this.files.caPath,
           keepAliveSeconds: this.options.keepAliveSeconds ?? 60,
           minReconnectDelayMs: this.options.minReconnectDelayMs ?? 1_000,
           maxReconnectDelayMs: this.options.maxReconnectDelayMs ?? 60_000,
           sessionExpirySeconds: this.options.sessionExpirySeconds ?? 3_600,
+          rejoinSession,
         },
         events,
       );
+      this.generation = generation;
+      return transport;
     } catch (error) {
       // The TLS context is built here: unreadable or invalid cert/key/CA files.
       const name = (error as { error_name?: string } | undefined)?.error_name;
@@ -442,6 +593,15 @@ export class DeviceConnection {
     this.lastFailure = undefined;
     this.emit('connected', { sessionPresent, reconnect });
     this.initial?.resolve();
+    this.holding = false;
+    // Operations held during a credentials switch, or sent on the transport it
+    // replaced and not acknowledged there, go out on this connection.
+    const transport = this.transport;
+    if (transport !== undefined) {
+      for (const operation of [...this.pending]) {
+        if (operation.sentOn !== transport) this.dispatch(operation, transport);
+      }
+    }
     if (reconnect && !sessionPresent && this.subscriptions.size > 0) {
       void this.resubscribe();
     }
@@ -473,6 +633,15 @@ export class DeviceConnection {
         );
       }
     }
+    // A native client that would reconnect without reporting refused attempts
+    // (aws-crt's MQTT 3.1.1) is replaced by one connecting through the
+    // transport's own loop, which reports each: the difference between a
+    // network outage and a deactivated certificate is in those reports.
+    if (this.transport?.reportsReconnectFailures === false) {
+      this.replaceTransport(undefined).catch((error: unknown) => {
+        if (!this.isStopping()) this.emit('error', { error: asError(error) });
+      });
+    }
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -489,12 +658,11 @@ export class DeviceConnection {
   }
 
   private async resubscribe(): Promise<void> {
-    const transport = this.transport;
-    if (transport === undefined) return;
+    if (this.transport === undefined) return;
     const filters = [...this.subscriptions.keys()];
     const results = await Promise.allSettled(
       filters.map((filter) =>
-        this.track('subscribe', filter, () =>
+        this.track('subscribe', filter, (transport) =>
           transport.subscribe(filter, this.subscriptions.get(filter)?.qos ?? 1),
         ),
       ),

@@ -27,9 +27,27 @@ export class CertificateKeyMismatchError extends Error {
   }
 }
 
-/** Why credentials could not be read from S3 or from disk. */
+/**
+ * Why credentials could not be read from S3 or from disk:
+ * - `not-found`, `access-denied`, `no-such-bucket`: what S3 answered
+ * - `no-region`, `no-aws-credentials`: the AWS SDK has no region or no
+ *   credentials to sign the request with (nothing was sent)
+ * - `invalid-pem`: an object or file is not a PEM certificate or key
+ * - `invalid-pointer`: the credential pointer is not a valid pointer, or the
+ *   certificate it names is not the certificate its id says
+ * - `unreadable-file`: a file on disk could not be read
+ * - `other`: anything else (the SDK's error name is kept in the message)
+ */
 export type CredentialsErrorReason =
-  'not-found' | 'access-denied' | 'no-such-bucket' | 'invalid-pem' | 'unreadable-file' | 'other';
+  | 'not-found'
+  | 'access-denied'
+  | 'no-such-bucket'
+  | 'no-region'
+  | 'no-aws-credentials'
+  | 'invalid-pem'
+  | 'invalid-pointer'
+  | 'unreadable-file'
+  | 'other';
 
 /** Downloading or reading the certificate, key or CA failed. */
 export class CredentialsError extends Error {
@@ -122,6 +140,30 @@ export class ConnectionClosedError extends Error {
   }
 }
 
+/**
+ * The broker keeps refusing the certificate the credential pointer names, and
+ * the pointer names no other: retrying in this process cannot help. A service
+ * should exit and let its manager restart it with backoff (the device runner
+ * exits with its own exit code for this).
+ */
+export class CredentialsRefusedError extends Error {
+  /** Id of the refused certificate. */
+  readonly certificateId: string;
+  /** Consecutive refusals seen. */
+  readonly refusals: number;
+
+  constructor(
+    message: string,
+    details: { certificateId: string; refusals: number },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'CredentialsRefusedError';
+    this.certificateId = details.certificateId;
+    this.refusals = details.refusals;
+  }
+}
+
 function hasName(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
 }
@@ -157,6 +199,11 @@ export function isConnectionClosedError(error: unknown): error is ConnectionClos
   return hasName(error, 'ConnectionClosedError');
 }
 
+/** Type guard that works across package copies, where `instanceof` would not. */
+export function isCredentialsRefusedError(error: unknown): error is CredentialsRefusedError {
+  return hasName(error, 'CredentialsRefusedError');
+}
+
 /**
  * True for errors caused by the operator's input or environment (wrong flag,
  * file, endpoint, certificate state, policy), which deserve a message and a fix
@@ -169,6 +216,7 @@ export function isDeviceUserError(error: unknown): boolean {
     isCredentialsError(error) ||
     isDeviceConnectionError(error) ||
     isOperationDeniedError(error) ||
-    isOfflineQueueFullError(error)
+    isOfflineQueueFullError(error) ||
+    isCredentialsRefusedError(error)
   );
 }

@@ -1,26 +1,19 @@
+import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findSecretLeaks, makeKeyPair } from '@thingcert/test-support';
 import { fakeS3 } from '../test/fake-s3';
+import { caught, modeOf } from '../test/temp-dir';
 import { fetchCredentials, loadCredentialFiles } from './fetch-credentials';
 
 const pair = makeKeyPair();
 const other = makeKeyPair('other');
-
-async function modeOf(path: string): Promise<number> {
-  return (await stat(path)).mode & 0o777;
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+/** AWS IoT's certificate id: SHA-256 of the DER, here from Node's own fingerprint. */
+const pairId = new X509Certificate(pair.certificatePem).fingerprint256
+  .replace(/:/g, '')
+  .toLowerCase();
 
 // Over 150 lines on purpose: one describe per unit under test keeps every case's
 // full name and its shared fixtures in one place; each `it` stays short.
@@ -49,6 +42,7 @@ describe('Function: fetchCredentials', () => {
         certPath: join(dir, 'device.pem.crt'),
         keyPath: join(dir, 'private.pem.key'),
         caPath: undefined,
+        certificateId: pairId,
       });
       expect(await modeOf(dir)).toBe(0o700);
       expect(await modeOf(result.keyPath)).toBe(0o600);
@@ -215,7 +209,11 @@ describe('Function: loadCredentialFiles', () => {
 
   it('accepts a matching pair with a private key file', async () => {
     const paths = await files(pair.certificatePem, pair.privateKeyPem);
-    await expect(loadCredentialFiles(paths)).resolves.toEqual({ ...paths, caPath: undefined });
+    await expect(loadCredentialFiles(paths)).resolves.toEqual({
+      ...paths,
+      caPath: undefined,
+      certificateId: pairId,
+    });
   });
 
   it('refuses a group-readable key file', async () => {

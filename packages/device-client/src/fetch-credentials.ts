@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   credentialObjectKeys,
   DEFAULT_CREDENTIAL_FILE_NAMES,
@@ -8,8 +8,10 @@ import {
 } from '@thingcert/contracts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { certificateIdOf } from './certificate-id';
 import { CredentialsError } from './errors';
 import { assertKeyFilePrivate, ensurePrivateDirectory } from './key-file-permissions';
+import { getObjectText } from './s3-object-text';
 import { verifyKeyPair } from './verify-key-pair';
 import { writeFileAtomic } from './write-file-atomic';
 
@@ -19,6 +21,8 @@ export interface DeviceCredentials {
   readonly keyPath: string;
   /** CA bundle to trust for the broker; `undefined` means the system trust store. */
   readonly caPath: string | undefined;
+  /** AWS IoT id of the certificate (SHA-256 of its DER), for logs. */
+  readonly certificateId: string;
 }
 
 /** Options for {@link fetchCredentials}. */
@@ -93,9 +97,9 @@ export async function fetchCredentials(
   await assertKeyFilePrivate(keyPath);
 
   const [certificatePem, privateKeyPem, caPem] = await Promise.all([
-    getObjectText(options, certKey),
-    getObjectText(options, keyKey),
-    caKey === undefined ? Promise.resolve(undefined) : getObjectText(options, caKey),
+    objectText(options, certKey),
+    objectText(options, keyKey),
+    caKey === undefined ? Promise.resolve(undefined) : objectText(options, caKey),
   ]);
   verifyKeyPair(certificatePem, privateKeyPem, {
     certificate: `s3://${options.bucket}/${certKey}`,
@@ -109,7 +113,7 @@ export async function fetchCredentials(
   if (caPath !== undefined && caPem !== undefined) {
     await writeFileAtomic(caPath, caPem, { mode: 0o600 });
   }
-  return { certPath, keyPath, caPath };
+  return { certPath, keyPath, caPath, certificateId: certificateIdOf(certificatePem) };
 }
 
 /** Options for {@link loadCredentialFiles}. */
@@ -145,7 +149,12 @@ export async function loadCredentialFiles(files: CredentialFiles): Promise<Devic
     certificate: files.certPath,
     privateKey: files.keyPath,
   });
-  return { certPath: files.certPath, keyPath: files.keyPath, caPath: files.caPath };
+  return {
+    certPath: files.certPath,
+    keyPath: files.keyPath,
+    caPath: files.caPath,
+    certificateId: certificateIdOf(certificatePem),
+  };
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -160,52 +169,7 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-async function getObjectText(options: FetchCredentialsOptions, key: string): Promise<string> {
-  const location = `s3://${options.bucket}/${key}`;
-  try {
-    const response = await options.s3.send(
-      new GetObjectCommand({ Bucket: options.bucket, Key: key }),
-      { abortSignal: options.abortSignal },
-    );
-    if (response.Body === undefined) throw new Error('empty body');
-    return await response.Body.transformToString('utf8');
-  } catch (error) {
-    throw s3Error(error, location);
-  }
-}
-
-function s3Error(error: unknown, location: string): CredentialsError {
-  const name = error instanceof Error ? error.name : 'Error';
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  switch (name) {
-    case 'NoSuchKey':
-      return new CredentialsError(
-        `${location} does not exist: check the bucket, the thing name and that its certificate was provisioned`,
-        { reason: 'not-found', location },
-        { cause: error },
-      );
-    case 'NoSuchBucket':
-      return new CredentialsError(
-        `Bucket of ${location} does not exist: check --bucket and the region`,
-        { reason: 'no-such-bucket', location },
-        { cause: error },
-      );
-    case 'AccessDenied':
-    case 'Forbidden':
-      return new CredentialsError(
-        `Access denied to ${location}: the instance role needs s3:GetObject on it (and kms:Decrypt if the bucket uses SSE-KMS)`,
-        { reason: 'access-denied', location },
-        { cause: error },
-      );
-    default:
-      if (status === 403)
-        return s3Error(Object.assign(new Error(), { name: 'AccessDenied' }), location);
-      if (status === 404)
-        return s3Error(Object.assign(new Error(), { name: 'NoSuchKey' }), location);
-      return new CredentialsError(
-        `Could not download ${location}: ${name}${error instanceof Error && error.message ? `: ${error.message}` : ''}`,
-        { reason: 'other', location },
-        { cause: error },
-      );
-  }
+async function objectText(options: FetchCredentialsOptions, key: string): Promise<string> {
+  const { s3, bucket, abortSignal } = options;
+  return (await getObjectText({ s3, bucket, key, abortSignal })).text;
 }

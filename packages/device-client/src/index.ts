@@ -1,6 +1,17 @@
+export { certificateIdOf } from './certificate-id';
 export type { ConnectionTarget, FailureDetails } from './connection-failure';
 export {
+  CredentialFollower,
+  type CredentialCheckTrigger,
+  type CredentialFollowerEvent,
+  type CredentialFollowerOptions,
+  type FollowedConnection,
+  type FollowedWatcher,
+} from './credential-follower';
+export { CredentialPointerWatcher, type PointerCheck } from './credential-pointer-watcher';
+export {
   DeviceConnection,
+  type ConnectionCredentialFiles,
   type ConnectionState,
   type DeviceConnectionEvent,
   type DeviceConnectionEventMap,
@@ -14,11 +25,13 @@ export {
   CertificateKeyMismatchError,
   ConnectionClosedError,
   CredentialsError,
+  CredentialsRefusedError,
   DeviceConnectionError,
   InsecureKeyFileError,
   isCertificateKeyMismatchError,
   isConnectionClosedError,
   isCredentialsError,
+  isCredentialsRefusedError,
   isDeviceConnectionError,
   isDeviceUserError,
   isInsecureKeyFileError,
@@ -36,6 +49,11 @@ export {
   type DeviceCredentials,
   type FetchCredentialsOptions,
 } from './fetch-credentials';
+export {
+  fetchPointedCredentials,
+  type FetchPointedCredentialsOptions,
+  type PointedCredentials,
+} from './fetch-pointed-credentials';
 export type {
   AckResult,
   MqttProtocol,

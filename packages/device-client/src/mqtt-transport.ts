@@ -21,6 +21,13 @@ export interface TransportOptions {
   readonly maxReconnectDelayMs: number;
   /** Session kept by the broker across reconnects (MQTT 5 session expiry). */
   readonly sessionExpirySeconds: number;
+  /**
+   * Resume the broker's session from the very first CONNECT: this transport
+   * replaces another of the same client id (a credentials switch). MQTT 3.1.1
+   * always asks for its session (clean session off); MQTT 5 otherwise starts
+   * clean and rejoins only on reconnects.
+   */
+  readonly rejoinSession: boolean;
 }
 
 /** What a transport reports; the connection core turns these into typed events. */
@@ -45,13 +52,23 @@ export interface AckResult {
  * its own once started; {@link DeviceConnection} holds all the logic above it.
  */
 export interface MqttTransport {
+  /**
+   * Whether failed *re*connects (after a drop) reach `onConnectionFailure`.
+   * aws-crt's MQTT 3.1.1 client retries a dropped connection on its own and
+   * reports a refused attempt to no one; such a transport is replaced after
+   * a drop by one whose first-connect loop reports every attempt.
+   */
+  readonly reportsReconnectFailures: boolean;
   /** Begins connecting; progress arrives through {@link TransportEvents}. */
   start(): void;
   subscribe(filter: string, qos: QoS): Promise<AckResult>;
   unsubscribe(filter: string): Promise<void>;
   /** Resolves on PUBACK (QoS 1) or once written (QoS 0). */
   publish(topic: string, payload: Uint8Array, qos: QoS): Promise<AckResult>;
-  /** Disconnects, waits until the native client stopped, and frees it. Never throws. */
+  /**
+   * Disconnects, waits until the native client stopped (a connected one: its
+   * DISCONNECT is sent, the session kept), and frees it. Never throws.
+   */
   stop(): Promise<void>;
 }
 

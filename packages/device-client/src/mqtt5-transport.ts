@@ -34,7 +34,13 @@ export function createMqtt5Transport(
     keepAliveIntervalSeconds: options.keepAliveSeconds,
     sessionExpiryIntervalSeconds: options.sessionExpirySeconds,
   });
-  builder.withSessionBehavior(mqtt5.ClientSessionBehavior.RejoinPostSuccess);
+  // A replacement resumes the session its predecessor left (subscriptions,
+  // queued QoS 1 messages); a first client starts clean, then rejoins on reconnects.
+  builder.withSessionBehavior(
+    options.rejoinSession
+      ? mqtt5.ClientSessionBehavior.RejoinAlways
+      : mqtt5.ClientSessionBehavior.RejoinPostSuccess,
+  );
   builder.withRetryJitterMode(mqtt5.RetryJitterType.Full);
   builder.withMinReconnectDelayMs(options.minReconnectDelayMs);
   builder.withMaxReconnectDelayMs(options.maxReconnectDelayMs);
@@ -62,8 +68,14 @@ export function createMqtt5Transport(
   });
 
   let closed = false;
+  let started = false;
   return {
-    start: () => client.start(),
+    // Its reconnects emit `connectionFailure` like the first connect.
+    reportsReconnectFailures: true,
+    start: () => {
+      started = true;
+      client.start();
+    },
     async subscribe(filter: string, qos: QoS): Promise<AckResult> {
       const suback = await client.subscribe({ subscriptions: [{ topicFilter: filter, qos }] });
       const code = Number(suback.reasonCodes[0] ?? 0);
@@ -80,6 +92,11 @@ export function createMqtt5Transport(
     async stop(): Promise<void> {
       if (closed) return;
       closed = true;
+      if (!started) {
+        // Never started (a switch cut short): no 'stopped' event would come.
+        client.close();
+        return;
+      }
       try {
         const stopped = new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, STOP_WAIT_MS);

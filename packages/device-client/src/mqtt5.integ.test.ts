@@ -8,9 +8,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionLocalDevice } from '@thingcert/test-support';
+import { publishThroughRotation } from '../test/publish-through-rotation';
+import {
+  provisionLocalDevice,
+  provisionPointedDevice,
+  rotatePointedDevice,
+} from '@thingcert/test-support';
+import { CredentialFollower } from './credential-follower';
+import { CredentialPointerWatcher } from './credential-pointer-watcher';
 import { DeviceConnection, type DeviceConnectionEventMap } from './device-connection';
 import { fetchCredentials } from './fetch-credentials';
+import { fetchPointedCredentials } from './fetch-pointed-credentials';
 import { pubsub } from './pubsub';
 
 describe('DeviceConnection over MQTT 5 (Debian mosquitto, mTLS)', () => {
@@ -57,6 +65,50 @@ describe('DeviceConnection over MQTT 5 (Debian mosquitto, mTLS)', () => {
     }
     expect(connection.connectionTarget.protocol).toBe('mqtt5');
     expect(connected).toEqual([{ sessionPresent: false, reconnect: false }]);
+  });
+
+  it('follows a rotation over MQTT 5: one reconnect that rejoins the session, every message back', async () => {
+    const device = await provisionPointedDevice(cloud);
+    const options = {
+      s3: device.s3,
+      bucket: device.bucket,
+      pointerKey: device.pointerKey,
+      dir: join(work, device.thing),
+    };
+    const current = await fetchPointedCredentials(options);
+    const watcher = new CredentialPointerWatcher(options, current);
+    const connection = new DeviceConnection({
+      thingName: device.thing,
+      endpoint: mosquitto.host,
+      port: mosquitto.port,
+      caPath: cloud.mqtt.caPath,
+      certPath: current.certPath,
+      keyPath: current.keyPath,
+      connectTimeoutMs: 10_000,
+    });
+    const follower = new CredentialFollower({ connection, watcher, checkIntervalMs: 200 });
+    const connected: Array<DeviceConnectionEventMap['connected']> = [];
+    connection.on('connected', (event) => connected.push(event));
+    let rotatedId: string | undefined;
+    try {
+      await connection.start();
+      follower.start();
+      const { rotated } = await publishThroughRotation(connection, {
+        topic: 'test/rotation5',
+        count: 30,
+        rotateAt: 8,
+        rotate: () => rotatePointedDevice(device, device.certificateId),
+      });
+      rotatedId = rotated?.certificateId;
+    } finally {
+      follower.stop();
+      await connection.stop();
+    }
+    expect(watcher.current.certificateId).toBe(rotatedId);
+    expect(connected).toEqual([
+      { sessionPresent: false, reconnect: false },
+      { sessionPresent: true, reconnect: true },
+    ]);
   });
 
   it('fails fast with a protocol hint when MQTT 5 meets the MQTT 3.1.1-only broker', async () => {

@@ -24,6 +24,8 @@ export class FakeTransport implements MqttTransport {
   }> = [];
   started = 0;
   stopped = 0;
+  /** Set to false to play aws-crt's MQTT 3.1.1 client, which hides refused reconnects. */
+  reportsReconnectFailures = true;
   /** Acknowledge every subscribe at once with this result. */
   subackResult: AckResult = { ok: true };
   /** When true, subscribes wait in `heldSubacks` until the test settles them. */

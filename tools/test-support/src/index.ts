@@ -19,6 +19,13 @@ export {
   type RegisterLocalDeviceOptions,
   type RegisteredLocalDevice,
 } from './register-local-device';
+export {
+  provisionPointedDevice,
+  rotatePointedDevice,
+  type PointedDevice,
+  type RotateOptions,
+  type RotatedCertificate,
+} from './pointed-device';
 export { makeKeyPair, type TestKeyPair } from './test-key-pair';
 export {
   readRecordedRequests,

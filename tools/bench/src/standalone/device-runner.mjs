@@ -54,6 +54,11 @@ function runCli(thing, extra) {
         'run',
         '--bucket',
         thing,
+        // The fixed objects registerLocalDevice writes (the runner's default is the credential pointer).
+        '--certificate-object-key',
+        `${thing}/device.pem.crt`,
+        '--private-key-object-key',
+        `${thing}/private.pem.key`,
         '--thing',
         thing,
         '--endpoint',
