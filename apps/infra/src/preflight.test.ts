@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCredentials, findRegion, type IniSections } from '../scripts/preflight.mjs';
+import { environmentWithoutAws } from '../test/environment-without-aws';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -17,16 +18,9 @@ afterAll(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-/** An environment with no way to find AWS credentials or a region (no env keys, no profiles, no IMDS). */
+/** An environment with no way to find AWS credentials or a region, and this file's empty HOME. */
 function environmentWithoutCredentials(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env['PATH'],
-    HOME: home,
-    AWS_CONFIG_FILE: join(home, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...extra,
-  };
+  return environmentWithoutAws(home, extra);
 }
 
 const exampleCredentials = {

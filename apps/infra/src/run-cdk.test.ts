@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCdk, type RunCdkSteps } from '../scripts/run-cdk.mjs';
+import { environmentWithoutAws } from '../test/environment-without-aws';
 
 const workspaceRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -79,17 +80,12 @@ describe('Target: infra:deploy without AWS credentials', () => {
         {
           cwd: workspaceRoot,
           encoding: 'utf8',
-          env: {
-            PATH: process.env['PATH'],
-            HOME: home,
-            AWS_CONFIG_FILE: join(home, 'no-config'),
-            AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
-            AWS_EC2_METADATA_DISABLED: 'true',
+          env: environmentWithoutAws(home, {
             CI: 'true',
             NX_DAEMON: 'false',
             NX_TUI: 'false',
             NX_NO_CLOUD: 'true',
-          },
+          }),
         },
       );
       const output = result.stdout + result.stderr;
