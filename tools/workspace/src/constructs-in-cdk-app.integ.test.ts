@@ -129,6 +129,17 @@ function installedPackageNames(): string[] {
   return names;
 }
 
+/** Runs the app's jest; its test counts come from the JSON report (coloured output or not). */
+function jest(...args: string[]): { numTotalTests: number; numPassedTests: number } {
+  const jestBin = 'node_modules/jest/bin/jest.js';
+  const output = run(process.execPath, [jestBin, '--ci', '--json', ...args], app);
+  const { numTotalTests, numPassedTests } = JSON.parse(output.stdout) as {
+    numTotalTests: number;
+    numPassedTests: number;
+  };
+  return { numTotalTests, numPassedTests };
+}
+
 // jest and tsc load all of aws-cdk-lib's types and code: minutes on 2 loaded cores.
 describe(
   '@thingcert/constructs in a fresh CommonJS CDK app (cdk init app --language typescript)',
@@ -160,17 +171,14 @@ describe(
     });
 
     it("runs the app's jest (cdk init's @swc/jest): synthesizes, asserts the template, passes cdk-nag", () => {
-      const jest = run(process.execPath, ['node_modules/jest/bin/jest.js', '--ci'], app);
-      expect(jest.stderr).toMatch(/Tests:\s+2 passed, 2 total/);
+      expect(jest()).toEqual({ numTotalTests: 2, numPassedTests: 2 });
     });
 
     it('runs jest with ts-jest and "module": "commonjs" (the earlier cdk init layout)', () => {
-      const jest = run(
-        process.execPath,
-        ['node_modules/jest/bin/jest.js', '--ci', '--config', 'jest.ts-jest.config.js'],
-        app,
-      );
-      expect(jest.stderr).toMatch(/Tests:\s+2 passed, 2 total/);
+      expect(jest('--config', 'jest.ts-jest.config.js')).toEqual({
+        numTotalTests: 2,
+        numPassedTests: 2,
+      });
     });
 
     it("type-checks with cdk init's tsconfig (NodeNext: the types of the package's require export)", () => {
