@@ -170,14 +170,14 @@ describe(
       }).toEqual(floors);
     });
 
-    it("runs the app's jest (cdk init's @swc/jest): synthesizes, asserts the template, passes cdk-nag", () => {
-      expect(jest()).toEqual({ numTotalTests: 2, numPassedTests: 2 });
+    it("runs the app's jest (cdk init's @swc/jest): synthesizes, asserts the template, passes cdk-nag, pins the image", () => {
+      expect(jest()).toEqual({ numTotalTests: 3, numPassedTests: 3 });
     });
 
     it('runs jest with ts-jest and "module": "commonjs" (the earlier cdk init layout)', () => {
       expect(jest('--config', 'jest.ts-jest.config.js')).toEqual({
-        numTotalTests: 2,
-        numPassedTests: 2,
+        numTotalTests: 3,
+        numPassedTests: 3,
       });
     });
 
