@@ -2,27 +2,29 @@ import { cpSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineConfig } from 'tsup';
-import { libraryBuild } from '../../tools/build/tsup-preset';
+import { dualLibraryBuild } from '../../tools/build/tsup-preset';
 
 /**
- * The device runner is a private app, so the published constructs package
- * ships its built bundle (script, aws-crt binaries, systemd unit) as an asset
- * directory instead of depending on it.
+ * Copies a workspace package's built bundle into `dist/assets/<name>`. The
+ * published package ships the bundles it deploys as asset directories instead
+ * of depending on their packages: the device runner is a private app, and the
+ * provisioner package would bring the AWS SDK clients (which its Lambda bundle
+ * already contains) into every CDK app.
  */
-function copyDeviceRunnerBundle(): void {
+function copyBundle(packageName: string, bundleDirectory: string, name: string): void {
   const require = createRequire(import.meta.url);
-  const source = join(
-    dirname(require.resolve('@thingcert/device-runner/package.json')),
-    'dist',
-    'bundle',
-  );
-  const target = join('dist', 'assets', 'device-runner');
+  const source = join(dirname(require.resolve(`${packageName}/package.json`)), bundleDirectory);
+  const target = join('dist', 'assets', name);
   rmSync(target, { recursive: true, force: true });
   cpSync(source, target, { recursive: true });
 }
 
+// ESM and CommonJS: `cdk init app --language typescript` makes a CommonJS app.
 export default defineConfig(
-  libraryBuild({
-    onSuccess: async () => copyDeviceRunnerBundle(),
+  dualLibraryBuild({
+    onSuccess: async () => {
+      copyBundle('@thingcert/device-runner', join('dist', 'bundle'), 'device-runner');
+      copyBundle('@thingcert/cert-provisioner', join('dist', 'lambda'), 'provisioner');
+    },
   }),
 );

@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
-import { libraryBuild } from '../../tools/build/tsup-preset';
+import { dualLibraryBuild } from '../../tools/build/tsup-preset';
 
-export default defineConfig(libraryBuild());
+// CommonJS too: @thingcert/constructs loads this package at synth time, also
+// in CommonJS CDK apps.
+export default defineConfig(dualLibraryBuild());

@@ -13,7 +13,10 @@ const config = readAppConfig(
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 new ThingcertStack(app, config.stackName, {
   stackName: config.stackName,
-  env: config.region === undefined ? undefined : { region: config.region },
+  // With the account the CLI resolved (it has one whenever it deploys), the
+  // device image is looked up once and pinned in cdk.context.json; offline,
+  // without credentials, the stack stays environment-agnostic.
+  env: { account: process.env['CDK_DEFAULT_ACCOUNT'], region: config.region },
   description: 'thingcert: AWS IoT devices with certificates provisioned by a custom resource',
   config,
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkCredentials } from '../scripts/preflight.mjs';
+import { checkCredentials, findRegion, type IniSections } from '../scripts/preflight.mjs';
+import { environmentWithoutAws } from '../test/environment-without-aws';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -17,46 +18,65 @@ afterAll(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-/** An environment with no way to find AWS credentials (no env keys, no profiles, no IMDS). */
+/** An environment with no way to find AWS credentials or a region, and this file's empty HOME. */
 function environmentWithoutCredentials(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env['PATH'],
-    HOME: home,
-    AWS_CONFIG_FILE: join(home, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...extra,
-  };
+  return environmentWithoutAws(home, extra);
 }
 
-function runPreflight(env: NodeJS.ProcessEnv) {
-  return spawnSync(process.execPath, ['scripts/preflight.mjs'], {
+const exampleCredentials = {
+  AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE42',
+  AWS_SECRET_ACCESS_KEY: 'example-secret-not-real',
+};
+
+function runPreflight(env: NodeJS.ProcessEnv, args: string[] = []) {
+  return spawnSync(process.execPath, ['scripts/preflight.mjs', ...args], {
     cwd: projectRoot,
     env,
     encoding: 'utf8',
   });
 }
 
+/** Shared config files as `loadSharedConfigFiles` returns them. */
+function files(configFile: IniSections = {}, credentialsFile: IniSections = {}) {
+  return () => Promise.resolve({ configFile, credentialsFile });
+}
+
 describe('Script: preflight', () => {
-  it('fails with a clear message when there are no credentials', () => {
+  it('fails with one line naming the fix when there are no credentials', () => {
     const result = runPreflight(environmentWithoutCredentials());
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('no AWS credentials found');
-    expect(result.stderr).toContain('AWS_PROFILE');
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/no AWS credentials found .*AWS_PROFILE=<profile>/) as string,
+    ]);
   });
 
-  it('passes with credentials in the environment, showing only the last four characters of the key', () => {
-    const accessKeyId = 'AKIAEXAMPLEEXAMPLE42';
+  it('fails with one line naming the fix when there is no region', () => {
+    const result = runPreflight(environmentWithoutCredentials(exampleCredentials));
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/no AWS region .*AWS_REGION=<region>.*-c region=<region>/) as string,
+    ]);
+    expect(result.stderr).not.toContain(exampleCredentials.AWS_ACCESS_KEY_ID);
+  });
+
+  it('passes with credentials and a region, showing only the last four characters of the key', () => {
     const result = runPreflight(
-      environmentWithoutCredentials({
-        AWS_ACCESS_KEY_ID: accessKeyId,
-        AWS_SECRET_ACCESS_KEY: 'example-secret-not-real',
-      }),
+      environmentWithoutCredentials({ ...exampleCredentials, AWS_REGION: 'eu-west-1' }),
     );
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('…LE42');
-    expect(result.stdout + result.stderr).not.toContain(accessKeyId);
-    expect(result.stdout + result.stderr).not.toContain('example-secret-not-real');
+    expect(result.stdout).toContain('region eu-west-1');
+    expect(result.stdout + result.stderr).not.toContain(exampleCredentials.AWS_ACCESS_KEY_ID);
+    expect(result.stdout + result.stderr).not.toContain(exampleCredentials.AWS_SECRET_ACCESS_KEY);
+  });
+
+  it("takes the app's -c region=<region> as the region", () => {
+    const result = runPreflight(environmentWithoutCredentials(exampleCredentials), [
+      '-c',
+      'region=ap-south-1',
+    ]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('region ap-south-1');
   });
 
   describe('Function: checkCredentials', () => {
@@ -84,6 +104,51 @@ describe('Script: preflight', () => {
         provider: () => Promise.resolve({ accessKeyId: '' }),
       });
       expect(result.ok).toBe(false);
+    });
+  });
+
+  describe('Function: findRegion', () => {
+    it.each<[string, Parameters<typeof findRegion>[0], string | undefined]>([
+      [
+        '-c region= first, the last one winning',
+        {
+          args: ['-c', 'region=eu-west-1', '--context=region=eu-north-1'],
+          env: { AWS_REGION: 'us-west-2' },
+          loadFiles: files(),
+        },
+        'eu-north-1',
+      ],
+      [
+        'AWS_REGION before AWS_DEFAULT_REGION',
+        { env: { AWS_DEFAULT_REGION: 'us-west-1', AWS_REGION: 'us-west-2' }, loadFiles: files() },
+        'us-west-2',
+      ],
+      [
+        'the profile in the credentials file before the config file',
+        {
+          env: { AWS_PROFILE: 'dev' },
+          loadFiles: files(
+            { dev: { region: 'eu-central-1' }, default: { region: 'us-east-2' } },
+            { dev: { region: 'eu-south-1' } },
+          ),
+        },
+        'eu-south-1',
+      ],
+      [
+        "the default profile's when the profile has none",
+        {
+          env: { AWS_PROFILE: 'dev' },
+          loadFiles: files({ dev: {}, default: { region: 'us-east-2' } }),
+        },
+        'us-east-2',
+      ],
+      [
+        'nothing (where the CDK CLI says nothing and takes us-east-1)',
+        { env: {}, loadFiles: files() },
+        undefined,
+      ],
+    ])('finds %s', async (_label, options, expected) => {
+      expect(await findRegion(options)).toBe(expected);
     });
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { environmentWithoutAws } from '../test/environment-without-aws';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,17 +25,12 @@ function synth(context: string[] = []) {
     {
       cwd: projectRoot,
       encoding: 'utf8',
-      env: {
-        PATH: process.env['PATH'],
-        HOME: home,
-        AWS_CONFIG_FILE: join(home, 'no-config'),
-        AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
-        AWS_EC2_METADATA_DISABLED: 'true',
+      env: environmentWithoutAws(home, {
         CDK_DISABLE_VERSION_CHECK: 'true',
         // Offline: no telemetry sender (it writes its payload to the temp dir and posts it).
         CDK_DISABLE_CLI_TELEMETRY: 'true',
         TMPDIR: tmp,
-      },
+      }),
     },
   );
   return { result, outdir, home };

@@ -10,8 +10,12 @@ import { ThingcertStack } from './thingcert-stack';
 
 afterAll(removeStackFixtures);
 
-function build(config: Partial<AppConfig> = {}, env?: { region: string }) {
-  const app = newApp();
+function build(
+  config: Partial<AppConfig> = {},
+  env?: { account?: string; region: string },
+  context: Record<string, unknown> = {},
+) {
+  const app = newApp(context);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new ThingcertStack(app, 'Thingcert', {
     config: { ...DEFAULT_APP_CONFIG, ...config },
@@ -95,6 +99,29 @@ describe('Class: ThingcertStack', () => {
     const { app } = build({}, { region: 'eu-west-1' });
     app.synth();
     expect(findings(app)).toEqual([]);
+  });
+
+  describe('With the account the CLI resolves when it deploys', () => {
+    const env = { account: '111111111111', region: 'eu-west-1' };
+    const imageKey = `ssm:account=${env.account}:parameterName=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64:region=${env.region}`;
+
+    it('runs the device image recorded in cdk.context.json, so a new AMI does not replace it', () => {
+      const { app, stack } = build({}, env, { [imageKey]: 'ami-0123456789abcdef0' });
+      Template.fromStack(stack).hasResourceProperties('AWS::EC2::Instance', {
+        ImageId: 'ami-0123456789abcdef0',
+      });
+      app.synth();
+      expect(findings(app)).toEqual([]);
+    });
+
+    it('needs no lookup but the image: the VPC zones stay Fn::GetAZs', () => {
+      const { app, stack } = build({}, env);
+      const missing = app.synth().manifest.missing ?? [];
+      expect(missing.map((entry) => entry.key)).toEqual([imageKey]);
+      Template.fromStack(stack).hasResourceProperties('AWS::EC2::Subnet', {
+        AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] },
+      });
+    });
   });
 
   it('fails if the fleet is larger than the constructs allow', () => {

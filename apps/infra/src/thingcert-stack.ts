@@ -1,5 +1,5 @@
-import { DeviceFleet } from '@thingcert/constructs';
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { DeviceFleet, UNPINNED_DEVICE_IMAGE_WARNING } from '@thingcert/constructs';
+import { CfnOutput, Fn, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -41,6 +41,17 @@ export class ThingcertStack extends Stack {
   constructor(scope: Construct, id: string, props: ThingcertStackProps) {
     super(scope, id, props);
     const { config } = props;
+
+    if (Token.isUnresolved(this.account)) {
+      // main.ts gives the stack the account the CLI resolved, which it always
+      // has when it deploys: only an offline `cdk synth` (no credentials) is
+      // environment-agnostic, and its template is never deployed.
+      Validations.of(this).acknowledge({
+        id: `Annotation::${UNPINNED_DEVICE_IMAGE_WARNING}`,
+        reason:
+          'Only an offline synth is environment-agnostic; every deploy has an account and pins the device image in cdk.context.json.',
+      });
+    }
 
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 1,
@@ -94,6 +105,16 @@ export class ThingcertStack extends Stack {
         });
       }
     });
+  }
+
+  /**
+   * The region's first two zones, chosen by CloudFormation at deploy time
+   * (`Fn::GetAZs`) as in an environment-agnostic stack, also when the stack
+   * has an account: the one-zone VPC needs no synth-time zone lookup (and no
+   * `cdk.context.json` entry for it), and its subnet keeps the template it had.
+   */
+  override get availabilityZones(): string[] {
+    return [Fn.select(0, Fn.getAzs()), Fn.select(1, Fn.getAzs())];
   }
 }
 

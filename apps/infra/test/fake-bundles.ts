@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -33,13 +33,25 @@ export function fakeBundles(): { provisionerCode: lambda.Code; runnerBundleDirec
   return { provisionerCode: lambda.Code.fromAsset(lambdaDir), runnerBundleDirectory: runnerDir };
 }
 
+/** The `context` of the app's cdk.json (feature flags and settings), as the CDK CLI passes it. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = join(import.meta.dirname, '..', 'cdk.json');
+  return (JSON.parse(readFileSync(cdkJson, 'utf8')) as { context: Record<string, unknown> })
+    .context;
+}
+
 /**
- * A fresh app whose cloud assembly goes to the test file's temp directory
- * (without an `outdir`, CDK makes a `cdk.out*` temp directory per app and
- * removes it only on a process `exit` that vitest workers never emit).
+ * A fresh app with cdk.json's context (so in-process tests synthesize with the
+ * feature flags `cdk synth` uses) and `extraContext`, whose cloud assembly goes
+ * to the test file's temp directory (without an `outdir`, CDK makes a
+ * `cdk.out*` temp directory per app and removes it only on a process `exit`
+ * that vitest workers never emit).
  */
-export function newApp(): App {
-  return new App({ outdir: fixtureDirectory('cdk.out') });
+export function newApp(extraContext: Record<string, unknown> = {}): App {
+  return new App({
+    outdir: fixtureDirectory('cdk.out'),
+    context: { ...cdkJsonContext(), ...extraContext },
+  });
 }
 
 /**

@@ -6,9 +6,9 @@ import { MissingBundleError } from './errors';
 
 /**
  * Directory of a workspace package's built bundle, found through the package's
- * `package.json` (resolved from this module, so it works from `dist` and from a
- * consumer's `node_modules` alike). The bundles are deployed as assets, never
- * imported as code.
+ * `package.json` resolved from this module (a devDependency: the workspace
+ * runs the constructs from source before they are built). The bundles are
+ * deployed as assets, never imported as code.
  */
 function bundleDirectory(packageName: string, subdirectory: string, buildHint: string): string {
   const require = createRequire(import.meta.url);
@@ -36,13 +36,34 @@ export function assertBundleDirectory(directory: string, what: string, buildHint
 }
 
 /**
+ * A bundle this package ships in `dist/assets/<name>` (copied there at build
+ * time, see tsup.config.ts), or, in the workspace when running from source,
+ * the build output of the package that makes it.
+ */
+function shippedOrWorkspaceBundle(
+  name: string,
+  packageName: string,
+  subdirectory: string,
+  buildHint: string,
+): string {
+  // Resolved next to this module: dist/assets in the published package, for
+  // its ESM and CommonJS builds alike.
+  const shipped = fileURLToPath(new URL(`./assets/${name}`, import.meta.url));
+  if (existsSync(shipped)) return shipped;
+  return bundleDirectory(packageName, subdirectory, buildHint);
+}
+
+/**
  * Directory holding the provisioner Lambda bundle (`index.mjs`, handler
- * `index.handler`) of `@thingcert/cert-provisioner`.
+ * `index.handler`, the AWS SDK clients inside): shipped in this package's
+ * `dist/assets/provisioner`, or `@thingcert/cert-provisioner`'s build output
+ * (`dist/lambda`) when running from source in the workspace.
  *
  * @throws MissingBundleError when the package has not been built
  */
 export function provisionerBundleDirectory(): string {
-  return bundleDirectory(
+  return shippedOrWorkspaceBundle(
+    'provisioner',
     '@thingcert/cert-provisioner',
     'dist/lambda',
     'pnpm exec nx run cert-provisioner:build',
@@ -58,11 +79,8 @@ export function provisionerBundleDirectory(): string {
  * @throws MissingBundleError when the package has not been built
  */
 export function deviceRunnerBundleDirectory(): string {
-  // Published package: the bundle ships in dist/assets (see tsup.config.ts).
-  const shipped = fileURLToPath(new URL('./assets/device-runner', import.meta.url));
-  if (existsSync(shipped)) return shipped;
-  // In the workspace, running from source: the app's own build output.
-  return bundleDirectory(
+  return shippedOrWorkspaceBundle(
+    'device-runner',
     '@thingcert/device-runner',
     'dist/bundle',
     'pnpm exec nx run device-runner:build',

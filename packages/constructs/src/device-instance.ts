@@ -12,9 +12,11 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { assertBundleDirectory, deviceRunnerBundleDirectory } from './bundle-directories';
+import { deviceImage } from './device-image';
 import { InvalidConstructPropsError } from './errors';
 import type { IotDevice } from './iot-device';
 import { assertValidTopic } from './iot-names';
+import { requireUniqueLaunchTemplateNames } from './launch-template-name-flag';
 
 /** Props of {@link DeviceInstance}. */
 export interface DeviceInstanceProps {
@@ -162,9 +164,7 @@ export class DeviceInstance extends Construct {
 
   constructor(scope: Construct, id: string, props: DeviceInstanceProps) {
     super(scope, id);
-    // Without this flag the IMDSv2 launch template gets a fixed name, which
-    // collides between devices (launch template names are unique per region).
-    this.node.setContext('@aws-cdk/aws-ec2:uniqueImdsv2TemplateName', true);
+    requireUniqueLaunchTemplateNames(this);
     const device = props.device;
     const certificate = device.certificate;
     const { topic, messageCount, message, port, rootVolumeSizeGiB } = validatedSettings(props);
@@ -247,7 +247,7 @@ export class DeviceInstance extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PUBLIC },
       instanceType,
-      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType }),
+      machineImage: deviceImage(this, cpuType),
       role: this.role,
       securityGroup: this.securityGroup,
       requireImdsv2: true,

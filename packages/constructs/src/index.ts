@@ -17,6 +17,7 @@ export {
 } from './certificate-provisioner';
 export { DeviceCertificate, type DeviceCertificateProps } from './device-certificate';
 export { DeviceFleet, MAX_DEVICES_PER_STACK, type DeviceFleetProps } from './device-fleet';
+export { UNPINNED_DEVICE_IMAGE_WARNING } from './device-image';
 export { DeviceInstance, type DeviceInstanceProps } from './device-instance';
 export {
   devicePolicyDocument,
@@ -31,3 +32,4 @@ export {
 } from './errors';
 export { IotDevice, type IotDeviceProps } from './iot-device';
 export { assertValidThingName, assertValidTopic, assertValidTopics } from './iot-names';
+export { LAUNCH_TEMPLATE_NAME_FLAG_ERROR } from './launch-template-name-flag';

@@ -43,12 +43,19 @@ export function fakeBundles(): { provisionerCode: lambda.Code; runnerBundleDirec
 }
 
 /**
+ * The feature flag every app with device instances sets in `cdk.json` (fresh
+ * `cdk init` apps do), so the tests' apps set it too.
+ */
+export const UNIQUE_LAUNCH_TEMPLATE_NAMES = { '@aws-cdk/aws-ec2:uniqueImdsv2TemplateName': true };
+
+/**
  * A fresh app whose cloud assembly goes to the test file's temp directory
  * (without an `outdir`, CDK makes a `cdk.out*` temp directory per app and
- * removes it only on a process `exit` that vitest workers never emit).
+ * removes it only on a process `exit` that vitest workers never emit). Its
+ * context is {@link UNIQUE_LAUNCH_TEMPLATE_NAMES} unless `context` is given.
  */
-export function newApp(): App {
-  return new App({ outdir: mkdtempSync(join(fixtureRoot(), 'cdk.out-')) });
+export function newApp(context: Record<string, unknown> = UNIQUE_LAUNCH_TEMPLATE_NAMES): App {
+  return new App({ outdir: mkdtempSync(join(fixtureRoot(), 'cdk.out-')), context });
 }
 
 /** A fresh app and env-agnostic stack, optionally with cdk-nag AwsSolutions checks. */
