@@ -104,7 +104,7 @@ describe('Function: main', () => {
       duplicates: 0,
     });
     expect(made).toMatchObject([
-      { stopped: true, options: { clientId: 'thing-1', protocol: 'mqtt5' } },
+      { stopped: true, options: { clientId: 'thing-1', protocol: 'mqtt3' } },
     ]);
   });
 

@@ -28,7 +28,7 @@ describe('Function: resolveCommand', () => {
       topic: 'test/topic',
       count: 5,
       message: 'Hello World!',
-      protocol: 'mqtt5',
+      protocol: 'mqtt3',
       port: 8883,
       interval: 0,
       window: 32,

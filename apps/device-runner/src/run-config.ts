@@ -1,5 +1,6 @@
 import {
   credentialPointerKey,
+  DEFAULT_DEVICE_RUNNER_PROTOCOL,
   DEVICE_RUNNER_PROTOCOLS,
   type CredentialObjectKeys,
   type DeviceRunnerConfigFile,
@@ -215,7 +216,7 @@ export async function resolveCommand(
   const credentialCheckInterval = integer(pick('credentialCheckInterval'), 30_000, 100, 86_400_000);
   const refusedLimit = integer(pick('refusedLimit'), 5, 1, 100);
   const json = boolean(pick('json'), false);
-  const protocol = text(pick('protocol')) ?? 'mqtt5';
+  const protocol = text(pick('protocol')) ?? DEFAULT_DEVICE_RUNNER_PROTOCOL;
   if (!isProtocol(protocol)) {
     throw new UsageError(
       `--protocol must be ${DEVICE_RUNNER_PROTOCOLS.join(' or ')}, not '${protocol}'`,

@@ -25,7 +25,7 @@ Options:
   --endpoint <host>        AWS IoT data endpoint, xxxx-ats.iot.<region>.amazonaws.com (required)
   --port <n>               broker port (default 8883)
   --ca <file>              CA bundle for the broker (default: system trust store)
-  --protocol mqtt5|mqtt3   MQTT version (default mqtt5)
+  --protocol mqtt3|mqtt5   MQTT version (default mqtt3)
   --topic <topic>          topic to subscribe and publish to (default test/topic)
   --count <n>              messages to publish (default 5; 0 with --forever just stays online)
   --message <text>         message text; sent as "<text> [i]" (default "Hello World!")

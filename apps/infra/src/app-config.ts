@@ -1,4 +1,4 @@
-import type { KeyMode } from '@thingcert/constructs';
+import { DEFAULT_DEVICE_RUNNER_PROTOCOL, type KeyMode } from '@thingcert/constructs';
 import { InvalidAppConfigError } from './errors';
 
 /** Settings of the thingcert infra app, read from CDK context. */
@@ -36,7 +36,7 @@ export const DEFAULT_APP_CONFIG: AppConfig = {
   messageCount: 5,
   instanceType: 't4g.micro',
   keyMode: 'server',
-  protocol: 'mqtt3',
+  protocol: DEFAULT_DEVICE_RUNNER_PROTOCOL,
   rotationToken: undefined,
 };
 

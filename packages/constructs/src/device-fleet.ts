@@ -47,7 +47,7 @@ export interface DeviceFleetProps {
   /**
    * MQTT protocol of the runners.
    *
-   * @default 'mqtt5'
+   * @default DEFAULT_DEVICE_RUNNER_PROTOCOL ('mqtt3', from `@thingcert/contracts`)
    */
   readonly protocol?: DeviceRunnerProtocol;
 

@@ -160,7 +160,7 @@ describe('Class: DeviceInstance', () => {
       topic: 'other/topic',
       count: 7,
       message: 'hi',
-      protocol: 'mqtt5',
+      protocol: 'mqtt3', // DEFAULT_DEVICE_RUNNER_PROTOCOL
       region: { Ref: 'AWS::Region' },
       forever: true,
     };

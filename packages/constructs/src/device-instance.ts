@@ -1,5 +1,6 @@
 import {
   certificatesFolder,
+  DEFAULT_DEVICE_RUNNER_PROTOCOL,
   DEVICE_RUNNER_METADATA_KEY,
   type DeviceRunnerConfig,
   type DeviceRunnerMetadata,
@@ -78,7 +79,7 @@ export interface DeviceInstanceProps {
   /**
    * MQTT protocol.
    *
-   * @default 'mqtt5'
+   * @default DEFAULT_DEVICE_RUNNER_PROTOCOL ('mqtt3', from `@thingcert/contracts`)
    */
   readonly protocol?: DeviceRunnerProtocol;
 
@@ -237,7 +238,7 @@ export class DeviceInstance extends Construct {
       count: messageCount,
       message,
       ...(props.messageIntervalMs === undefined ? {} : { interval: props.messageIntervalMs }),
-      protocol: props.protocol ?? 'mqtt5',
+      protocol: props.protocol ?? DEFAULT_DEVICE_RUNNER_PROTOCOL,
       region,
       forever: true,
     };

@@ -1,5 +1,6 @@
 // Defined in the shared contract; still exported here, where they always were.
 export {
+  DEFAULT_DEVICE_RUNNER_PROTOCOL,
   DEVICE_RUNNER_METADATA_KEY,
   THING_NAME_PATTERN,
   type DeviceRunnerAssetLocation,

@@ -1,8 +1,17 @@
-/** MQTT protocols the device runner speaks: MQTT 5 (its default) or MQTT 3.1.1. */
+/** MQTT protocols the device runner speaks: MQTT 5 or MQTT 3.1.1. */
 export const DEVICE_RUNNER_PROTOCOLS = ['mqtt5', 'mqtt3'] as const;
 
 /** One of {@link DEVICE_RUNNER_PROTOCOLS}. */
 export type DeviceRunnerProtocol = (typeof DEVICE_RUNNER_PROTOCOLS)[number];
+
+/**
+ * The one default protocol of the runner, the `DeviceInstance` construct and
+ * the infra app: MQTT 3.1.1. AWS IoT speaks both; 3.1.1 is the one the local
+ * cloud's broker emulates with AWS IoT's rules (registration, certificate
+ * status, policies), so the default behaves the same on a laptop as on AWS.
+ * MQTT 5 is one setting away everywhere.
+ */
+export const DEFAULT_DEVICE_RUNNER_PROTOCOL: DeviceRunnerProtocol = 'mqtt3';
 
 /**
  * Every key the device runner's JSON configuration file (`--config`) may
@@ -59,7 +68,7 @@ export interface DeviceRunnerConfigFile {
   readonly interval?: number;
   /** Most QoS 1 publishes awaiting their PUBACK at once. @default 32 */
   readonly window?: number;
-  /** MQTT protocol. @default 'mqtt5' */
+  /** MQTT protocol. @default DEFAULT_DEVICE_RUNNER_PROTOCOL ('mqtt3') */
   readonly protocol?: DeviceRunnerProtocol;
   /** Keep running (reconnecting) after the messages are sent. @default false */
   readonly forever?: boolean;

@@ -26,6 +26,7 @@ export {
   type DeviceCertificateProperties,
 } from './device-certificate-resource';
 export {
+  DEFAULT_DEVICE_RUNNER_PROTOCOL,
   DEVICE_RUNNER_METADATA_KEY,
   DEVICE_RUNNER_PROTOCOLS,
   type DeviceRunnerAssetLocation,
