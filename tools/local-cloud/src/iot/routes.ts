@@ -35,6 +35,39 @@ const ROUTES = [
   { method: 'POST', path: ['target-policies', '*'], operation: 'DetachPolicy' },
   { method: 'POST', path: ['attached-policies', '*'], operation: 'ListAttachedPolicies' },
   { method: 'POST', path: ['policy-targets', '*'], operation: 'ListTargetsForPolicy' },
+  { method: 'POST', path: ['provisioning-templates'], operation: 'CreateProvisioningTemplate' },
+  { method: 'GET', path: ['provisioning-templates'], operation: 'ListProvisioningTemplates' },
+  {
+    method: 'GET',
+    path: ['provisioning-templates', '*'],
+    operation: 'DescribeProvisioningTemplate',
+  },
+  {
+    method: 'PATCH',
+    path: ['provisioning-templates', '*'],
+    operation: 'UpdateProvisioningTemplate',
+  },
+  {
+    method: 'DELETE',
+    path: ['provisioning-templates', '*'],
+    operation: 'DeleteProvisioningTemplate',
+  },
+  // Literal paths before `thing-groups/*`, which has no PUT: a group named like them is still reachable.
+  {
+    method: 'PUT',
+    path: ['thing-groups', 'addThingToThingGroup'],
+    operation: 'AddThingToThingGroup',
+  },
+  {
+    method: 'PUT',
+    path: ['thing-groups', 'removeThingFromThingGroup'],
+    operation: 'RemoveThingFromThingGroup',
+  },
+  { method: 'POST', path: ['thing-groups', '*'], operation: 'CreateThingGroup' },
+  { method: 'GET', path: ['thing-groups', '*'], operation: 'DescribeThingGroup' },
+  { method: 'DELETE', path: ['thing-groups', '*'], operation: 'DeleteThingGroup' },
+  { method: 'GET', path: ['thing-groups', '*', 'things'], operation: 'ListThingsInThingGroup' },
+  { method: 'GET', path: ['things', '*', 'thing-groups'], operation: 'ListThingGroupsForThing' },
 ] as const satisfies readonly Route[];
 
 /** Name of an operation the control plane answers, e.g. `CreateThing`. */

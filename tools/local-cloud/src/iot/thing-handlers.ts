@@ -79,6 +79,8 @@ export function thingHandlers(deps: RegistryHandlerDeps): IotHandlers<ThingOpera
       }
       registry.things.delete(name);
       registry.thingPrincipals.delete(name);
+      // A deleted thing leaves its thing groups.
+      for (const members of registry.thingGroupMembers.values()) members.delete(name);
       await registry.save();
       return undefined;
     },
