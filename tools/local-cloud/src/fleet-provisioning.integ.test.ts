@@ -11,26 +11,22 @@ import {
   ListThingPrincipalsCommand,
   ListThingsInThingGroupCommand,
 } from '@aws-sdk/client-iot';
-import { mqtt as crtMqtt } from 'aws-iot-device-sdk-v2';
+import { mqtt as crtMqtt, type iotidentity } from 'aws-iot-device-sdk-v2';
+import { seedPolicy } from '@thingcert/test-support';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closed,
   connectMqtt,
   createDevice,
+  crtConnection,
   failure,
   mqttOptions,
   startCloudFixture,
   type CloudFixture,
   type Device,
 } from '../test/helpers';
-import {
-  claimPolicy,
-  ClaimSession,
-  crtConnection,
-  makeDeviceKey,
-  type Outcome,
-} from '../test/fleet-helpers';
+import { claimPolicy, ClaimSession, makeDeviceKey, type Outcome } from '../test/fleet-helpers';
 import type { PreProvisioningHookInput } from './index';
 
 const ARN = 'arn:aws:iot:us-east-1:000000000000';
@@ -38,26 +34,8 @@ const ROLE = 'arn:aws:iam::000000000000:role/provisioning-role';
 const HOOK = 'arn:aws:lambda:us-east-1:000000000000:function:fleet-hook';
 
 /** The device policy the template attaches: the thing may use only its own topic. */
-const devicePolicy = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Action: 'iot:Connect',
-      Resource: `${ARN}:client/\${iot:Connection.Thing.ThingName}`,
-    },
-    {
-      Effect: 'Allow',
-      Action: ['iot:Publish', 'iot:Receive'],
-      Resource: `${ARN}:topic/dt/\${iot:Connection.Thing.ThingName}`,
-    },
-    {
-      Effect: 'Allow',
-      Action: 'iot:Subscribe',
-      Resource: `${ARN}:topicfilter/dt/\${iot:Connection.Thing.ThingName}`,
-    },
-  ],
-};
+const devicePolicy = (f: CloudFixture) =>
+  seedPolicy(f.cloud, 'dt/${iot:Connection.Thing.ThingName}');
 
 /** Thing `sensor-<SerialNumber>` in `groups`, the certificate ACTIVE, `policy` attached. */
 function templateBody(groups: string[] = ['fleet-group'], policy = 'fleet-device-policy'): string {
@@ -109,14 +87,39 @@ async function createTemplate(
   );
 }
 
-/** A claim certificate allowed only the provisioning topics of `templateName`, connected. */
-async function claimSession(
+/** Runs `use` with a connected claim session for `templateName`, closed afterwards. */
+async function withClaim<T>(
   f: CloudFixture,
   templateName: string,
   clientId: string,
-): Promise<{ claim: Device; session: ClaimSession }> {
+  use: (session: ClaimSession, claim: Device) => Promise<T>,
+): Promise<T> {
   const claim = await createDevice(f.iot, { statements: claimPolicy(templateName) });
-  return { claim, session: await ClaimSession.connect(f, claim, clientId) };
+  const session = await ClaimSession.connect(f, claim, clientId);
+  try {
+    return await use(session, claim);
+  } finally {
+    await session.close();
+  }
+}
+
+/** A certificate for a fresh device key, from CreateCertificateFromCsr. */
+async function newCertificate(
+  session: ClaimSession,
+): Promise<iotidentity.model.CreateCertificateFromCsrResponse> {
+  return accepted(await session.createCertificateFromCsr((await makeDeviceKey()).csrPem));
+}
+
+/** RegisterThing through `template` for the certificate `created`, with SerialNumber `serial`. */
+function register(
+  session: ClaimSession,
+  template: string,
+  created: { certificateOwnershipToken?: string },
+  serial: string,
+) {
+  return session.registerThing(template, created.certificateOwnershipToken, {
+    SerialNumber: serial,
+  });
 }
 
 /** The reply's accepted payload; fails the test with the rejection otherwise. */
@@ -130,7 +133,7 @@ async function setup(f: CloudFixture): Promise<void> {
   await f.iot.send(
     new CreatePolicyCommand({
       policyName: 'fleet-device-policy',
-      policyDocument: JSON.stringify(devicePolicy),
+      policyDocument: devicePolicy(f),
     }),
   );
   await f.iot.send(new CreateThingGroupCommand({ thingGroupName: 'fleet-group' }));
@@ -154,8 +157,7 @@ afterAll(async () => {
 
 describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', () => {
   it('registers a device from a CSR; the certificate is PENDING_ACTIVATION until then; the device then connects as itself', async () => {
-    const { session } = await claimSession(fixture, 'fleet', 'claim-1');
-    try {
+    await withClaim(fixture, 'fleet', 'claim-1', async (session) => {
       const key = await makeDeviceKey();
       const created = accepted(await session.createCertificateFromCsr(key.csrPem));
       expect(created.certificateOwnershipToken).toMatch(/^[A-Za-z0-9+/=]{100,}$/);
@@ -169,11 +171,7 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
         ),
       ).rejects.toThrow(/Not authorized/i);
 
-      const registered = accepted(
-        await session.registerThing('fleet', created.certificateOwnershipToken, {
-          SerialNumber: '1',
-        }),
-      );
+      const registered = accepted(await register(session, 'fleet', created, '1'));
       expect(registered).toEqual({
         thingName: 'sensor-1',
         deviceConfiguration: { topic: 'dt/sensor-1' },
@@ -209,23 +207,18 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
       } finally {
         await device.disconnect();
       }
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it('CreateKeysAndCertificate over MQTT returns a key and a PENDING_ACTIVATION certificate', async () => {
-    const { session } = await claimSession(fixture, 'fleet', 'claim-keys');
-    try {
+    await withClaim(fixture, 'fleet', 'claim-keys', async (session) => {
       const created = accepted(await session.createKeysAndCertificate());
       expect(created.privateKey).toContain('PRIVATE KEY');
       const described = await fixture.iot.send(
         new DescribeCertificateCommand({ certificateId: created.certificateId }),
       );
       expect(described.certificateDescription?.status).toBe('PENDING_ACTIVATION');
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it('refuses the claim certificate every other topic, and publishing a reply topic', async () => {
@@ -248,8 +241,8 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
   });
 
   it('answers only the connection that asked, and only json', async () => {
-    const { session } = await claimSession(fixture, 'fleet', 'claim-asker');
     const claim = await createDevice(fixture.iot, { statements: claimPolicy('fleet') });
+    const session = await ClaimSession.connect(fixture, claim, 'claim-asker');
     const bystander = await connectMqtt(mqttOptions(fixture, claim, 'claim-bystander'));
     try {
       const overheard: string[] = [];
@@ -257,7 +250,7 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
       await bystander.subscribeAsync('$aws/certificates/create-from-csr/+', { qos: 1 });
       await bystander.subscribeAsync('$aws/certificates/create-from-csr/json/+', { qos: 1 });
       await bystander.subscribeAsync('$aws/certificates/create/cbor/+', { qos: 1 });
-      accepted(await session.createCertificateFromCsr((await makeDeviceKey()).csrPem));
+      await newCertificate(session);
       await bystander.publishAsync('$aws/certificates/create/cbor', Buffer.from([0xa0]), {
         qos: 1,
       });
@@ -270,19 +263,10 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
   });
 
   it('refuses a used ownership token and an empty one', async () => {
-    const { session } = await claimSession(fixture, 'fleet', 'claim-token');
-    try {
-      const created = accepted(
-        await session.createCertificateFromCsr((await makeDeviceKey()).csrPem),
-      );
-      accepted(
-        await session.registerThing('fleet', created.certificateOwnershipToken, {
-          SerialNumber: '2',
-        }),
-      );
-      const reused = await session.registerThing('fleet', created.certificateOwnershipToken, {
-        SerialNumber: '3',
-      });
+    await withClaim(fixture, 'fleet', 'claim-token', async (session) => {
+      const created = await newCertificate(session);
+      accepted(await register(session, 'fleet', created, '2'));
+      const reused = await register(session, 'fleet', created, '3');
       expect(reused.rejected).toMatchObject({
         statusCode: 400,
         errorCode: 'InvalidCertificateOwnershipToken',
@@ -296,31 +280,16 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
       await expect(
         fixture.iot.send(new DescribeThingCommand({ thingName: 'sensor-3' })),
       ).rejects.toThrow();
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it('a second registration of the same thing keeps the thing as it is and attaches the new certificate', async () => {
-    const { session } = await claimSession(fixture, 'fleet', 'claim-again');
-    try {
-      const first = accepted(
-        await session.createCertificateFromCsr((await makeDeviceKey()).csrPem),
-      );
-      accepted(
-        await session.registerThing('fleet', first.certificateOwnershipToken, {
-          SerialNumber: '4',
-        }),
-      );
+    await withClaim(fixture, 'fleet', 'claim-again', async (session) => {
+      const first = await newCertificate(session);
+      accepted(await register(session, 'fleet', first, '4'));
       const before = await fixture.iot.send(new DescribeThingCommand({ thingName: 'sensor-4' }));
-      const second = accepted(
-        await session.createCertificateFromCsr((await makeDeviceKey()).csrPem),
-      );
-      const again = accepted(
-        await session.registerThing('fleet', second.certificateOwnershipToken, {
-          SerialNumber: '4',
-        }),
-      );
+      const second = await newCertificate(session);
+      const again = accepted(await register(session, 'fleet', second, '4'));
       expect(again.thingName).toBe('sensor-4');
       const after = await fixture.iot.send(new DescribeThingCommand({ thingName: 'sensor-4' }));
       expect(after).toMatchObject({
@@ -334,21 +303,14 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
       expect(principals.principals?.sort()).toEqual(
         [`${ARN}:cert/${first.certificateId!}`, `${ARN}:cert/${second.certificateId!}`].sort(),
       );
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it('a failed registration leaves no thing and no attachment; the certificate stays pending', async () => {
     await createTemplate(fixture, 'broken', templateBody(['fleet-group', 'missing-group']));
-    const { session } = await claimSession(fixture, 'broken', 'claim-broken');
-    try {
-      const created = accepted(
-        await session.createCertificateFromCsr((await makeDeviceKey()).csrPem),
-      );
-      const refused = await session.registerThing('broken', created.certificateOwnershipToken, {
-        SerialNumber: '5',
-      });
+    await withClaim(fixture, 'broken', 'claim-broken', async (session) => {
+      const created = await newCertificate(session);
+      const refused = await register(session, 'broken', created, '5');
       expect(refused.rejected).toMatchObject({
         statusCode: 400,
         errorCode: 'ResourceRegistrationFailureException',
@@ -368,9 +330,7 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
         new DescribeCertificateCommand({ certificateId: created.certificateId }),
       );
       expect(described.certificateDescription?.status).toBe('PENDING_ACTIVATION');
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it('applies the policies of the thing group to the thing', async () => {
@@ -378,7 +338,7 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
     await fixture.iot.send(
       new CreatePolicyCommand({
         policyName: 'group-policy',
-        policyDocument: JSON.stringify(devicePolicy),
+        policyDocument: devicePolicy(fixture),
       }),
     );
     await fixture.iot.send(
@@ -396,15 +356,10 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
       }),
     );
     await createTemplate(fixture, 'grouped', templateBody(['policy-group'], 'nothing'));
-    const { session } = await claimSession(fixture, 'grouped', 'claim-grouped');
-    try {
+    await withClaim(fixture, 'grouped', 'claim-grouped', async (session) => {
       const key = await makeDeviceKey();
       const created = accepted(await session.createCertificateFromCsr(key.csrPem));
-      accepted(
-        await session.registerThing('grouped', created.certificateOwnershipToken, {
-          SerialNumber: '6',
-        }),
-      );
+      accepted(await register(session, 'grouped', created, '6'));
       const device = {
         certificatePem: created.certificatePem!,
         privateKey: key.privateKeyPem,
@@ -414,26 +369,22 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
       const client = await connectMqtt(mqttOptions(fixture, device, 'sensor-6'));
       await client.publishAsync('dt/sensor-6', 'allowed by the group', { qos: 1 });
       await client.endAsync();
-    } finally {
-      await session.close();
-    }
+    });
   });
 });
 
 describe('Pre-provisioning hook', () => {
-  async function registerHooked(clientId: string, serial: string) {
-    const { claim, session } = await claimSession(fixture, 'hooked', clientId);
-    try {
-      const created = accepted(
-        await session.createCertificateFromCsr((await makeDeviceKey()).csrPem),
+  function registerHooked(clientId: string, serial: string) {
+    return withClaim(fixture, 'hooked', clientId, async (session, claim) => {
+      const created = await newCertificate(session);
+      const parameters = { SerialNumber: serial };
+      const outcome = await session.registerThing(
+        'hooked',
+        created.certificateOwnershipToken,
+        parameters,
       );
-      const outcome = await session.registerThing('hooked', created.certificateOwnershipToken, {
-        SerialNumber: serial,
-      });
       return { claim, created, outcome };
-    } finally {
-      await session.close();
-    }
+    });
   }
 
   it('is invoked with the documented payload; its parameterOverrides apply', async () => {
@@ -497,20 +448,15 @@ describe('Ownership token expiry and throttling', () => {
   });
 
   it('refuses a token after one hour and then deletes its pending certificate', async () => {
-    const { session } = await claimSession(timed, 'fleet', 'claim-expiry');
-    try {
-      const created = accepted(
-        await session.createCertificateFromCsr((await makeDeviceKey()).csrPem),
-      );
+    await withClaim(timed, 'fleet', 'claim-expiry', async (session) => {
+      const created = await newCertificate(session);
       now += 60 * 60 * 1000 - 1;
       expect(await timed.cloud.fleetProvisioning.expireOwnershipTokens()).toEqual([]);
       now += 1;
       expect(await timed.cloud.fleetProvisioning.expireOwnershipTokens()).toEqual([
         created.certificateId,
       ]);
-      const late = await session.registerThing('fleet', created.certificateOwnershipToken, {
-        SerialNumber: '9',
-      });
+      const late = await register(session, 'fleet', created, '9');
       expect(late.rejected).toMatchObject({
         statusCode: 400,
         errorCode: 'InvalidCertificateOwnershipToken',
@@ -519,34 +465,23 @@ describe('Ownership token expiry and throttling', () => {
         timed.iot.send(new DescribeCertificateCommand({ certificateId: created.certificateId })),
       );
       expect(gone.name).toBe('ResourceNotFoundException');
-    } finally {
-      await session.close();
-    }
+    });
   });
 
   it('throttles RegisterThing with ThrottlingException; a retry within the hour succeeds', async () => {
-    const { session } = await claimSession(timed, 'fleet', 'claim-throttled');
-    try {
-      const created = accepted(
-        await session.createCertificateFromCsr((await makeDeviceKey()).csrPem),
-      );
+    await withClaim(timed, 'fleet', 'claim-throttled', async (session) => {
+      const created = await newCertificate(session);
       await delay(1100);
       await session.registerThing('fleet', 'spends-the-only-token-of-the-bucket', {});
-      const throttled = await session.registerThing('fleet', created.certificateOwnershipToken, {
-        SerialNumber: '10',
-      });
+      const throttled = await register(session, 'fleet', created, '10');
       expect(throttled.rejected).toEqual({
         statusCode: 429,
         errorCode: 'ThrottlingException',
         errorMessage: 'Rate exceeded',
       });
       await delay(1100);
-      const retried = await session.registerThing('fleet', created.certificateOwnershipToken, {
-        SerialNumber: '10',
-      });
+      const retried = await register(session, 'fleet', created, '10');
       expect(accepted(retried).thingName).toBe('sensor-10');
-    } finally {
-      await session.close();
-    }
+    });
   });
 });

@@ -79,6 +79,13 @@ export interface PolicyRecord {
   generationId: string;
 }
 
+/** Whether two attribute maps hold the same pairs, whatever their order. */
+export function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
+  const entries = (record: Record<string, string>) =>
+    JSON.stringify(Object.entries(record).sort(([x], [y]) => x.localeCompare(y)));
+  return entries(a) === entries(b);
+}
+
 /** AWS's maximum depth of a thing group hierarchy. */
 export const MAX_GROUP_DEPTH = 7;
 

@@ -1,9 +1,9 @@
 // Fixtures for the fleet provisioning integration tests: a device's CSR, the claim policy, and
 // a claim connection that speaks the provisioning API through the device SDK's identity client.
 import * as x509 from '@peculiar/x509';
-import { iot as iotSdk, iotidentity, mqtt as crtMqtt } from 'aws-iot-device-sdk-v2';
+import { iotidentity, mqtt as crtMqtt } from 'aws-iot-device-sdk-v2';
 import { webcrypto } from 'node:crypto';
-import type { CloudFixture, Device } from './helpers';
+import { crtConnection, type CloudFixture, type Device } from './helpers';
 
 const ARN = 'arn:aws:iot:us-east-1:000000000000';
 
@@ -58,10 +58,15 @@ export function claimPolicy(templateName: string): object[] {
 
 /** A reply of the provisioning API: accepted with its payload, or rejected with the error. */
 export type Outcome<T> =
-  | { accepted: T; rejected?: undefined }
-  | { accepted?: undefined; rejected: iotidentity.model.ErrorResponse };
+  { accepted: T; rejected?: undefined } | { accepted?: undefined; rejected: ErrorResponse };
 
 type Waiter = (outcome: Outcome<unknown>) => void;
+type ErrorResponse = iotidentity.model.ErrorResponse;
+type CsrResponse = iotidentity.model.CreateCertificateFromCsrResponse;
+type KeysResponse = iotidentity.model.CreateKeysAndCertificateResponse;
+/** Subscribes one reply topic with the identity client, calling `handler` with each reply. */
+type Subscribe = (handler: (error?: unknown, response?: object) => void) => Promise<unknown>;
+const QOS = crtMqtt.QoS.AtLeastOnce;
 
 /**
  * An MQTT 3.1.1 connection of aws-iot-device-sdk-v2 with the claim certificate, and the SDK's
@@ -88,48 +93,28 @@ export class ClaimSession {
   }
 
   /** CreateCertificateFromCsr over MQTT. */
-  createCertificateFromCsr(
-    csrPem: string,
-  ): Promise<Outcome<iotidentity.model.CreateCertificateFromCsrResponse>> {
+  createCertificateFromCsr(csrPem: string): Promise<Outcome<CsrResponse>> {
+    const id = this.identity;
     return this.request(
       'csr',
-      async (handler) => {
-        await this.identity.subscribeToCreateCertificateFromCsrAccepted(
-          {},
-          crtMqtt.QoS.AtLeastOnce,
-          handler(true),
-        );
-        await this.identity.subscribeToCreateCertificateFromCsrRejected(
-          {},
-          crtMqtt.QoS.AtLeastOnce,
-          handler(false),
-        );
-      },
-      () =>
-        this.identity.publishCreateCertificateFromCsr(
-          { certificateSigningRequest: csrPem },
-          crtMqtt.QoS.AtLeastOnce,
-        ),
+      [
+        (h) => id.subscribeToCreateCertificateFromCsrAccepted({}, QOS, h),
+        (h) => id.subscribeToCreateCertificateFromCsrRejected({}, QOS, h),
+      ],
+      () => id.publishCreateCertificateFromCsr({ certificateSigningRequest: csrPem }, QOS),
     );
   }
 
   /** CreateKeysAndCertificate over MQTT (the key is made by the cloud). */
-  createKeysAndCertificate(): Promise<Outcome<iotidentity.model.CreateKeysAndCertificateResponse>> {
+  createKeysAndCertificate(): Promise<Outcome<KeysResponse>> {
+    const id = this.identity;
     return this.request(
       'keys',
-      async (handler) => {
-        await this.identity.subscribeToCreateKeysAndCertificateAccepted(
-          {},
-          crtMqtt.QoS.AtLeastOnce,
-          handler(true),
-        );
-        await this.identity.subscribeToCreateKeysAndCertificateRejected(
-          {},
-          crtMqtt.QoS.AtLeastOnce,
-          handler(false),
-        );
-      },
-      () => this.identity.publishCreateKeysAndCertificate({}, crtMqtt.QoS.AtLeastOnce),
+      [
+        (h) => id.subscribeToCreateKeysAndCertificateAccepted({}, QOS, h),
+        (h) => id.subscribeToCreateKeysAndCertificateRejected({}, QOS, h),
+      ],
+      () => id.publishCreateKeysAndCertificate({}, QOS),
     );
   }
 
@@ -139,25 +124,15 @@ export class ClaimSession {
     certificateOwnershipToken: string | undefined,
     parameters: Record<string, string>,
   ): Promise<Outcome<iotidentity.model.RegisterThingResponse>> {
+    const id = this.identity;
+    const request = { templateName };
     return this.request(
       `register:${templateName}`,
-      async (handler) => {
-        await this.identity.subscribeToRegisterThingAccepted(
-          { templateName },
-          crtMqtt.QoS.AtLeastOnce,
-          handler(true),
-        );
-        await this.identity.subscribeToRegisterThingRejected(
-          { templateName },
-          crtMqtt.QoS.AtLeastOnce,
-          handler(false),
-        );
-      },
-      () =>
-        this.identity.publishRegisterThing(
-          { templateName, certificateOwnershipToken, parameters },
-          crtMqtt.QoS.AtLeastOnce,
-        ),
+      [
+        (h) => id.subscribeToRegisterThingAccepted(request, QOS, h),
+        (h) => id.subscribeToRegisterThingRejected(request, QOS, h),
+      ],
+      () => id.publishRegisterThing({ templateName, certificateOwnershipToken, parameters }, QOS),
     );
   }
 
@@ -165,24 +140,24 @@ export class ClaimSession {
     await this.connection.disconnect().catch(() => undefined);
   }
 
-  /** Subscribes to the operation's replies once, then publishes and waits for the next reply. */
+  /**
+   * Subscribes to the operation's accepted and rejected replies once (in that order), then
+   * publishes the request and waits for the next reply.
+   */
   private async request<T>(
     key: string,
-    subscribe: (
-      handler: (accepted: boolean) => (error?: unknown, response?: unknown) => void,
-    ) => Promise<void>,
+    subscriptions: [Subscribe, Subscribe],
     publish: () => Promise<unknown>,
   ): Promise<Outcome<T>> {
     if (!this.subscribed.has(key)) {
       this.subscribed.add(key);
-      await subscribe((accepted) => (_error, response) => {
-        const waiter = this.waiters.get(key)?.shift();
-        waiter?.(
-          accepted
-            ? { accepted: response }
-            : { rejected: response as iotidentity.model.ErrorResponse },
+      const [onAccepted, onRejected] = subscriptions;
+      const reply = (accepted: boolean) => (_error?: unknown, response?: unknown) =>
+        this.waiters.get(key)?.shift()?.(
+          accepted ? { accepted: response } : { rejected: response as ErrorResponse },
         );
-      });
+      await onAccepted(reply(true));
+      await onRejected(reply(false));
     }
     const reply = new Promise<Outcome<unknown>>((resolve) => {
       const queue = this.waiters.get(key) ?? [];
@@ -192,27 +167,6 @@ export class ClaimSession {
     await publish();
     return (await withTimeout(reply, 15_000, `no reply to ${key}`)) as Outcome<T>;
   }
-}
-
-/** An aws-iot-device-sdk-v2 MQTT 3.1.1 connection over mTLS to the local broker. */
-export function crtConnection(
-  fixture: CloudFixture,
-  device: Pick<Device, 'certificatePem' | 'privateKey'>,
-  clientId: string,
-): crtMqtt.MqttClientConnection {
-  const config = iotSdk.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(
-    device.certificatePem,
-    device.privateKey,
-  )
-    .with_certificate_authority(fixture.ca)
-    .with_endpoint(fixture.cloud.mqtt.host)
-    .with_port(fixture.cloud.mqtt.port)
-    .with_client_id(clientId)
-    .with_clean_session(true)
-    .with_reconnect_min_sec(60)
-    .with_reconnect_max_sec(60)
-    .build();
-  return new crtMqtt.MqttClient().new_connection(config);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

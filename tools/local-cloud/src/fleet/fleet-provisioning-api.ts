@@ -318,12 +318,7 @@ function rejection(error: unknown): Record<string, unknown> {
 }
 
 function invalidRequest(message: string, cause?: unknown): FleetProvisioningError {
-  return new FleetProvisioningError(
-    400,
-    'InvalidRequestException',
-    message,
-    cause === undefined ? undefined : { cause },
-  );
+  return new FleetProvisioningError(400, 'InvalidRequestException', message, { cause });
 }
 
 function accessDenied(why: string): FleetProvisioningError {

@@ -1,12 +1,10 @@
-import type { CertificateAuthority } from '../certificate-authority';
-import type { IotRegistry } from '../iot-registry';
 import {
   FLEET_PROVISIONING_RATES,
   FleetProvisioningApi,
   type FleetOperation,
+  type FleetProvisioningApiOptions,
 } from './fleet-provisioning-api';
 import type { LambdaInvoker } from './pre-provisioning-hook';
-import type { TemplateFeatures } from './template-body';
 
 /** Fleet provisioning controls of a running local cloud (`cloud.fleetProvisioning`). */
 export interface LocalFleetProvisioning {
@@ -27,17 +25,14 @@ export interface LocalFleetProvisioning {
 /** Prefix of the `throttle` option's keys for the device provisioning MQTT API. */
 export const FLEET_THROTTLE_PREFIX = 'fleet:';
 
-/** What {@link createFleetProvisioning} needs. */
-export interface FleetProvisioningOptions {
-  registry: IotRegistry;
-  ca: CertificateAuthority;
-  arnPrefix: string;
-  clock: () => number;
+/** What {@link createFleetProvisioning} needs: the API's options, with the cloud's throttle and invoker. */
+export interface FleetProvisioningOptions extends Omit<
+  FleetProvisioningApiOptions,
+  'rates' | 'lambdaInvoker'
+> {
   /** The cloud's `throttle` option: `fleet:<Operation>` keys override the published rates. */
   throttle: Partial<Record<string, number>>;
-  templateFeatures: TemplateFeatures;
   lambdaInvoker: LambdaInvoker | undefined;
-  log: ((line: string) => void) | undefined;
 }
 
 /** The running fleet provisioning service: the API the broker calls, its controls, its timer. */
@@ -53,16 +48,12 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 /** Creates the fleet provisioning service of a local cloud. */
 export function createFleetProvisioning(options: FleetProvisioningOptions): FleetProvisioning {
-  let invoker = options.lambdaInvoker;
+  const { throttle, lambdaInvoker, ...apiOptions } = options;
+  let invoker = lambdaInvoker;
   const api = new FleetProvisioningApi({
-    registry: options.registry,
-    ca: options.ca,
-    arnPrefix: options.arnPrefix,
-    clock: options.clock,
-    rates: fleetRates(options.throttle),
-    templateFeatures: options.templateFeatures,
+    ...apiOptions,
+    rates: fleetRates(throttle),
     lambdaInvoker: () => invoker,
-    log: options.log,
   });
   const timer = setInterval(() => void api.expireOwnershipTokens(), SWEEP_INTERVAL_MS);
   timer.unref();

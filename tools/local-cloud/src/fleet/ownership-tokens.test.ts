@@ -1,23 +1,18 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IotRegistry } from '../iot-registry';
+import {
+  addPendingCertificate,
+  addPolicy,
+  TEST_ARN_PREFIX as PREFIX,
+} from '../../test/registry-fixtures';
 import { OWNERSHIP_TOKEN_LIFETIME_MS, OwnershipTokens } from './ownership-tokens';
-
-const PREFIX = 'arn:aws:iot:us-east-1:000000000000';
 
 let registry: IotRegistry;
 let now: number;
 let tokens: OwnershipTokens;
 
 function pendingCertificate(id: string): void {
-  registry.certificates.set(id, {
-    certificateId: id,
-    certificateArn: `${PREFIX}:cert/${id}`,
-    certificatePem: 'pem',
-    status: 'PENDING_ACTIVATION',
-    creationDate: 0,
-    lastModifiedDate: 0,
-    generationId: 'g',
-  });
+  addPendingCertificate(registry, id);
 }
 
 beforeEach(async () => {
@@ -50,15 +45,7 @@ describe('Class: OwnershipTokens', () => {
     const token = tokens.issue('c1');
     tokens.issue('c2');
     // An attachment keeps the certificate, as AWS documents ("has not been attached to a policy or a thing").
-    registry.policies.set('p', {
-      policyName: 'p',
-      policyArn: `${PREFIX}:policy/p`,
-      policyDocument: '{}',
-      creationDate: 0,
-      lastModifiedDate: 0,
-      generationId: 'g',
-    });
-    registry.policyTargets.set('p', new Set([`${PREFIX}:cert/c2`]));
+    addPolicy(registry, 'p', [`${PREFIX}:cert/c2`]);
     now += OWNERSHIP_TOKEN_LIFETIME_MS - 1;
     expect(tokens.expire()).toEqual([]);
     expect(tokens.certificateFor(token)).toBe('c1');

@@ -1,39 +1,25 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IotRegistry } from '../iot-registry';
-import { applyProvisioningPlan } from './registration';
+import {
+  addPendingCertificate,
+  addPolicy,
+  addThingGroup,
+  TEST_ARN_PREFIX as PREFIX,
+} from '../../test/registry-fixtures';
+import type { OverrideAction } from './template-body';
+import { applyProvisioningPlan, type RegistrationResult } from './registration';
 import type { ProvisioningPlan, ThingPlan } from './template-evaluation';
 
-const PREFIX = 'arn:aws:iot:us-east-1:000000000000';
 const CERT = 'ab'.repeat(32);
 const CERT_ARN = `${PREFIX}:cert/${CERT}`;
 
 let registry: IotRegistry;
 beforeEach(async () => {
   registry = await IotRegistry.open(undefined);
-  registry.certificates.set(CERT, {
-    certificateId: CERT,
-    certificateArn: CERT_ARN,
-    certificatePem: 'pem',
-    status: 'PENDING_ACTIVATION',
-    creationDate: 0,
-    lastModifiedDate: 0,
-    generationId: 'g',
-  });
-  for (const [name, parent] of [
-    ['fleet', undefined],
-    ['eu', undefined],
-    ['eu-west', 'eu'],
-  ] as const) {
-    registry.thingGroups.set(name, {
-      thingGroupName: name,
-      thingGroupId: name,
-      thingGroupArn: `${PREFIX}:thinggroup/${name}`,
-      parentGroupName: parent,
-      attributes: {},
-      version: 1,
-      creationDate: 0,
-    });
-  }
+  addPendingCertificate(registry, CERT);
+  addThingGroup(registry, 'fleet');
+  addThingGroup(registry, 'eu');
+  addThingGroup(registry, 'eu-west', 'eu');
 });
 
 function thing(overrides: Partial<ThingPlan> = {}): ThingPlan {
@@ -63,6 +49,16 @@ function plan(
   };
 }
 
+/** Registers sensor-1 with the template's attributes (v2, group fleet) under these overrides. */
+function registerWith(
+  AttributePayload: OverrideAction,
+  ThingGroups: OverrideAction,
+  extra: Partial<ThingPlan> = {},
+): RegistrationResult {
+  const overrides = { AttributePayload, ThingTypeName: 'REPLACE' as const, ThingGroups };
+  return applyProvisioningPlan(registry, PREFIX, plan(thing({ overrides, ...extra })), CERT);
+}
+
 /** An existing sensor-1 with attribute version v1 in group eu. */
 function existingThing(): void {
   registry.things.set('sensor-1', {
@@ -77,14 +73,7 @@ function existingThing(): void {
 
 describe('Function: applyProvisioningPlan', () => {
   it('creates the thing in its groups, attaches the certificate and policies, activates it', () => {
-    registry.policies.set('existing', {
-      policyName: 'existing',
-      policyArn: `${PREFIX}:policy/existing`,
-      policyDocument: '{}',
-      creationDate: 0,
-      lastModifiedDate: 0,
-      generationId: 'g',
-    });
+    addPolicy(registry, 'existing');
     const document = JSON.stringify({
       Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }],
     });
@@ -123,17 +112,7 @@ describe('Function: applyProvisioningPlan', () => {
 
   it('applies MERGE and REPLACE to attributes and groups of an existing thing', () => {
     existingThing();
-    applyProvisioningPlan(
-      registry,
-      PREFIX,
-      plan(
-        thing({
-          overrides: { AttributePayload: 'MERGE', ThingTypeName: 'REPLACE', ThingGroups: 'MERGE' },
-          thingTypeName: 'sensor',
-        }),
-      ),
-      CERT,
-    );
+    registerWith('MERGE', 'MERGE', { thingTypeName: 'sensor' });
     expect(registry.things.get('sensor-1')).toMatchObject({
       attributes: { version: 'v2', owner: 'ops' },
       thingTypeName: 'sensor',
@@ -144,42 +123,14 @@ describe('Function: applyProvisioningPlan', () => {
 
   it('REPLACE of ThingGroups leaves the groups the template does not name', () => {
     existingThing();
-    applyProvisioningPlan(
-      registry,
-      PREFIX,
-      plan(
-        thing({
-          overrides: {
-            AttributePayload: 'REPLACE',
-            ThingTypeName: 'DO_NOTHING',
-            ThingGroups: 'REPLACE',
-          },
-        }),
-      ),
-      CERT,
-    );
+    registerWith('REPLACE', 'REPLACE');
     expect(registry.things.get('sensor-1')?.attributes).toEqual({ version: 'v2' });
     expect(registry.groupsOfThing('sensor-1')).toEqual(['fleet']);
   });
 
   it('fails with ResourceConflictsException on FAIL, leaving nothing behind', () => {
     existingThing();
-    expect(() =>
-      applyProvisioningPlan(
-        registry,
-        PREFIX,
-        plan(
-          thing({
-            overrides: {
-              AttributePayload: 'FAIL',
-              ThingTypeName: 'DO_NOTHING',
-              ThingGroups: 'DO_NOTHING',
-            },
-          }),
-        ),
-        CERT,
-      ),
-    ).toThrow(
+    expect(() => registerWith('FAIL', 'DO_NOTHING')).toThrow(
       expect.objectContaining({ statusCode: 409, errorCode: 'ResourceConflictsException' }),
     );
     expect(registry.thingsFor(CERT_ARN)).toEqual([]);

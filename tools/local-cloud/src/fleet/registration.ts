@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FleetProvisioningError, isMalformedPolicyError } from '../errors';
-import { IotRegistry, type ThingRecord } from '../iot-registry';
+import { IotRegistry, sameAttributes, type ThingRecord } from '../iot-registry';
 import { validatePolicyDocument } from '../policy-evaluator';
 import { MAX_GROUPS_PER_THING, sameHierarchyGroup } from './thing-group-rules';
 import type { OverrideAction } from './template-body';
@@ -141,7 +141,7 @@ function thingChange(registry: IotRegistry, arnPrefix: string, plan: ThingPlan):
     plan.attributes,
     {
       merge: (current, wanted) => ({ ...current, ...wanted }),
-      same: (a, b) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b)),
+      same: sameAttributes,
     },
   );
   const thingTypeName = overridden(
@@ -152,8 +152,7 @@ function thingChange(registry: IotRegistry, arnPrefix: string, plan: ThingPlan):
     { merge: (_current, wanted) => wanted, same: (a, b) => a === b },
   );
   const changed =
-    JSON.stringify(sorted(attributes)) !== JSON.stringify(sorted(existing.attributes)) ||
-    thingTypeName !== existing.thingTypeName;
+    !sameAttributes(attributes, existing.attributes) || thingTypeName !== existing.thingTypeName;
   return {
     groups,
     record: changed
@@ -203,15 +202,8 @@ function checkGroups(registry: IotRegistry, groups: string[]): void {
   }
 }
 
-function sorted(record: Record<string, string>): Array<[string, string]> {
-  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
-}
-
 function failure(message: string, cause?: unknown): FleetProvisioningError {
-  return new FleetProvisioningError(
-    400,
-    'ResourceRegistrationFailureException',
-    message,
-    cause === undefined ? undefined : { cause },
-  );
+  return new FleetProvisioningError(400, 'ResourceRegistrationFailureException', message, {
+    cause,
+  });
 }

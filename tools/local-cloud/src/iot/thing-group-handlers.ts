@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { IotServiceError } from '../errors';
-import { MAX_GROUP_DEPTH, type ThingGroupRecord } from '../iot-registry';
+import { MAX_GROUP_DEPTH, sameAttributes, type ThingGroupRecord } from '../iot-registry';
 import type { IotHandlers, RegistryHandlerDeps } from './handler';
 import { shownValue, validationError, validThingGroupName } from './request-validation';
 import { findThingGroup } from './resource-lookup';
@@ -29,7 +29,7 @@ export function thingGroupHandlers(deps: RegistryHandlerDeps): IotHandlers<Thing
         const same =
           existing.parentGroupName === parentGroupName &&
           existing.description === description &&
-          JSON.stringify(sorted(existing.attributes)) === JSON.stringify(sorted(attributes));
+          sameAttributes(existing.attributes, attributes);
         if (!same) {
           throw new IotServiceError(
             'ResourceAlreadyExistsException',
@@ -150,10 +150,6 @@ function propertiesOf(value: unknown): {
 
 function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
-}
-
-function sorted(record: Record<string, string>): Array<[string, string]> {
-  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
 }
 
 function invalid(message: string): IotServiceError {
