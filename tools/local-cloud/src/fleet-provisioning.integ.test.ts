@@ -373,6 +373,53 @@ describe('Fleet provisioning by claim, with aws-iot-device-sdk-v2 iotidentity', 
   });
 });
 
+describe('Provisioning role', () => {
+  it("needs the role's permissions when the role is registered in the local IAM", async () => {
+    const role = 'arn:aws:iam::000000000000:role/scoped-provisioning';
+    await fixture.iot.send(
+      new CreateProvisioningTemplateCommand({
+        templateName: 'scoped',
+        templateBody: templateBody(),
+        provisioningRoleArn: role,
+        enabled: true,
+      }),
+    );
+    const writes = [
+      'iot:CreateThing',
+      'iot:AddThingToThingGroup',
+      'iot:AttachThingPrincipal',
+      'iot:UpdateCertificate',
+    ];
+    const allow = (actions: string[]) => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+    });
+    await fixture.cloud.iam.putRole({
+      roleName: 'scoped-provisioning',
+      policies: { Provision: allow(writes) },
+    });
+    await withClaim(fixture, 'scoped', 'claim-scoped', async (session) => {
+      const created = await newCertificate(session);
+      const refused = await register(session, 'scoped', created, '11');
+      expect(refused.rejected).toMatchObject({ statusCode: 403, errorCode: 'AccessDenied' });
+      expect(refused.rejected?.errorMessage).toContain(
+        `${role} is not authorized to perform: iot:AttachPolicy`,
+      );
+      await expect(
+        fixture.iot.send(new DescribeThingCommand({ thingName: 'sensor-11' })),
+      ).rejects.toThrow();
+      await fixture.cloud.iam.putRolePolicy(
+        'scoped-provisioning',
+        'Provision',
+        allow([...writes, 'iot:AttachPolicy']),
+      );
+      expect(accepted(await register(session, 'scoped', created, '11')).thingName).toBe(
+        'sensor-11',
+      );
+    });
+  });
+});
+
 describe('Pre-provisioning hook', () => {
   function registerHooked(clientId: string, serial: string) {
     return withClaim(fixture, 'hooked', clientId, async (session, claim) => {

@@ -6,6 +6,7 @@ import { CertificateAuthority } from './certificate-authority';
 import { LocalCloudError } from './errors';
 import { createFleetProvisioning, type LocalFleetProvisioning } from './fleet/fleet-provisioning';
 import type { LambdaInvoker } from './fleet/pre-provisioning-hook';
+import { provisioningRoleCheck } from './fleet/provisioning-role';
 import { AccessEvaluator } from './iam/access-evaluator';
 import { startAdminServer, type AdminEndpoint } from './iam/admin-server';
 import { IdentityRegistry, type AdminCredentials } from './iam/identity-registry';
@@ -198,6 +199,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       registry,
       ca,
       arnPrefix,
+      provisioningRole: provisioningRoleCheck({ identities, evaluator, accountId }),
       clock: options.clock ?? Date.now,
       throttle: options.throttle ?? {},
       templateFeatures,

@@ -13,6 +13,7 @@ import { IotRegistry, type ProvisioningTemplateRecord } from '../iot-registry';
 import { TokenBucket } from '../token-bucket';
 import { OwnershipTokens } from './ownership-tokens';
 import { askPreProvisioningHook, type LambdaInvoker } from './pre-provisioning-hook';
+import { provisioningRequests, type ProvisioningRoleCheck } from './provisioning-role';
 import { applyProvisioningPlan } from './registration';
 import { parseTemplateBody, type TemplateFeatures } from './template-body';
 import { evaluateTemplate } from './template-evaluation';
@@ -59,6 +60,8 @@ export interface FleetProvisioningApiOptions {
   lambdaInvoker: () => LambdaInvoker | undefined;
   /** The hook's time limit. @default 5000 */
   hookTimeoutMs?: number;
+  /** Whether the template's provisioning role may do what a registration does. @default no check */
+  provisioningRole?: ProvisioningRoleCheck;
   log: ((line: string) => void) | undefined;
 }
 
@@ -219,7 +222,12 @@ export class FleetProvisioningApi {
         { cause: error },
       );
     }
-    // Checked again after the hook's await: a second request with the same token may have won.
+    const certificateArn = `${arnPrefix}:cert/${certificateId}`;
+    await this.options.provisioningRole?.(
+      template.provisioningRoleArn,
+      provisioningRequests(registry, arnPrefix, plan, certificateArn),
+    );
+    // Checked again after the awaits: a second request with the same token may have won.
     this.tokens.certificateFor(request['certificateOwnershipToken']);
     const result = applyProvisioningPlan(registry, arnPrefix, plan, certificateId);
     this.tokens.forget(certificateId);

@@ -18,7 +18,10 @@ type ProvisioningTemplateOperation =
   | 'UpdateProvisioningTemplate'
   | 'DeleteProvisioningTemplate';
 
-/** "Maximum number of fleet provisioning templates per customer": 256 (AWS IoT Core quotas). */
+/**
+ * "Maximum number of fleet provisioning templates per customer": 256 (AWS IoT Core quotas as
+ * recalled, *unverified*).
+ */
 export const MAX_PROVISIONING_TEMPLATES = 256;
 
 /** The only pre-provisioning hook payload version AWS defines. */
