@@ -1,5 +1,8 @@
 import {
   AddThingToThingGroupCommand,
+  AttachPolicyCommand,
+  CreatePolicyCommand,
+  DeletePolicyCommand,
   CreateProvisioningTemplateCommand,
   CreateThingCommand,
   CreateThingGroupCommand,
@@ -346,6 +349,30 @@ describe('Thing groups', () => {
     expect(
       (await iot.send(new ListThingsInThingGroupCommand({ thingGroupName: 'tag-0' }))).things,
     ).toEqual([]);
+  });
+
+  it('take policies (AttachPolicy to the group ARN), but not a group that does not exist', async () => {
+    const { iot } = fixture();
+    const policyDocument = JSON.stringify({
+      Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }],
+    });
+    await iot.send(new CreatePolicyCommand({ policyName: 'for-groups', policyDocument }));
+    await iot.send(new CreateThingGroupCommand({ thingGroupName: 'with-policy' }));
+    await iot.send(
+      new AttachPolicyCommand({
+        policyName: 'for-groups',
+        target: `${ARN}:thinggroup/with-policy`,
+      }),
+    );
+    const missing = await failure(
+      iot.send(
+        new AttachPolicyCommand({ policyName: 'for-groups', target: `${ARN}:thinggroup/nope` }),
+      ),
+    );
+    expect(missing).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
+    // Deleting the group takes its attachments with it, so the policy can go.
+    await iot.send(new DeleteThingGroupCommand({ thingGroupName: 'with-policy' }));
+    await iot.send(new DeletePolicyCommand({ policyName: 'for-groups' }));
   });
 
   it('membership needs the action on both the group and the thing for a role session', async () => {
