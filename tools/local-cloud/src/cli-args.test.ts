@@ -23,6 +23,8 @@ describe('Function: parseCliArgs', () => {
         '1500',
         '--connect-interval-ms',
         '0',
+        '--throttle=fleet:RegisterThing=5',
+        '--provisioning-template-conditions',
       ]),
     ).toEqual({
       kind: 'start',
@@ -35,9 +37,10 @@ describe('Function: parseCliArgs', () => {
         s3HttpsPort: 4444,
         adminPort: 4445,
         verbose: true,
-        throttle: { CreateKeysAndCertificate: 10, AttachPolicy: 2.5 },
+        throttle: { CreateKeysAndCertificate: 10, AttachPolicy: 2.5, 'fleet:RegisterThing': 5 },
         detachDelayMs: 1500,
         connectIntervalMs: 0,
+        provisioningTemplateConditions: true,
       },
     });
   });

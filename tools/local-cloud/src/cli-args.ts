@@ -17,7 +17,13 @@ Options:
   --iot-https-port <port>  IoT control plane HTTPS port (default: free port)
   --s3-https-port <port>   S3 HTTPS port (default: free port)
   --admin-port <port>      local IAM admin endpoint port (default: free port)
-  --throttle <Op=TPS>      throttle an IoT operation, e.g. CreateKeysAndCertificate=10 (repeatable)
+  --throttle <Op=TPS>      throttle an IoT operation, e.g. CreateKeysAndCertificate=10 (repeatable);
+                           fleet:RegisterThing, fleet:CreateCertificateFromCsr and
+                           fleet:CreateKeysAndCertificate set the provisioning MQTT API's rates
+                           (default 10 each, AWS's)
+  --provisioning-template-conditions
+                           accept CloudFormation Conditions and Fn::If/Equals/Not/And/Or in
+                           provisioning templates (AWS does not document them there)
   --detach-delay-ms <ms>   DetachThingPrincipal takes effect after this delay (default: 0)
   --connect-interval-ms <ms>
                            refuse a CONNECT this soon after the client id's last one, as
@@ -55,6 +61,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'detach-delay-ms': { type: 'string' },
         'connect-interval-ms': { type: 'string' },
         throttle: { type: 'string', multiple: true },
+        'provisioning-template-conditions': { type: 'boolean' },
       },
     }));
   } catch (error) {
@@ -84,6 +91,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (values['connect-interval-ms'] !== undefined)
     options.connectIntervalMs = nonNegative('--connect-interval-ms', values['connect-interval-ms']);
   if (values.throttle !== undefined) options.throttle = throttle(values.throttle);
+  if (values['provisioning-template-conditions'] === true) {
+    options.provisioningTemplateConditions = true;
+  }
   return { kind: 'start', options };
 }
 

@@ -93,3 +93,39 @@ export class LocalIamError extends Error {
 export function isLocalIamError(error: unknown): error is LocalIamError {
   return error instanceof Error && error.name === 'LocalIamError';
 }
+
+/**
+ * A provisioning template AWS would refuse: at CreateProvisioningTemplate (not valid JSON, an
+ * unsupported resource type or intrinsic function) or while RegisterThing evaluates it (a
+ * parameter without a value, `Fn::Select` out of bounds, a missing mapping key).
+ */
+export class ProvisioningTemplateError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ProvisioningTemplateError';
+  }
+}
+
+/**
+ * A fleet provisioning MQTT API request refused: answered on the operation's `/rejected` topic
+ * as `{ statusCode, errorCode, errorMessage }`.
+ */
+export class FleetProvisioningError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly errorCode: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'FleetProvisioningError';
+  }
+}
+
+/** The pre-provisioning hook could not be asked (no Lambda invoker, the function failed or timed out). */
+export class PreProvisioningHookError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PreProvisioningHookError';
+  }
+}

@@ -22,4 +22,13 @@ export type { AdminCredentials } from './iam/identity-registry';
 export type * from './iam/local-iam';
 export type { PolicyDocument } from './iam/policy-documents';
 export { IOT_OPERATIONS } from './iot/routes';
+export type { LocalFleetProvisioning } from './fleet/fleet-provisioning';
+export {
+  PRE_PROVISIONING_HOOK_TIMEOUT_MS,
+  type LambdaInvoker,
+  type PreProvisioningHookDecision,
+  type PreProvisioningHookInput,
+} from './fleet/pre-provisioning-hook';
+export { FLEET_PROVISIONING_RATES, type FleetOperation } from './fleet/fleet-provisioning-api';
+export { OWNERSHIP_TOKEN_LIFETIME_MS } from './fleet/ownership-tokens';
 export { MAX_PUBLISH_PAYLOAD_BYTES } from './mqtt-broker';

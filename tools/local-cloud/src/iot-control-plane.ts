@@ -6,6 +6,7 @@ import {
   type TlsListenerOptions,
 } from './http-service';
 import type { AccessEvaluator } from './iam/access-evaluator';
+import type { TemplateFeatures } from './fleet/template-body';
 import type { IdentityRegistry } from './iam/identity-registry';
 import { certificateHandlers } from './iot/certificate-handlers';
 import { DelayedTasks } from './iot/delayed-tasks';
@@ -13,6 +14,9 @@ import { createIotDispatch } from './iot/dispatch';
 import { endpointHandlers } from './iot/endpoint-handlers';
 import type { IotHandlers } from './iot/handler';
 import { policyHandlers } from './iot/policy-handlers';
+import { provisioningTemplateHandlers } from './iot/provisioning-template-handlers';
+import { thingGroupHandlers } from './iot/thing-group-handlers';
+import { thingGroupMembershipHandlers } from './iot/thing-group-membership-handlers';
 import { thingHandlers } from './iot/thing-handlers';
 import { thingPrincipalHandlers } from './iot/thing-principal-handlers';
 import type { IotRegistry } from './iot-registry';
@@ -32,6 +36,8 @@ export interface IotControlPlaneOptions {
   ca: CertificateAuthority;
   throttle: Partial<Record<string, number>>;
   detachDelayMs: number;
+  /** Optional provisioning template features accepted (CloudFormation conditions). */
+  templateFeatures: TemplateFeatures;
   log: ((line: string) => void) | undefined;
   /** Called when a certificate stops being usable (not ACTIVE, or deleted). */
   onCertificateUnusable: (certificateId: string) => void;
@@ -71,6 +77,13 @@ export async function startIotControlPlane(
       delayedDetaches,
     }),
     ...policyHandlers({ registry, arnPrefix }),
+    ...provisioningTemplateHandlers({
+      registry,
+      arnPrefix,
+      templateFeatures: options.templateFeatures,
+    }),
+    ...thingGroupHandlers({ registry, arnPrefix }),
+    ...thingGroupMembershipHandlers({ registry, arnPrefix }),
     ...endpointHandlers({ dataEndpoint: options.dataEndpoint }),
   };
   const dispatch = createIotDispatch({

@@ -28,6 +28,47 @@ export interface ThingRecord {
   version: number;
 }
 
+/** A fleet provisioning (or JITP) template, as CreateProvisioningTemplate stores it (version 1 only). */
+export interface ProvisioningTemplateRecord {
+  templateName: string;
+  templateArn: string;
+  description?: string;
+  /** The JSON text as given (validated when it was stored). */
+  templateBody: string;
+  enabled: boolean;
+  provisioningRoleArn: string;
+  preProvisioningHook?: { targetArn: string; payloadVersion: string };
+  type: 'FLEET_PROVISIONING' | 'JITP';
+  /** Epoch milliseconds. */
+  creationDate: number;
+  lastModifiedDate: number;
+}
+
+/** A static thing group. */
+export interface ThingGroupRecord {
+  thingGroupName: string;
+  thingGroupId: string;
+  thingGroupArn: string;
+  parentGroupName?: string;
+  description?: string;
+  attributes: Record<string, string>;
+  version: number;
+  /** Epoch milliseconds. */
+  creationDate: number;
+}
+
+/**
+ * A certificate ownership token handed out by the fleet provisioning MQTT API. Only a hash of
+ * the token is kept (in memory and in `stateDir`), so the state never holds a usable token.
+ */
+export interface OwnershipTokenRecord {
+  /** SHA-256 hex of the token. */
+  tokenHash: string;
+  certificateId: string;
+  /** Epoch milliseconds after which the token is refused and the certificate, if still pending, deleted. */
+  expiresAt: number;
+}
+
 /** A stored policy (one version: the emulator keeps no version history). */
 export interface PolicyRecord {
   policyName: string;
@@ -38,6 +79,16 @@ export interface PolicyRecord {
   generationId: string;
 }
 
+/** Whether two attribute maps hold the same pairs, whatever their order. */
+export function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
+  const entries = (record: Record<string, string>) =>
+    JSON.stringify(Object.entries(record).sort(([x], [y]) => x.localeCompare(y)));
+  return entries(a) === entries(b);
+}
+
+/** AWS's maximum depth of a thing group hierarchy. */
+export const MAX_GROUP_DEPTH = 7;
+
 interface Snapshot {
   certificates: CertificateRecord[];
   things: ThingRecord[];
@@ -46,11 +97,17 @@ interface Snapshot {
   policyTargets: Record<string, string[]>;
   /** thing name → principal ARNs */
   thingPrincipals: Record<string, string[]>;
+  // Optional: state files written before fleet provisioning have none of these.
+  provisioningTemplates?: ProvisioningTemplateRecord[];
+  thingGroups?: ThingGroupRecord[];
+  /** group name → thing names */
+  thingGroupMembers?: Record<string, string[]>;
+  ownershipTokens?: OwnershipTokenRecord[];
 }
 
 /**
  * The IoT registry state: certificates, things, policies and their
- * attachments. Pure data with optional write-through persistence to one JSON
+ * attachments, thing groups, provisioning templates and ownership tokens. Pure data with optional write-through persistence to one JSON
  * file, so `stateDir` survives restarts.
  */
 export class IotRegistry {
@@ -59,6 +116,12 @@ export class IotRegistry {
   readonly policies = new Map<string, PolicyRecord>();
   readonly policyTargets = new Map<string, Set<string>>();
   readonly thingPrincipals = new Map<string, Set<string>>();
+  readonly provisioningTemplates = new Map<string, ProvisioningTemplateRecord>();
+  readonly thingGroups = new Map<string, ThingGroupRecord>();
+  /** group name → thing names */
+  readonly thingGroupMembers = new Map<string, Set<string>>();
+  /** token hash → token */
+  readonly ownershipTokens = new Map<string, OwnershipTokenRecord>();
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly file: string | undefined) {}
@@ -116,6 +179,29 @@ export class IotRegistry {
     return result;
   }
 
+  /** Names of the static thing groups `thingName` belongs to, in creation order of the groups. */
+  groupsOfThing(thingName: string): string[] {
+    const result: string[] = [];
+    for (const [group, things] of this.thingGroupMembers) {
+      if (things.has(thingName)) result.push(group);
+    }
+    return result;
+  }
+
+  /** `groupName` and its ancestors, the group first and the root last. */
+  groupLineage(groupName: string): ThingGroupRecord[] {
+    const lineage: ThingGroupRecord[] = [];
+    let current = this.thingGroups.get(groupName);
+    while (current !== undefined && lineage.length <= MAX_GROUP_DEPTH) {
+      lineage.push(current);
+      current =
+        current.parentGroupName === undefined
+          ? undefined
+          : this.thingGroups.get(current.parentGroupName);
+    }
+    return lineage;
+  }
+
   /** A fresh generation id (AWS uses opaque strings). */
   static generationId(): string {
     return randomUUID().replace(/-/g, '');
@@ -130,6 +216,10 @@ export class IotRegistry {
       policies: [...this.policies.values()],
       policyTargets: entries(this.policyTargets),
       thingPrincipals: entries(this.thingPrincipals),
+      provisioningTemplates: [...this.provisioningTemplates.values()],
+      thingGroups: [...this.thingGroups.values()],
+      thingGroupMembers: entries(this.thingGroupMembers),
+      ownershipTokens: [...this.ownershipTokens.values()],
     };
   }
 
@@ -142,5 +232,13 @@ export class IotRegistry {
     for (const [k, v] of Object.entries(snapshot.thingPrincipals)) {
       this.thingPrincipals.set(k, new Set(v));
     }
+    for (const t of snapshot.provisioningTemplates ?? []) {
+      this.provisioningTemplates.set(t.templateName, t);
+    }
+    for (const g of snapshot.thingGroups ?? []) this.thingGroups.set(g.thingGroupName, g);
+    for (const [k, v] of Object.entries(snapshot.thingGroupMembers ?? {})) {
+      this.thingGroupMembers.set(k, new Set(v));
+    }
+    for (const t of snapshot.ownershipTokens ?? []) this.ownershipTokens.set(t.tokenHash, t);
   }
 }

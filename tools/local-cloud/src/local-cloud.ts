@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CertificateAuthority } from './certificate-authority';
 import { LocalCloudError } from './errors';
+import { createFleetProvisioning, type LocalFleetProvisioning } from './fleet/fleet-provisioning';
+import type { LambdaInvoker } from './fleet/pre-provisioning-hook';
+import { provisioningRoleCheck } from './fleet/provisioning-role';
 import { AccessEvaluator } from './iam/access-evaluator';
 import { startAdminServer, type AdminEndpoint } from './iam/admin-server';
 import { IdentityRegistry, type AdminCredentials } from './iam/identity-registry';
@@ -47,10 +50,32 @@ export interface LocalCloudOptions {
   stateDir?: string;
   /**
    * Token-bucket throttling per IoT operation name, in requests per second
-   * (burst = rate); excess calls get `ThrottlingException`.
-   * @default {} (no throttling)
+   * (burst = rate); excess calls get `ThrottlingException`. Keys `fleet:RegisterThing`,
+   * `fleet:CreateCertificateFromCsr` and `fleet:CreateKeysAndCertificate` set the rates of the
+   * device provisioning MQTT API, which are throttled by default at AWS's published rates.
+   * @default {} (control plane not throttled; the provisioning MQTT API at 10 requests/s each)
    */
   throttle?: Partial<Record<string, number>>;
+  /**
+   * Runs a template's pre-provisioning hook: invokes a Lambda function by ARN and returns what
+   * it returned. Can be set later with `cloud.fleetProvisioning.setLambdaInvoker`.
+   * @default undefined: RegisterThing through a template with a hook is refused (AccessDenied),
+   *   as AWS refuses it when the function cannot run
+   */
+  lambdaInvoker?: LambdaInvoker;
+  /**
+   * Epoch milliseconds now, for the one-hour certificate ownership tokens of fleet
+   * provisioning (tests move it forward, then call `cloud.fleetProvisioning.expireOwnershipTokens()`).
+   * @default Date.now
+   */
+  clock?: () => number;
+  /**
+   * Accept CloudFormation's Conditions, `Condition`, `Fn::If`, `Fn::Equals`, `Fn::Not`,
+   * `Fn::And`, `Fn::Or` and `AWS::NoValue` in provisioning templates. AWS's developer guide does
+   * not list them for provisioning templates, so they are refused unless this is set.
+   * @default false
+   */
+  provisioningTemplateConditions?: boolean;
   /**
    * A CONNECT for a client id within this many milliseconds of that id's last accepted CONNECT
    * is refused with CONNACK 3 (server unavailable), as AWS IoT allows one CONNECT per second per
@@ -99,6 +124,8 @@ export interface LocalCloud {
    * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `THINGCERT_MQTT_PORT`, `THINGCERT_CA_FILE`.
    */
   env: Record<string, string>;
+  /** Fleet provisioning: the Lambda invoker for pre-provisioning hooks, ownership token expiry. */
+  fleetProvisioning: LocalFleetProvisioning;
   /** Drops every MQTT connection, closes the listener and listens again on the same port. */
   restartBroker(): Promise<void>;
   /** Waits until every delayed DetachThingPrincipal has taken effect. */
@@ -166,6 +193,20 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       certPem: server.certPem,
       keyPem: server.keyPem,
     });
+    const arnPrefix = `arn:aws:iot:${region}:${accountId}`;
+    const templateFeatures = { conditions: options.provisioningTemplateConditions === true };
+    const fleet = createFleetProvisioning({
+      registry,
+      ca,
+      arnPrefix,
+      provisioningRole: provisioningRoleCheck({ identities, evaluator, accountId }),
+      clock: options.clock ?? Date.now,
+      throttle: options.throttle ?? {},
+      templateFeatures,
+      lambdaInvoker: options.lambdaInvoker,
+      log,
+    });
+    cleanups.push(() => Promise.resolve(fleet.close()));
     const broker = await startMqttBroker({
       port: options.mqttPort ?? 0,
       region,
@@ -175,6 +216,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       serverCertPem: server.certPem,
       serverKeyPem: server.keyPem,
       connectIntervalMs,
+      fleetProvisioning: fleet.api,
       log,
     });
     cleanups.push(() => broker.close());
@@ -189,6 +231,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ca,
       throttle: options.throttle ?? {},
       detachDelayMs: options.detachDelayMs ?? 0,
+      templateFeatures,
       onCertificateUnusable: (id) => broker.dropCertificate(id),
     });
     cleanups.push(() => iot.close());
@@ -224,6 +267,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         THINGCERT_MQTT_PORT: String(broker.port),
         THINGCERT_CA_FILE: ca.certificatePath,
       },
+      fleetProvisioning: fleet.controls,
       restartBroker: () => broker.restart(),
       settle: () => iot.settle(),
       stop: () => {

@@ -1,5 +1,5 @@
 import { DeleteCertificateCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
-import { iot as iotSdk, mqtt as crtMqtt } from 'aws-iot-device-sdk-v2';
+import { mqtt as crtMqtt } from 'aws-iot-device-sdk-v2';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as netConnect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -9,6 +9,7 @@ import {
   closed,
   connectMqtt,
   createDevice,
+  crtConnection as sharedCrtConnection,
   mqttOptions,
   nextMessage,
   startCloudFixture,
@@ -264,26 +265,12 @@ describe('MQTT broker with mqtt.js (MQTT 3.1.1 over mTLS)', () => {
 });
 
 describe('MQTT broker with aws-iot-device-sdk-v2 (MQTT 3.1.1)', () => {
-  function crtConnection(
+  const crtConnection = (
     device: { certificatePem: string; privateKey: string },
     clientId: string,
     reconnectSec = 60,
     cloud: CloudFixture = fixture,
-  ) {
-    const config = iotSdk.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(
-      device.certificatePem,
-      device.privateKey,
-    )
-      .with_certificate_authority(cloud.ca)
-      .with_endpoint(cloud.cloud.mqtt.host)
-      .with_port(cloud.cloud.mqtt.port)
-      .with_client_id(clientId)
-      .with_clean_session(true)
-      .with_reconnect_min_sec(reconnectSec)
-      .with_reconnect_max_sec(reconnectSec)
-      .build();
-    return new crtMqtt.MqttClient().new_connection(config);
-  }
+  ) => sharedCrtConnection(cloud, device, clientId, reconnectSec);
 
   it('connects to host localhost, subscribes and receives its own QoS1 publish', async () => {
     const device = await createDevice(fixture.iot, { statements: allowAll });

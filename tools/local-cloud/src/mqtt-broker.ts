@@ -1,10 +1,13 @@
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { certificateIdOf } from './certificate-authority';
 import { requestLogLine } from './http-service';
 import type { IotRegistry } from './iot-registry';
+import type { FleetProvisioningApi } from './fleet/fleet-provisioning-api';
 import { ConnectWindow } from './mqtt/connect-window';
+import { answerFleetRequest } from './mqtt/fleet-provisioning-responder';
+import { isFleetReplyTopic, parseFleetRequestTopic } from './mqtt/fleet-provisioning-topics';
 import { TlsListeners } from './mqtt/tls-listeners';
 import {
   evaluatePolicies,
@@ -39,6 +42,8 @@ export interface MqttBrokerOptions {
   serverKeyPem: string;
   /** A CONNECT this soon after the client id's last accepted CONNECT is refused; 0 disables. */
   connectIntervalMs: number;
+  /** Answers the device provisioning MQTT API (`$aws/certificates/...`, `$aws/provisioning-templates/...`). */
+  fleetProvisioning: Pick<FleetProvisioningApi, 'handle'>;
   log: ((line: string) => void) | undefined;
 }
 
@@ -126,29 +131,13 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       log({ event: 'connected', clientId: client.id, certificateId });
       done(null, true);
     },
-    authorizePublish: (client, packet, done) => {
-      // `client` is null for messages the broker publishes itself ($SYS).
-      if (client === null) return done(null);
-      const size = Buffer.byteLength(packet.payload);
-      if (size > MAX_PUBLISH_PAYLOAD_BYTES) {
-        log({ event: 'payload-too-large', clientId: client.id, topic: packet.topic, size });
-        // AWS IoT disconnects an MQTT 3.1.1 client that publishes more than 128 KB.
-        done(new Error(`payload of ${size} bytes exceeds ${MAX_PUBLISH_PAYLOAD_BYTES}`));
-        client.close();
-        return;
-      }
-      const session = sessions.get(client);
-      if (
-        session === undefined ||
-        !authorize(session, 'iot:Publish', iotResourceArn('topic', packet.topic, where))
-      ) {
-        // AWS IoT disconnects an MQTT 3.1.1 client that publishes where it may not.
-        done(new Error(`iot:Publish not allowed on ${packet.topic}`));
-        client.close();
-        return;
-      }
-      done(null);
-    },
+    authorizePublish: publishAuthorizer({
+      sessions,
+      authorize,
+      where,
+      log,
+      fleetProvisioning: options.fleetProvisioning,
+    }),
     authorizeSubscribe: (client, subscription, done) => {
       const session = sessions.get(client);
       if (
@@ -166,7 +155,10 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       done(null, subscription);
     },
     authorizeForward: (client, packet) => {
-      if (packet.topic.startsWith('$SYS/')) return null;
+      // Requests to the provisioning API go to the API, not to subscribers.
+      if (packet.topic.startsWith('$SYS/') || parseFleetRequestTopic(packet.topic) !== undefined) {
+        return null;
+      }
       const session = sessions.get(client);
       if (session === undefined) return null;
       return authorize(session, 'iot:Receive', iotResourceArn('topic', packet.topic, where))
@@ -223,6 +215,57 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   };
 }
 
+/** What the publish hook reads. */
+interface PublishAuthorizerDeps {
+  sessions: Map<Client, Session>;
+  authorize: (session: Session, action: IotAction, resource: string) => boolean;
+  where: { region: string; accountId: string };
+  log: (fields: Record<string, string | number | undefined>) => void;
+  fleetProvisioning: Pick<FleetProvisioningApi, 'handle'>;
+}
+
+/**
+ * aedes' `authorizePublish`: the 128 KB payload limit, `iot:Publish`, the reserved reply topics
+ * of the provisioning API; an accepted publish to a provisioning API request topic is also
+ * handed to the API, which answers this client alone.
+ */
+function publishAuthorizer(
+  deps: PublishAuthorizerDeps,
+): NonNullable<AedesOptions['authorizePublish']> {
+  const { sessions, authorize, where, log } = deps;
+  return (client, packet, done) => {
+    // `client` is null for messages the broker publishes itself ($SYS).
+    if (client === null) return done(null);
+    const size = Buffer.byteLength(packet.payload);
+    if (size > MAX_PUBLISH_PAYLOAD_BYTES) {
+      log({ event: 'payload-too-large', clientId: client.id, topic: packet.topic, size });
+      // AWS IoT disconnects an MQTT 3.1.1 client that publishes more than 128 KB.
+      done(new Error(`payload of ${size} bytes exceeds ${MAX_PUBLISH_PAYLOAD_BYTES}`));
+      client.close();
+      return;
+    }
+    const session = sessions.get(client);
+    if (
+      session === undefined ||
+      !authorize(session, 'iot:Publish', iotResourceArn('topic', packet.topic, where)) ||
+      // Reserved topics: devices receive the API's replies, they cannot publish them.
+      isFleetReplyTopic(packet.topic)
+    ) {
+      // AWS IoT disconnects an MQTT 3.1.1 client that publishes where it may not.
+      done(new Error(`iot:Publish not allowed on ${packet.topic}`));
+      client.close();
+      return;
+    }
+    done(null);
+    const fleetRequest = parseFleetRequestTopic(packet.topic);
+    if (fleetRequest !== undefined) {
+      const caller = { clientId: client.id, certificateId: session.certificateId };
+      const payload = Buffer.from(packet.payload);
+      answerFleetRequest(deps.fleetProvisioning, client, fleetRequest, payload, caller, log);
+    }
+  };
+}
+
 /**
  * Whether a session may do `action` on `resource`: its certificate must still be ACTIVE and
  * its policies must allow it (AWS checks every operation, not only CONNECT). Denials are logged.
@@ -247,6 +290,14 @@ function authorizeSession(
     isAttached: thingName !== undefined,
   };
   const documents = registry.policiesFor(session.certificateArn).map((p) => p.policyDocument);
+  // Policies of the thing's groups and of their parents apply to the thing too.
+  if (thingName !== undefined) {
+    for (const group of registry.groupsOfThing(thingName)) {
+      for (const level of registry.groupLineage(group)) {
+        documents.push(...registry.policiesFor(level.thingGroupArn).map((p) => p.policyDocument));
+      }
+    }
+  }
   const result = evaluatePolicies(documents, request);
   if (!result.allowed)
     log({

@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { registerLocalDevice } from '@thingcert/test-support';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { iot as iotSdk, mqtt as crtMqtt } from 'aws-iot-device-sdk-v2';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll } from 'vitest';
 import { IdentityRegistry, type RoleSessionPrincipal } from '../src/iam/identity-registry';
@@ -104,6 +105,31 @@ export function mqttOptions(
     reconnectPeriod: 0,
     connectTimeout: 5000,
   };
+}
+
+/**
+ * An aws-iot-device-sdk-v2 MQTT 3.1.1 connection over mTLS to the fixture's broker, reconnecting
+ * after `reconnectSec` (long by default, so a test sees a drop before any reconnect).
+ */
+export function crtConnection(
+  fixture: CloudFixture,
+  device: Pick<Device, 'certificatePem' | 'privateKey'>,
+  clientId: string,
+  reconnectSec = 60,
+): crtMqtt.MqttClientConnection {
+  const config = iotSdk.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(
+    device.certificatePem,
+    device.privateKey,
+  )
+    .with_certificate_authority(fixture.ca)
+    .with_endpoint(fixture.cloud.mqtt.host)
+    .with_port(fixture.cloud.mqtt.port)
+    .with_client_id(clientId)
+    .with_clean_session(true)
+    .with_reconnect_min_sec(reconnectSec)
+    .with_reconnect_max_sec(reconnectSec)
+    .build();
+  return new crtMqtt.MqttClient().new_connection(config);
 }
 
 /** Connects with mqtt.js; resolves on CONNACK success, rejects on refusal or socket error. */

@@ -104,6 +104,14 @@ export class IdentityRegistry implements LocalIam {
         : new Map(options.adminCredentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
   }
 
+  /**
+   * Whether the admin is only the `adminCredentials` given: then an identity the registry does
+   * not know is refused, not treated as the admin.
+   */
+  get adminRestricted(): boolean {
+    return this.admins !== undefined;
+  }
+
   /** Who an access key id belongs to. */
   lookup(accessKeyId: string): AccessKeyLookup {
     const session = this.sessions.get(accessKeyId);

@@ -9,7 +9,12 @@ const CERT = `${PREFIX}:cert/${'ab'.repeat(32)}`;
 const call = {
   params: ['name-1'],
   headers: { 'x-amzn-principal': CERT },
-  body: { target: CERT },
+  body: {
+    target: CERT,
+    thingGroupName: 'group-1',
+    thingName: 'thing-1',
+    templateName: 'template-1',
+  },
 };
 
 describe('Function: iotAccessRequest', () => {

@@ -3,7 +3,7 @@ import { IotServiceError } from '../errors';
 import { requestTls } from '../http-service';
 import { AccessEvaluationError, type AccessEvaluator } from '../iam/access-evaluator';
 import type { IdentityRegistry, Principal } from '../iam/identity-registry';
-import { iotAccessRequest } from '../iam/iot-access-requests';
+import { iotAccessRequests } from '../iam/iot-access-requests';
 import {
   authenticate,
   AuthenticationError,
@@ -84,23 +84,25 @@ export async function authorizeIot(
   deps: IotAuthorizationDeps,
 ): Promise<void> {
   if (principal.kind === 'admin') return;
-  const request = iotAccessRequest(operation, call, deps.arnPrefix);
-  const denied = (resource: string, reason: string) =>
+  const requests = iotAccessRequests(operation, call, deps.arnPrefix);
+  const denied = (action: string, resource: string, reason: string) =>
     new IotServiceError(
       'AccessDeniedException',
       403,
-      `User: ${principal.assumedRoleArn} is not authorized to perform: iot:${operation} on resource: ${resource}${reason.length > 0 ? ` ${reason}` : ''}`,
+      `User: ${principal.assumedRoleArn} is not authorized to perform: ${action} on resource: ${resource}${reason.length > 0 ? ` ${reason}` : ''}`,
     );
-  if (request === undefined) {
+  if (requests === undefined) {
     const named = call.headers['x-amzn-principal'] ?? call.body.target;
-    throw denied(typeof named === 'string' ? named : '*', '');
+    throw denied(`iot:${operation}`, typeof named === 'string' ? named : '*', '');
   }
   try {
-    const decision = await deps.evaluator.decide(principal, request, {
-      secure: requestTls(req).secure,
-      sourceIp: req.socket.remoteAddress,
-    });
-    if (!decision.allowed) throw denied(request.resource, decision.reason);
+    for (const request of requests) {
+      const decision = await deps.evaluator.decide(principal, request, {
+        secure: requestTls(req).secure,
+        sourceIp: req.socket.remoteAddress,
+      });
+      if (!decision.allowed) throw denied(request.action, request.resource, decision.reason);
+    }
   } catch (error) {
     if (!(error instanceof AccessEvaluationError)) throw error;
     throw new IotServiceError('InternalFailureException', 500, `local-cloud IAM: ${error.message}`);

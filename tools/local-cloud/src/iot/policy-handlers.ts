@@ -4,7 +4,7 @@ import { validatePolicyDocument } from '../policy-evaluator';
 import type { IotHandlers, RegistryHandlerDeps } from './handler';
 import { pageSize, paginate } from './paging';
 import { requireTarget, validationError, validPolicyName } from './request-validation';
-import { findPolicy, requireCertificatePrincipal } from './resource-lookup';
+import { findPolicy, findThingGroup, requireCertificatePrincipal } from './resource-lookup';
 
 type PolicyOperation =
   | 'CreatePolicy'
@@ -83,6 +83,9 @@ export function policyHandlers({
       const record = findPolicy(registry, params[0]);
       const target = requireTarget(body);
       if (target.includes(':cert/')) requireCertificatePrincipal(registry, target);
+      if (target.includes(':thinggroup/')) {
+        findThingGroup(registry, target.slice(target.indexOf(':thinggroup/') + 12));
+      }
       const targets = registry.policyTargets.get(record.policyName) ?? new Set<string>();
       targets.add(target);
       registry.policyTargets.set(record.policyName, targets);

@@ -9,6 +9,13 @@ import { IotServiceError } from '../errors';
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 const CERTIFICATE_ID = /^(0x)?[a-fA-F0-9]{64}$/;
+const TEMPLATE_NAME = /^[0-9A-Za-z_-]{1,36}$/;
+const THING_GROUP_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+/** A request value as an error message shows it (strings as they are, anything else as JSON). */
+export function shownValue(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
+}
 
 /** The `InvalidRequestException` AWS answers when a member breaks its constraint. */
 export function validationError(
@@ -42,6 +49,16 @@ export function validThingName(name: string | undefined): string {
 /** A policy name that satisfies AWS's pattern and length. */
 export function validPolicyName(name: string | undefined): string {
   return matching('policyName', name, POLICY_NAME, '[\\w+=,.@-]+');
+}
+
+/** A provisioning template name (`^[0-9A-Za-z_-]+$`, 1 to 36 characters). */
+export function validTemplateName(name: string | undefined): string {
+  return matching('templateName', name, TEMPLATE_NAME, '^[0-9A-Za-z_-]+$');
+}
+
+/** A thing group name (`[a-zA-Z0-9:_-]+`, 1 to 128 characters). */
+export function validThingGroupName(name: string | undefined, member = 'thingGroupName'): string {
+  return matching(member, name, THING_GROUP_NAME, '[a-zA-Z0-9:_-]+');
 }
 
 /** `value` if it matches `pattern`; AWS's validation error showing `shown` otherwise. */

@@ -1,6 +1,17 @@
 import { IotServiceError } from '../errors';
-import type { CertificateRecord, IotRegistry, PolicyRecord, ThingRecord } from '../iot-registry';
-import { validCertificateId, validPolicyName, validThingName } from './request-validation';
+import type {
+  CertificateRecord,
+  IotRegistry,
+  PolicyRecord,
+  ThingGroupRecord,
+  ThingRecord,
+} from '../iot-registry';
+import {
+  validCertificateId,
+  validPolicyName,
+  validThingGroupName,
+  validThingName,
+} from './request-validation';
 
 /**
  * The certificate a path names.
@@ -32,6 +43,23 @@ export function findThing(registry: IotRegistry, name: string | undefined): Thin
   const record = registry.things.get(validThingName(name));
   if (record === undefined) {
     throw new IotServiceError('ResourceNotFoundException', 404, `Thing ${name} cannot be found.`);
+  }
+  return record;
+}
+
+/**
+ * The thing group a path or body names.
+ * @throws IotServiceError `InvalidRequestException` for a malformed name,
+ *   `ResourceNotFoundException` (404) for an unknown one.
+ */
+export function findThingGroup(registry: IotRegistry, name: string | undefined): ThingGroupRecord {
+  const record = registry.thingGroups.get(validThingGroupName(name));
+  if (record === undefined) {
+    throw new IotServiceError(
+      'ResourceNotFoundException',
+      404,
+      `ThingGroup ${name} does not exist`,
+    );
   }
   return record;
 }

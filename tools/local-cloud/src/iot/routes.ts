@@ -8,6 +8,9 @@ interface Route {
   readonly operation: string;
 }
 
+const TEMPLATES = 'provisioning-templates';
+const GROUPS = 'thing-groups';
+
 /**
  * Every operation the control plane answers, with the method and path AWS's
  * REST-JSON protocol uses for it.
@@ -35,6 +38,23 @@ const ROUTES = [
   { method: 'POST', path: ['target-policies', '*'], operation: 'DetachPolicy' },
   { method: 'POST', path: ['attached-policies', '*'], operation: 'ListAttachedPolicies' },
   { method: 'POST', path: ['policy-targets', '*'], operation: 'ListTargetsForPolicy' },
+  { method: 'POST', path: [TEMPLATES], operation: 'CreateProvisioningTemplate' },
+  { method: 'GET', path: [TEMPLATES], operation: 'ListProvisioningTemplates' },
+  { method: 'GET', path: [TEMPLATES, '*'], operation: 'DescribeProvisioningTemplate' },
+  { method: 'PATCH', path: [TEMPLATES, '*'], operation: 'UpdateProvisioningTemplate' },
+  { method: 'DELETE', path: [TEMPLATES, '*'], operation: 'DeleteProvisioningTemplate' },
+  // PUT, unlike the routes of a group: a group named like these stays reachable.
+  { method: 'PUT', path: [GROUPS, 'addThingToThingGroup'], operation: 'AddThingToThingGroup' },
+  {
+    method: 'PUT',
+    path: [GROUPS, 'removeThingFromThingGroup'],
+    operation: 'RemoveThingFromThingGroup',
+  },
+  { method: 'POST', path: [GROUPS, '*'], operation: 'CreateThingGroup' },
+  { method: 'GET', path: [GROUPS, '*'], operation: 'DescribeThingGroup' },
+  { method: 'DELETE', path: [GROUPS, '*'], operation: 'DeleteThingGroup' },
+  { method: 'GET', path: [GROUPS, '*', 'things'], operation: 'ListThingsInThingGroup' },
+  { method: 'GET', path: ['things', '*', GROUPS], operation: 'ListThingGroupsForThing' },
 ] as const satisfies readonly Route[];
 
 /** Name of an operation the control plane answers, e.g. `CreateThing`. */

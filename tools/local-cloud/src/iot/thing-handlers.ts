@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { IotServiceError } from '../errors';
-import type { ThingRecord } from '../iot-registry';
+import { sameAttributes, type ThingRecord } from '../iot-registry';
 import type { IotHandlers, RegistryHandlerDeps } from './handler';
 import { pageSize, paginate } from './paging';
 import { validThingName } from './request-validation';
@@ -23,7 +23,7 @@ export function thingHandlers(deps: RegistryHandlerDeps): IotHandlers<ThingOpera
       if (existing !== undefined) {
         const same =
           existing.thingTypeName === thingTypeName &&
-          JSON.stringify(sortKeys(existing.attributes)) === JSON.stringify(sortKeys(attributes));
+          sameAttributes(existing.attributes, attributes);
         if (!same) {
           throw new IotServiceError(
             'ResourceAlreadyExistsException',
@@ -79,6 +79,8 @@ export function thingHandlers(deps: RegistryHandlerDeps): IotHandlers<ThingOpera
       }
       registry.things.delete(name);
       registry.thingPrincipals.delete(name);
+      // A deleted thing leaves its thing groups.
+      for (const members of registry.thingGroupMembers.values()) members.delete(name);
       await registry.save();
       return undefined;
     },
@@ -113,9 +115,4 @@ export function thingHandlers(deps: RegistryHandlerDeps): IotHandlers<ThingOpera
       };
     },
   };
-}
-
-/** Attributes in a stable order, so two payloads compare equal whatever order they came in. */
-function sortKeys(record: Record<string, string>): Array<[string, string]> {
-  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
 }
