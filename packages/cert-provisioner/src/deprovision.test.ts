@@ -118,6 +118,23 @@ describe('Function: deprovision', () => {
     expect(fake.certificates.size).toBe(0);
   });
 
+  it.each(['ListPrincipalThings', 'ListAttachedPolicies'])(
+    'succeeds when a duplicate delivery deleted the certificate before %s',
+    async (command) => {
+      const fake = new FakeAws();
+      const mine = await provisioned(fake);
+      fake.failOn(command, awsError('ResourceNotFoundException', 404));
+
+      const result = await deprovision(
+        { ...thing, certificateId: mine.certificateId },
+        { iot: fake.iot, s3: fake.s3 },
+      );
+
+      expect(result.detachedPolicies).toEqual([]);
+      expect(fake.keys()).toEqual([]);
+    },
+  );
+
   it("after a rotation removes only the old certificate's folder; the new one and the pointer stay", async () => {
     const fake = new FakeAws();
     const old = await provisioned(fake);

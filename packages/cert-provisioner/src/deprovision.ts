@@ -286,10 +286,18 @@ async function detachPolicies(run: DeprovisionRun, facts: CertificateFacts): Pro
   const detached: string[] = [];
   let marker: string | undefined;
   do {
-    const page = await run.deps.iot.send(
-      new ListAttachedPoliciesCommand({ target: facts.arn, marker }),
-      signalOption,
-    );
+    let page;
+    try {
+      page = await run.deps.iot.send(
+        new ListAttachedPoliciesCommand({ target: facts.arn, marker }),
+        signalOption,
+      );
+    } catch (error) {
+      // A duplicate delivery of the same Delete deleted it meanwhile: nothing
+      // is attached to a certificate that no longer exists.
+      if (gone(error)) return detached;
+      throw error;
+    }
     for (const policy of page.policies ?? []) {
       if (!policy.policyName) continue;
       try {
@@ -388,9 +396,16 @@ async function listPrincipalThings(
   const things: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await deps.iot.send(new ListPrincipalThingsCommand({ principal, nextToken }), {
-      abortSignal: signal,
-    });
+    let page;
+    try {
+      page = await deps.iot.send(new ListPrincipalThingsCommand({ principal, nextToken }), {
+        abortSignal: signal,
+      });
+    } catch (error) {
+      // Deleted meanwhile (a duplicate delivery): no thing is attached to it.
+      if (gone(error)) return things;
+      throw error;
+    }
     things.push(...(page.things ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
