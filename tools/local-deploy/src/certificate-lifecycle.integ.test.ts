@@ -1,11 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CreateKeysAndCertificateCommand,
+  DeleteCertificateCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { findSecretLeaks } from '@thingcert/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StackArtifact } from './cloud-assembly';
 import type { DuplicateDelivery } from './custom-resource-call';
 import { isResourceStepError } from './errors';
+import { sendCraftedDelete } from '../test/crafted-delete';
 import { LifecycleRun, synthesizeInto, withLateFailure } from '../test/lifecycle-harness';
 
 // The certificate lifecycle end to end: the synthesized infra app, the
@@ -111,6 +118,52 @@ const sequences: Sequence[] = [
     },
   },
   {
+    name: 'update with drift: a certificate object deleted out of band, then a rotation',
+    steps: async (run, v) => {
+      const before = await deployed(run, v.fleet);
+      const drifted = run.certificateResource(first);
+      await run.s3.send(
+        new DeleteObjectCommand({
+          Bucket: String(drifted.properties.BucketName),
+          Key: String(drifted.attributes.PrivateKeyObjectKey),
+        }),
+      );
+      expect(await run.audit(0)).toEqual([
+        `${drifted.logicalId} (${drifted.physicalId}): private key object ${String(drifted.attributes.PrivateKeyObjectKey)} missing`,
+      ]);
+      expectAllNew(before, await updated(run, v.rotated));
+    },
+  },
+  {
+    name: 'a crafted Delete naming a certificate we did not make (nothing touched)',
+    steps: async (run, v) => {
+      const before = await deployed(run, v.fleet);
+      const foreign = await run.iot.send(
+        new CreateKeysAndCertificateCommand({ setAsActive: true }),
+      );
+      const foreignId = foreign.certificateId!;
+
+      const answer = await sendCraftedDelete(
+        run,
+        v.fleet,
+        run.certificateResource(first),
+        foreignId,
+      );
+      run.lines.push(`[test] crafted Delete answered ${answer}`);
+
+      // The foreign certificate is still there, ACTIVE; the stack's are untouched.
+      expect(await run.audit(0)).toEqual([
+        `certificate ${foreignId} (ACTIVE) exists; the stack does not hold it`,
+      ]);
+      expect(run.certificates()).toEqual(before);
+      await run.iot.send(
+        new UpdateCertificateCommand({ certificateId: foreignId, newStatus: 'INACTIVE' }),
+      );
+      await run.iot.send(new DeleteCertificateCommand({ certificateId: foreignId }));
+      await expectAudited(run);
+    },
+  },
+  {
     name: 'create fails late (the rollback leaves nothing)',
     steps: async (run, v) => {
       const error = await run.stack.deploy(withLateFailure(v.fleet)).then(
@@ -125,7 +178,7 @@ const sequences: Sequence[] = [
   },
   {
     name: 'rotate with every request delivered twice (duplicateDelivery)',
-    duplicateDelivery: 'concurrent',
+    duplicateDelivery: 'sequential',
     steps: async (run, v) => {
       const before = await deployed(run, v.fleet);
       expectAllNew(before, await updated(run, v.rotated));

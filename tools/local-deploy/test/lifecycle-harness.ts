@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { IoTClient } from '@aws-sdk/client-iot';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { IoTClient } from '@aws-sdk/client-iot';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
 import { readCloudAssembly, type StackArtifact } from '../src/cloud-assembly';
@@ -9,6 +9,7 @@ import type { DuplicateDelivery } from '../src/custom-resource-call';
 import { DeviceConnectionLog } from '../src/device-connection-log';
 import type { DeviceProcess } from '../src/device-process';
 import { LocalStack } from '../src/local-stack';
+import type { DeployedResource } from '../src/resource-provider';
 import { auditStack } from '../src/stack-audit';
 import { synthesize } from '../src/synthesize';
 
@@ -55,14 +56,6 @@ export class LifecycleRun {
     readonly cloud: LocalCloud,
     options: { duplicateDelivery?: DuplicateDelivery },
   ) {
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-    this.iot = new IoTClient({ region: cloud.region, endpoint: cloud.iotEndpoint, credentials });
-    this.s3 = new S3Client({
-      region: cloud.region,
-      endpoint: cloud.s3Endpoint,
-      credentials,
-      forcePathStyle: true,
-    });
     // Devices run forever: the audit needs them online after every step.
     this.stack = new LocalStack('Thingcert', {
       cloud,
@@ -73,6 +66,8 @@ export class LifecycleRun {
       },
       ...options,
     });
+    this.iot = this.stack.iot;
+    this.s3 = this.stack.s3;
   }
 
   static async start(
@@ -88,6 +83,17 @@ export class LifecycleRun {
         .filter((resource) => resource.type === DEVICE_CERTIFICATE_RESOURCE_TYPE)
         .map((resource) => [String(resource.properties.ThingName), resource.physicalId]),
     );
+  }
+
+  /** The certificate custom resource the stack holds for `thing`. */
+  certificateResource(thing: string): DeployedResource {
+    const found = [...this.stack.resources.values()].find(
+      (resource) =>
+        resource.type === DEVICE_CERTIFICATE_RESOURCE_TYPE &&
+        resource.properties.ThingName === thing,
+    );
+    if (!found) throw new Error(`the stack holds no certificate for ${thing}`);
+    return found;
   }
 
   /**
