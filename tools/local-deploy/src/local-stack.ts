@@ -74,8 +74,10 @@ export class LocalStack {
   readonly stackId: string;
   private readonly engine: StackEngine;
   private readonly providers: ProviderRegistry;
-  private readonly iot: IoTClient;
-  private readonly s3: S3Client;
+  /** The deployer's own IoT client on the local cloud (what an audit of the stack reads with). */
+  readonly iot: IoTClient;
+  /** The deployer's own S3 client on the local cloud (path-style, as the local S3 needs). */
+  readonly s3: S3Client;
   /** The file assets of every template deployed so far (a rollback may need the old ones). */
   private readonly assets = new Map<string, string>();
 
