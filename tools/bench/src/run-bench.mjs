@@ -6,7 +6,7 @@
 //            the harness from rotting); writes tools/bench/results/quick.json only
 //   --soak   only the soak (10 min); writes tools/bench/results/soak.json
 //   --only   just these sections (lambda, provisioning, device, local-cloud,
-//            dev-loop); prints the table, writes tools/bench/results/partial.json
+//            rotation, dev-loop); prints the table, writes tools/bench/results/partial.json
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 /** Results live with the harness (tools/bench/README.md); only latest.json is committed. */
 const resultsDir = join(here, '..', 'results');
-const SECTION_IDS = ['lambda', 'provisioning', 'device', 'local-cloud', 'dev-loop'];
+const SECTION_IDS = ['lambda', 'provisioning', 'device', 'local-cloud', 'rotation', 'dev-loop'];
 const USAGE = `Usage: pnpm bench [--quick] [--soak] [--only ${SECTION_IDS.join(',')}] [--no-build]`;
 let flags;
 try {
@@ -64,6 +64,9 @@ if (!flags['no-build']) {
       'device-runner',
       'local-cloud',
       'test-support',
+      // The rotation section runs `pnpm start --rotate`: the deployer and the app it synthesizes.
+      'local-deploy',
+      'infra',
       '--outputStyle=static',
     ],
     {
@@ -81,6 +84,7 @@ const { devLoop } = await import('./dev-loop.mjs');
 const { lambdaColdInit } = await import('./lambda-cold-init.mjs');
 const { localCloud } = await import('./local-cloud.mjs');
 const { provisioning } = await import('./provisioning.mjs');
+const { rotation } = await import('./rotation.mjs');
 const { soak } = await import('./soak.mjs');
 
 let aptUpdated = false;
@@ -127,6 +131,7 @@ const sectionsById = {
   provisioning,
   device,
   'local-cloud': localCloud,
+  rotation,
   'dev-loop': devLoop,
 };
 const plan = flags.soak ? [soak] : (only ?? SECTION_IDS).map((id) => sectionsById[id]);

@@ -14,6 +14,11 @@ describe('pnpm start flags', () => {
     [['--things', '11'], /--things expects an integer from 1 to 10, got "11"/],
     [['--context', 'novalue'], /--context expects KEY=VALUE/],
     [['--once', '--keep'], /--once and --keep exclude each other/],
+    [['--rotate', '0'], /--rotate expects an integer from 1 to 20, got "0"/],
+    [['--rotate', '21'], /--rotate expects an integer from 1 to 20, got "21"/],
+    [['--rotate', '1.5'], /--rotate expects an integer from 1 to 20, got "1.5"/],
+    [['--rotate', 'x'], /--rotate expects an integer/],
+    [['--rotate', '2', '--keep'], /--rotate and --keep exclude each other/],
   ])('%j exits 2 with the reason and the usage', (args, reason) => {
     const result = run(...args);
     expect(result.status).toBe(2);
@@ -25,6 +30,7 @@ describe('pnpm start flags', () => {
     const result = run('--help');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('--things N');
+    expect(result.stdout).toContain('--rotate N');
   });
 
   // pnpm answers `pnpm start --help` with its own help before any script runs;

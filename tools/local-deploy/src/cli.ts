@@ -12,6 +12,10 @@ Deploys the synthesized apps/infra stack onto a local cloud and runs its devices
   --once            devices send their messages once; then delete the stack and exit (0 = all came back)
   --keep            leave the stack running after the devices finished, until Ctrl-C
   --things N        deploy a fleet of N things, thingcert-device-1..N (1..10)
+  --rotate N        once the devices publish (10 msg/s), rotate every certificate N times (1..20),
+                    each a stack Update with a new rotationToken; print update time, each device's
+                    time offline, messages published/received/lost; with --once, exit 0 only when
+                    nothing was lost and every device is on the certificate CloudFormation holds
   --context K=V     extra CDK context for the synth (repeatable)
   --log-file PATH   append every raw log line (deployer, Lambda, devices) to PATH
   --verbose         show every Lambda and local-cloud log line
@@ -34,6 +38,7 @@ try {
       once: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       things: { type: 'string' },
+      rotate: { type: 'string' },
       context: { type: 'string', multiple: true, default: [] },
       'log-file': { type: 'string' },
       verbose: { type: 'boolean', default: false },
@@ -65,6 +70,13 @@ if (values.things !== undefined) {
   );
 }
 if (values.once && values.keep) fail('--once and --keep exclude each other');
+let rotate: number | undefined;
+if (values.rotate !== undefined) {
+  rotate = Number(values.rotate);
+  if (!/^\d+$/.test(values.rotate) || rotate < 1 || rotate > 20)
+    fail(`--rotate expects an integer from 1 to 20, got "${values.rotate}"`);
+  if (values.keep) fail('--rotate and --keep exclude each other');
+}
 
 const workspaceRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 let stopping = false;
@@ -94,6 +106,7 @@ const exitCode = await runLocal({
   context,
   once: values.once,
   keep: values.keep,
+  ...(rotate === undefined ? {} : { rotate }),
   verbose: values.verbose,
   ...(values['log-file'] ? { logFile: resolve(values['log-file']) } : {}),
   untilStopped,

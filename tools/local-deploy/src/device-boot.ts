@@ -14,6 +14,11 @@ export interface DeviceBootOptions {
   readonly stack: StackEnvironment;
   /** The device runs its messages once and exits, instead of `forever`. */
   readonly runOnce: boolean;
+  /**
+   * Extra `THINGCERT_*` environment for the runner, as an operator's systemd
+   * drop-in (`Environment=`) would give it: e.g. `THINGCERT_INTERVAL`.
+   */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -47,6 +52,7 @@ export function bootDevice(options: DeviceBootOptions): DeviceProcess | undefine
     config,
     env: {
       ...stack.cloudEnv,
+      ...options.environment,
       AWS_REGION: stack.region,
     },
     onLine: (line) => stack.relay(`device ${name}`, line),

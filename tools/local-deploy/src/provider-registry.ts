@@ -25,6 +25,8 @@ export interface ProviderRegistryOptions {
   readonly s3: S3Client;
   /** Devices run their messages once and exit (instead of `forever`). */
   readonly devicesRunOnce: boolean;
+  /** Extra environment for every device runner (see `LocalStackOptions.deviceEnvironment`). */
+  readonly deviceEnvironment?: Readonly<Record<string, string>>;
   /** Extra environment for every function invocation (tests inject faults here). */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /** @default 'none' */
@@ -50,7 +52,11 @@ export class ProviderRegistry {
   constructor(options: ProviderRegistryOptions) {
     const { stack, iot, s3 } = options;
     const functions = new Map<string, LocalFunction>();
-    this.instances = new Ec2InstanceProvider(stack, options.devicesRunOnce);
+    this.instances = new Ec2InstanceProvider(
+      stack,
+      options.devicesRunOnce,
+      options.deviceEnvironment,
+    );
     this.functions = lambdaFunctionProvider(functions, stack);
     this.byType = new Map<string, ResourceProvider>([
       ['AWS::S3::Bucket', s3BucketProvider(s3, stack)],

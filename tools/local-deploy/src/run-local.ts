@@ -5,6 +5,8 @@ import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
 import { readCloudAssembly, type StackArtifact } from './cloud-assembly';
 import type { DeviceResult } from './device-process';
 import { LocalStack, STACK_EVENT_SOURCE } from './local-stack';
+import { runRotations } from './rotation-run';
+import { DeviceEventTracker } from './rotation-stats';
 import { synthesize } from './synthesize';
 
 /** Options of one local run (what `pnpm start` parses its flags into). */
@@ -16,6 +18,11 @@ export interface RunLocalOptions {
   readonly once: boolean;
   /** Leave the stack running after the devices finished, until `untilStopped` resolves. */
   readonly keep: boolean;
+  /**
+   * Rotate every device certificate this many times (stack Updates with a
+   * new `rotationToken`) while the devices publish 10 messages a second.
+   */
+  readonly rotate?: number;
   readonly verbose: boolean;
   /** Every raw line (deployer, functions, devices) is appended here too. */
   readonly logFile?: string;
@@ -30,7 +37,15 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function describeLine(source: string, line: string, verbose: boolean): string | undefined {
+/** Per-message device events: ten a second each while rotating, on screen only with --verbose. */
+const MESSAGE_EVENTS = new Set(['publishing', 'published', 'received']);
+
+function describeLine(
+  source: string,
+  line: string,
+  verbose: boolean,
+  quietMessages: boolean,
+): string | undefined {
   let parsed: Record<string, unknown> | undefined;
   try {
     const value: unknown = JSON.parse(line);
@@ -43,6 +58,7 @@ function describeLine(source: string, line: string, verbose: boolean): string | 
   if (!parsed) return `[${source}] ${line}`;
   if (source.startsWith('device')) {
     const { event, ...rest } = parsed;
+    if (quietMessages && !verbose && MESSAGE_EVENTS.has(text(event))) return undefined;
     const details = Object.entries(rest)
       .filter(([key]) => key !== 'timestamp' && key !== 'time' && key !== 'level')
       .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
@@ -57,15 +73,21 @@ function describeLine(source: string, line: string, verbose: boolean): string | 
 
 type Log = (source: string, line: string) => void;
 
+/** The runner environment while rotating: 10 QoS 1 messages a second. */
+const ROTATION_DEVICE_ENVIRONMENT = { THINGCERT_INTERVAL: '100' };
+
 /**
  * The main job: synthesize the infra app, start the local cloud, deploy the
  * template onto it, stream the devices, and delete everything at the end,
  * the synthesized cloud assembly included. Returns the process exit code.
  */
 export async function runLocal(options: RunLocalOptions): Promise<number> {
+  const tracker = new DeviceEventTracker();
+  const rotating = options.rotate !== undefined;
   const log: Log = (source, line) => {
     if (options.logFile) appendFileSync(options.logFile, `[${source}] ${line}\n`, { mode: 0o600 });
-    const text = describeLine(source, line, options.verbose);
+    if (rotating && source.startsWith('device ')) tracker.record(source.slice(7), line, Date.now());
+    const text = describeLine(source, line, options.verbose, rotating);
     if (text) options.print(text);
   };
   // The functions and devices run from the assets in the cloud assembly until
@@ -79,7 +101,22 @@ export async function runLocal(options: RunLocalOptions): Promise<number> {
     synthesize({ workspaceRoot: options.workspaceRoot, context: options.context, outdir });
     const [artifact] = readCloudAssembly(outdir);
     if (!artifact) throw new Error(`no stack in ${outdir}`);
-    return await deployAndRun(artifact, options, log);
+    // Each rotation's assembly lives beside the first until the end: a
+    // rollback runs from the assets of the template it goes back to.
+    let rotation = 0;
+    const synthesizeWith = (rotationToken: string): StackArtifact => {
+      const rotationOutdir = join(outdir, `rotation-${++rotation}`);
+      log('rotate', `synthesizing with rotationToken=${rotationToken}`);
+      synthesize({
+        workspaceRoot: options.workspaceRoot,
+        context: { ...options.context, rotationToken },
+        outdir: rotationOutdir,
+      });
+      const [next] = readCloudAssembly(rotationOutdir);
+      if (!next) throw new Error(`no stack in ${rotationOutdir}`);
+      return next;
+    };
+    return await deployAndRun(artifact, options, log, { tracker, synthesizeWith });
   } finally {
     process.off('exit', removeOutdir);
     removeOutdir();
@@ -91,6 +128,7 @@ async function deployAndRun(
   artifact: StackArtifact,
   options: RunLocalOptions,
   log: Log,
+  rotation: { tracker: DeviceEventTracker; synthesizeWith: (token: string) => StackArtifact },
 ): Promise<number> {
   const { print } = options;
   let cloud: LocalCloud | undefined;
@@ -108,12 +146,31 @@ async function deployAndRun(
     stack = new LocalStack(artifact.stackName, {
       cloud,
       log,
-      devicesRunOnce: options.once || options.keep,
+      devicesRunOnce: options.rotate === undefined && (options.once || options.keep),
+      // While rotating, every device publishes 10 messages a second, as a
+      // systemd drop-in on the instance would set it (the app has no context
+      // key for the interval).
+      ...(options.rotate === undefined ? {} : { deviceEnvironment: ROTATION_DEVICE_ENVIRONMENT }),
     });
     await stack.deploy(artifact);
     for (const [name, value] of Object.entries(stack.outputs()))
       log('outputs', `${name} = ${String(value)}`);
-    if (options.once || options.keep) {
+    if (options.rotate !== undefined) {
+      const result = await runRotations({
+        stack,
+        tracker: rotation.tracker,
+        rotations: options.rotate,
+        synthesizeWith: rotation.synthesizeWith,
+        print: (line) => log('rotate', line),
+      });
+      for (const problem of result.problems) log('rotate', `problem: ${problem}`);
+      log(
+        'rotate',
+        `${result.reports.length} rotation(s), ${result.lost} message(s) lost${result.problems.length === 0 ? '; every device on the certificate CloudFormation holds' : ''}`,
+      );
+      if (result.problems.length > 0) exitCode = 1;
+      if (!options.once) await options.untilStopped;
+    } else if (options.once || options.keep) {
       const results = await Promise.all(
         [...stack.devices.values()].map((device) =>
           device.exited.then((result) => [device.name, result] as const),
@@ -131,7 +188,7 @@ async function deployAndRun(
         log('start', 'no device instance in the stack');
       }
     }
-    if (options.keep || !options.once) {
+    if (options.rotate === undefined && (options.keep || !options.once)) {
       if (options.keep) {
         log('start', 'the stack stays up; point the AWS CLI/SDK and device-runner at it with:');
         for (const [name, value] of Object.entries(cloud.env)) print(`export ${name}=${value}`);

@@ -39,6 +39,8 @@ export class Ec2InstanceProvider implements ResourceProvider {
     private readonly stack: StackEnvironment,
     /** Devices run their messages once and exit (instead of `forever`). */
     private readonly runOnce: boolean,
+    /** Extra runner environment (see `DeviceBootOptions.environment`). */
+    private readonly deviceEnvironment?: Readonly<Record<string, string>>,
   ) {}
 
   /** The device running on an instance, by instance id (physical id). */
@@ -89,6 +91,7 @@ export class Ec2InstanceProvider implements ResourceProvider {
       metadata: instance.bootMetadata,
       stack: this.stack,
       runOnce: this.runOnce,
+      environment: this.deviceEnvironment,
     });
   }
 }
