@@ -87,6 +87,11 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   const { registry } = options;
   const where = { region: options.region, accountId: options.accountId };
   const sessions = new Map<Client, Session>();
+  // Sessions of persistent (clean session false) clients that went away, kept
+  // while aedes may still be handing them a message: AWS IoT keeps such a
+  // message for the persistent session and delivers it when the client is
+  // back. Without the session the message would be refused and dropped.
+  const departedSessions = new WeakMap<Client, Session>();
   const connectWindow = new ConnectWindow(options.connectIntervalMs);
   const log = (fields: Record<string, string | number | undefined>) =>
     options.log?.(requestLogLine({ service: 'mqtt', ...fields }));
@@ -159,14 +164,19 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       if (packet.topic.startsWith('$SYS/') || parseFleetRequestTopic(packet.topic) !== undefined) {
         return null;
       }
-      const session = sessions.get(client);
+      const session =
+        sessions.get(client) ?? (client.clean ? undefined : departedSessions.get(client));
       if (session === undefined) return null;
       return authorize(session, 'iot:Receive', iotResourceArn('topic', packet.topic, where))
         ? packet
         : null;
     },
   });
-  broker.on('clientDisconnect', (client) => sessions.delete(client));
+  broker.on('clientDisconnect', (client) => {
+    const session = sessions.get(client);
+    if (session !== undefined && !client.clean) departedSessions.set(client, session);
+    sessions.delete(client);
+  });
   broker.on('clientError', (client, error) =>
     log({ event: 'client-error', clientId: client.id, error: error.message }),
   );
