@@ -36,6 +36,18 @@ export {
   type DeviceRunnerProtocol,
 } from './device-runner-config';
 export {
+  FLEET_DEVICE_ID_MAX_LENGTH,
+  FLEET_DEVICE_RUNNER_METADATA_KEY,
+  FLEET_FUNCTION_ENVIRONMENT,
+  FLEET_THING_NAME_PARAMETER,
+  fleetThingName,
+  InvalidFleetThingNameError,
+  isFleetThingName,
+  type FleetClaimConfig,
+  type FleetDeviceRunnerConfig,
+  type FleetDeviceRunnerMetadata,
+} from './fleet-provisioning';
+export {
   defaultKeyAlgorithm,
   isKeyAlgorithm,
   isKeyMode,
