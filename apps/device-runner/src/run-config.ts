@@ -1,5 +1,6 @@
 import {
   credentialPointerKey,
+  DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS,
   DEFAULT_DEVICE_RUNNER_PROTOCOL,
   DEVICE_RUNNER_PROTOCOLS,
   type CredentialObjectKeys,
@@ -58,8 +59,6 @@ export interface RunConfig {
  * constructs never write): file keys beside those of `DeviceRunnerConfigFile`.
  */
 export interface RunnerTuningSettings {
-  /** Milliseconds between two conditional reads of the credential pointer. @default 30_000 */
-  readonly credentialCheckInterval?: number;
   /** Refused reconnects in a row (pointer unchanged) before exiting 75. @default 5 */
   readonly refusedLimit?: number;
 }
@@ -213,7 +212,12 @@ export async function resolveCommand(
   const window = integer(pick('window'), 32, 1, 100);
   const forever = boolean(pick('forever'), false);
   // From 100 ms (tests); a conditional GET is cheap, but S3 bills every request.
-  const credentialCheckInterval = integer(pick('credentialCheckInterval'), 30_000, 100, 86_400_000);
+  const credentialCheckInterval = integer(
+    pick('credentialCheckInterval'),
+    DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS,
+    100,
+    86_400_000,
+  );
   const refusedLimit = integer(pick('refusedLimit'), 5, 1, 100);
   const json = boolean(pick('json'), false);
   const protocol = text(pick('protocol')) ?? DEFAULT_DEVICE_RUNNER_PROTOCOL;

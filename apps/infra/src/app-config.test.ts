@@ -16,6 +16,7 @@ describe('Function: readAppConfig', () => {
       keyMode: 'server',
       protocol: 'mqtt3',
       rotationToken: undefined,
+      credentialCheckIntervalMs: undefined,
     });
     expect(readAppConfig(from({}))).toEqual(DEFAULT_APP_CONFIG);
   });
@@ -32,6 +33,7 @@ describe('Function: readAppConfig', () => {
         keyMode: 'csr',
         protocol: 'mqtt5',
         rotationToken: '2026-11-28',
+        credentialCheckIntervalMs: '1000',
       }),
     );
     expect(config).toEqual({
@@ -44,6 +46,7 @@ describe('Function: readAppConfig', () => {
       keyMode: 'csr',
       protocol: 'mqtt5',
       rotationToken: '2026-11-28',
+      credentialCheckIntervalMs: 1000,
     });
   });
 
@@ -70,6 +73,11 @@ describe('Function: readAppConfig', () => {
     ['fails if the instance type is malformed', { instanceType: 'big' }, /instanceType/],
     ['fails if the key mode is unknown', { keyMode: 'hsm' }, /keyMode/],
     ['fails if the topic is not a string', { topic: ['a'] }, /topic must be a string/],
+    [
+      'fails if the credential check interval needs a longer switch window than the provisioner holds',
+      { credentialCheckIntervalMs: '60000' },
+      /credentialCheckIntervalMs must be an integer from 100 to 42000/,
+    ],
   ])('%s', (_label, values, message) => {
     let thrown: unknown;
     try {

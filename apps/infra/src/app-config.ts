@@ -25,6 +25,12 @@ export interface AppConfig {
   readonly protocol: 'mqtt3' | 'mqtt5';
   /** Change it to rotate every device certificate; `undefined` = never rotated. */
   readonly rotationToken: string | undefined;
+  /**
+   * Milliseconds between the devices' checks of their credential pointer;
+   * also sizes each rotation's credential switch window. `undefined` = the
+   * runner's default (30 s).
+   */
+  readonly credentialCheckIntervalMs: number | undefined;
 }
 
 /** The seed's topology: one thing, `test/topic`, five messages. */
@@ -38,6 +44,7 @@ export const DEFAULT_APP_CONFIG: AppConfig = {
   keyMode: 'server',
   protocol: DEFAULT_DEVICE_RUNNER_PROTOCOL,
   rotationToken: undefined,
+  credentialCheckIntervalMs: undefined,
 };
 
 /** Context keys the app reads. */
@@ -51,6 +58,7 @@ export const CONTEXT_KEYS = [
   'keyMode',
   'protocol',
   'rotationToken',
+  'credentialCheckIntervalMs',
 ] as const;
 
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
@@ -155,6 +163,21 @@ export function readAppConfig(
     );
   }
 
+  const rawInterval = context('credentialCheckIntervalMs');
+  let credentialCheckIntervalMs: number | undefined;
+  if (rawInterval !== undefined && rawInterval !== null && rawInterval !== '') {
+    credentialCheckIntervalMs = Number(rawInterval);
+    if (
+      !Number.isInteger(credentialCheckIntervalMs) ||
+      credentialCheckIntervalMs < 100 ||
+      credentialCheckIntervalMs > 42_000
+    ) {
+      throw new InvalidAppConfigError(
+        `Context credentialCheckIntervalMs must be an integer from 100 to 42000 (got ${JSON.stringify(rawInterval)})`,
+      );
+    }
+  }
+
   return {
     stackName,
     region,
@@ -165,5 +188,6 @@ export function readAppConfig(
     keyMode,
     protocol,
     rotationToken,
+    credentialCheckIntervalMs,
   };
 }

@@ -1,5 +1,5 @@
 import { DeviceFleet, UNPINNED_DEVICE_IMAGE_WARNING } from '@thingcert/constructs';
-import { CfnOutput, Fn, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -75,6 +75,9 @@ export class ThingcertStack extends Stack {
       keyMode: config.keyMode,
       protocol: config.protocol,
       rotationToken: config.rotationToken,
+      ...(config.credentialCheckIntervalMs === undefined
+        ? {}
+        : { credentialCheckInterval: Duration.millis(config.credentialCheckIntervalMs) }),
       provisionerCode: props.provisionerCode,
       runnerBundleDirectory: props.runnerBundleDirectory,
     });

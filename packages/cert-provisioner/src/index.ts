@@ -52,3 +52,8 @@ export { realSleep, type ProvisionerDeps, type Sleep } from './provisioner-deps'
 export { requestMarkerKey, type RequestMarker } from './request-claim';
 export { RetryDeadline, RetryUntilDeadline } from './retry-until-deadline';
 export { rotate, type RotateInput, type RotateResult } from './rotate';
+export {
+  createCredentialSwitchWindowHandler,
+  isCredentialSwitchWindowEvent,
+  type CredentialSwitchWindowHandlerOptions,
+} from './credential-switch-window';

@@ -1,4 +1,7 @@
-import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
+import {
+  CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE,
+  DEVICE_CERTIFICATE_RESOURCE_TYPE,
+} from '@thingcert/contracts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -100,6 +103,14 @@ describe('Class: DeviceFleet', () => {
     const { stack } = fleetStack();
     const strings = everyString(templateOf(stack).toJSON());
     expect(strings.filter((s) => /BEGIN [A-Z ]*PRIVATE KEY/.test(s))).toEqual([]);
+  });
+
+  it('fits MAX_DEVICES_PER_STACK devices, each with its credential switch window, under the 500-resource limit', () => {
+    const thingNames = Array.from({ length: MAX_DEVICES_PER_STACK }, (_, i) => `dev-${i}`);
+    const { stack } = fleetStack({ thingNames, maxDevices: MAX_DEVICES_PER_STACK });
+    const template = templateOf(stack);
+    template.resourceCountIs(CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE, MAX_DEVICES_PER_STACK);
+    expect(Object.keys(template.toJSON().Resources as object).length).toBeLessThanOrEqual(500);
   });
 
   describe('Validation', () => {

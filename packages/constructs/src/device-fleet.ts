@@ -1,4 +1,5 @@
 import type { DeviceRunnerProtocol, KeyAlgorithm, KeyMode } from '@thingcert/contracts';
+import type { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -79,6 +80,14 @@ export interface DeviceFleetProps {
    * @default - no rotation token
    */
   readonly rotationToken?: string;
+
+  /**
+   * How often each device checks its credential pointer; sizes each device's
+   * credential switch window (see `IotDeviceProps.credentialCheckInterval`).
+   *
+   * @default 30 seconds
+   */
+  readonly credentialCheckInterval?: Duration;
 
   /**
    * Refuse fleets larger than this. AWS IoT throttles certificate creation
@@ -173,6 +182,7 @@ export class DeviceFleet extends Construct {
         keyMode: props.keyMode,
         keyAlgorithm: props.keyAlgorithm,
         rotationToken: props.rotationToken,
+        credentialCheckInterval: props.credentialCheckInterval,
       });
       devices.push(device);
       instances.push(

@@ -1,4 +1,5 @@
 import { DEVICE_CERTIFICATE_RESOURCE_TYPE, DEVICE_RUNNER_METADATA_KEY } from '@thingcert/contracts';
+import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
@@ -164,6 +165,28 @@ describe('Class: DeviceInstance', () => {
       region: { Ref: 'AWS::Region' },
       forever: true,
     };
+
+    it('writes the device check interval its switch window is sized from, and nothing when it is the default', () => {
+      expect(setup().instance.runnerConfig.credentialCheckInterval).toBeUndefined();
+      const { stack } = newStack();
+      const bundles = fakeBundles();
+      const provisioner = CertificateProvisioner.forBucket(
+        new CertificateBucket(stack, 'Credentials'),
+        { code: bundles.provisionerCode },
+      );
+      const device = new IotDevice(stack, 'Device', {
+        thingName: 'dev-1',
+        topics: ['test/topic'],
+        provisioner,
+        credentialCheckInterval: Duration.seconds(2),
+      });
+      const instance = new DeviceInstance(stack, 'Runner', {
+        device,
+        vpc: publicVpc(stack),
+        runnerBundleDirectory: bundles.runnerBundleDirectory,
+      });
+      expect(instance.runnerConfig.credentialCheckInterval).toBe(2000);
+    });
 
     it('records the runner configuration and bundle in the instance metadata', () => {
       const metadata = resource.Metadata?.[DEVICE_RUNNER_METADATA_KEY] as Record<string, unknown>;

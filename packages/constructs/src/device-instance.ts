@@ -1,5 +1,6 @@
 import {
   certificatesFolder,
+  DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS,
   DEFAULT_DEVICE_RUNNER_PROTOCOL,
   DEVICE_RUNNER_METADATA_KEY,
   type DeviceRunnerConfig,
@@ -238,6 +239,11 @@ export class DeviceInstance extends Construct {
       count: messageCount,
       message,
       ...(props.messageIntervalMs === undefined ? {} : { interval: props.messageIntervalMs }),
+      // Written only when not the runner's default, so that devices deployed
+      // before the setting existed keep their user data (and their instance).
+      ...(device.credentialCheckInterval.toMilliseconds() === DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS
+        ? {}
+        : { credentialCheckInterval: device.credentialCheckInterval.toMilliseconds() }),
       protocol: props.protocol ?? DEFAULT_DEVICE_RUNNER_PROTOCOL,
       region,
       forever: true,

@@ -1,4 +1,10 @@
-import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
+import {
+  CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE,
+  credentialSwitchWindowSeconds,
+  DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS,
+  DEVICE_CERTIFICATE_RESOURCE_TYPE,
+} from '@thingcert/contracts';
+import { Duration } from 'aws-cdk-lib';
 import { evaluatePolicies, iotResourceArn } from '@thingcert/local-cloud';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +57,39 @@ describe('Class: IotDevice', () => {
     it('creates the thing with the given name', () => {
       const { stack } = setup();
       templateOf(stack).hasResourceProperties('AWS::IoT::Thing', { ThingName: 'dev-1' });
+    });
+
+    it('holds each rotation open for the device after the new attachments: a switch window sized from its pointer checks', () => {
+      const { stack, device } = setup({ credentialCheckInterval: Duration.seconds(5) });
+      const template = templateOf(stack);
+      const [windowId, window] = onlyResource(template, CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE);
+      const [certificateId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
+      expect(window.Properties).toMatchObject({
+        CertificateId: { Ref: certificateId },
+        WaitSeconds: 8,
+      });
+      const after = dependsOnOf(template, windowId);
+      expect(after).toEqual(
+        expect.arrayContaining([
+          stack.getLogicalId(device.policyAttachment),
+          stack.getLogicalId(device.thingAttachment),
+        ]),
+      );
+      expect(device.credentialCheckInterval.toSeconds()).toBe(5);
+    });
+
+    it('sizes the default window from the runner default check interval', () => {
+      const { stack } = setup();
+      const [, window] = onlyResource(templateOf(stack), CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE);
+      expect(window.Properties?.['WaitSeconds']).toBe(
+        credentialSwitchWindowSeconds(DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS),
+      );
+    });
+
+    it('refuses a check interval whose window the provisioner could not hold', () => {
+      expect(() => setup({ credentialCheckInterval: Duration.minutes(2) })).toThrow(
+        /credentialCheckInterval .*check at most every/,
+      );
     });
 
     it('writes a least-privilege IoT policy', () => {

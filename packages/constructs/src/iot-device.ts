@@ -1,16 +1,21 @@
 import {
   certificatesFolder,
   credentialPointerKey,
+  CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE,
+  credentialSwitchWindowSeconds,
+  DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS,
+  type CredentialSwitchWindowProperties,
   type KeyAlgorithm,
   type KeyMode,
 } from '@thingcert/contracts';
-import type { Duration } from 'aws-cdk-lib';
+import { CustomResource, Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import type { CertificateProvisioner } from './certificate-provisioner';
 import { DeviceCertificate, type DeviceCertificateProps } from './device-certificate';
 import { devicePolicyDocument } from './device-policy-document';
+import { InvalidConstructPropsError } from './errors';
 import { assertValidThingName, assertValidTopics } from './iot-names';
 
 /** Props of {@link IotDevice}. */
@@ -61,6 +66,18 @@ export interface IotDeviceProps {
    * @default twice the provisioner's Lambda timeout
    */
   readonly certificateServiceTimeout?: Duration;
+
+  /**
+   * How often the device runner checks the thing's credential pointer. The
+   * stack's credential switch window is sized from it: on each rotation,
+   * CloudFormation's cleanup (which detaches and deletes the old certificate)
+   * waits one interval and a margin, so the device moves to the new
+   * certificate first and loses no message. `DeviceInstance` writes it into
+   * the runner's configuration. At most 42 seconds.
+   *
+   * @default Duration.millis(DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS) (30 seconds)
+   */
+  readonly credentialCheckInterval?: Duration;
 }
 
 /**
@@ -90,6 +107,14 @@ export class IotDevice extends Construct {
   readonly policyAttachment: iot.CfnPolicyPrincipalAttachment;
   /** Attachment of the certificate to the thing. */
   readonly thingAttachment: iot.CfnThingPrincipalAttachment;
+  /**
+   * The credential switch window (`CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE`):
+   * after the new certificate's attachments, it holds each rotation's update
+   * phase open for the device to switch.
+   */
+  readonly credentialSwitchWindow: CustomResource;
+  /** How often the device checks its credential pointer (see the prop). */
+  readonly credentialCheckInterval: Duration;
   /** Name of the thing. */
   readonly thingName: string;
   /** Topics the policy allows. */
@@ -124,6 +149,31 @@ export class IotDevice extends Construct {
       thingName: this.thing.ref,
       principal: this.certificate.certificateArn,
     });
+
+    this.credentialCheckInterval =
+      props.credentialCheckInterval ?? Duration.millis(DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS);
+    let waitSeconds: number;
+    try {
+      waitSeconds = credentialSwitchWindowSeconds(this.credentialCheckInterval.toMilliseconds());
+    } catch (error) {
+      throw new InvalidConstructPropsError(
+        `IotDevice ${props.thingName}: credentialCheckInterval ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const windowProperties: CredentialSwitchWindowProperties = {
+      CertificateId: this.certificate.certificateId,
+      WaitSeconds: waitSeconds,
+    };
+    this.credentialSwitchWindow = new CustomResource(this, 'CredentialSwitchWindow', {
+      resourceType: CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE,
+      serviceToken: props.provisioner.serviceToken,
+      properties: windowProperties,
+    });
+    // After the new certificate can connect (both attachments), before the
+    // update phase ends: CloudFormation's cleanup waits for the window.
+    this.credentialSwitchWindow.node.addDependency(this.policyAttachment, this.thingAttachment);
+    this.credentialSwitchWindow.node.addDependency(props.provisioner.role);
   }
 
   /** The device certificate's ARN. */

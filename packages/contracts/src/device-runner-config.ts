@@ -78,6 +78,15 @@ export interface DeviceRunnerConfigFile {
   readonly region?: string;
   /** Where downloaded credentials go. @default `$STATE_DIRECTORY` or `~/.thingcert/credentials/<thing>` */
   readonly credentialsDir?: string;
+  /**
+   * Milliseconds between two checks of the credential pointer (a conditional
+   * GET). The stack's credential switch window is sized from the same value
+   * (`credentialSwitchWindowSeconds`), so the device moves to a rotated
+   * certificate before the old one is detached.
+   *
+   * @default DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS (30 000)
+   */
+  readonly credentialCheckInterval?: number;
 }
 
 /**

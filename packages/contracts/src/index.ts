@@ -18,6 +18,14 @@ export {
   type CredentialPointer,
 } from './credential-pointer';
 export {
+  CREDENTIAL_SWITCH_WINDOW_PROPERTY,
+  CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE,
+  credentialSwitchWindowSeconds,
+  DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS,
+  MAX_CREDENTIAL_SWITCH_WINDOW_SECONDS,
+  type CredentialSwitchWindowProperties,
+} from './credential-switch-window';
+export {
   CREDENTIAL_LAYOUT,
   DEVICE_CERTIFICATE_ATTRIBUTE,
   DEVICE_CERTIFICATE_PROPERTY,

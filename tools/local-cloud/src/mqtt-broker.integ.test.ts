@@ -206,6 +206,53 @@ describe('MQTT broker with mqtt.js (MQTT 3.1.1 over mTLS)', () => {
     }
   });
 
+  it('keeps QoS 1 messages for a persistent session whose certificate is deactivated mid-delivery, and delivers them to its next certificate', async () => {
+    // A rotation's cleanup: the certificate leaves ACTIVE while messages are
+    // on their way to the session. AWS IoT closes the connection and keeps
+    // them for the persistent session; they reach the client id's next
+    // connection (a new certificate), where iot:Receive is checked.
+    const oldCert = await createDevice(noWindow.iot, { statements: allowAll });
+    const newCert = await createDevice(noWindow.iot, { statements: allowAll });
+    const publisher = await connectMqtt(mqttOptions(noWindow, newCert, 'keeper-publisher'));
+    const options = { ...mqttOptions(noWindow, oldCert, 'keeper'), clean: false };
+    const device = await connectMqtt(options);
+    const received = new Set<string>();
+    const record = (_topic: string, payload: Buffer): void => {
+      received.add(payload.toString());
+    };
+    device.on('message', record);
+    let resumed: Awaited<ReturnType<typeof connectMqtt>> | undefined;
+    try {
+      await device.subscribeAsync('keep/x', { qos: 1 });
+      const gone = closed(device);
+      const sent = Array.from({ length: 60 }, (_, i) => String(i));
+      const publishes = sent.map((text, i) =>
+        (async () => {
+          if (i === 20) {
+            await noWindow.iot.send(
+              new UpdateCertificateCommand({
+                certificateId: oldCert.certificateId,
+                newStatus: 'INACTIVE',
+              }),
+            );
+          }
+          await publisher.publishAsync('keep/x', text, { qos: 1 });
+        })(),
+      );
+      await Promise.all(publishes);
+      await gone;
+      resumed = await connectMqtt({ ...mqttOptions(noWindow, newCert, 'keeper'), clean: false });
+      resumed.on('message', record);
+      const until = Date.now() + 5_000;
+      while (received.size < sent.length && Date.now() < until) await delay(50);
+      expect(sent.filter((text) => !received.has(text))).toEqual([]);
+    } finally {
+      device.end(true);
+      resumed?.end(true);
+      publisher.end(true);
+    }
+  });
+
   it('drops the first connection when a second one uses the same client id', async () => {
     const device = await createDevice(noWindow.iot, { statements: allowAll });
     const first = await connectMqtt(mqttOptions(noWindow, device, 'twin'));

@@ -87,11 +87,10 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   const { registry } = options;
   const where = { region: options.region, accountId: options.accountId };
   const sessions = new Map<Client, Session>();
-  // Sessions of persistent (clean session false) clients that went away, kept
-  // while aedes may still be handing them a message: AWS IoT keeps such a
-  // message for the persistent session and delivers it when the client is
-  // back. Without the session the message would be refused and dropped.
-  const departedSessions = new WeakMap<Client, Session>();
+  // Persistent (clean session false) clients that went away while aedes may
+  // still be handing them a message: AWS IoT keeps such a message for the
+  // persistent session and delivers it when the client is back.
+  const departedClients = new WeakSet<Client>();
   const connectWindow = new ConnectWindow(options.connectIntervalMs);
   const log = (fields: Record<string, string | number | undefined>) =>
     options.log?.(requestLogLine({ service: 'mqtt', ...fields }));
@@ -164,9 +163,22 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       if (packet.topic.startsWith('$SYS/') || parseFleetRequestTopic(packet.topic) !== undefined) {
         return null;
       }
-      const session =
-        sessions.get(client) ?? (client.clean ? undefined : departedSessions.get(client));
-      if (session === undefined) return null;
+      const session = sessions.get(client);
+      if (session === undefined) {
+        // A persistent client that went away: the message is queued for its
+        // session, not delivered. AWS IoT confirms iot:Receive "every time a
+        // message is delivered to a client", so the check happens when the
+        // session is resumed (aedes asks again for each queued message), with
+        // the certificate that then connects. Refusing here would drop a
+        // message AWS keeps: the one lost across a rotation.
+        return !client.clean && departedClients.has(client) ? packet : null;
+      }
+      if (!client.clean && !certificateUsable(registry, session)) {
+        // Its certificate just left ACTIVE and the connection is being closed
+        // (dropCertificate): the same, the message waits for the session's
+        // next connection.
+        return packet;
+      }
       return authorize(session, 'iot:Receive', iotResourceArn('topic', packet.topic, where))
         ? packet
         : null;
@@ -174,7 +186,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   });
   broker.on('clientDisconnect', (client) => {
     const session = sessions.get(client);
-    if (session !== undefined && !client.clean) departedSessions.set(client, session);
+    if (session !== undefined && !client.clean) departedClients.add(client);
     sessions.delete(client);
   });
   broker.on('clientError', (client, error) =>
@@ -280,6 +292,11 @@ function publishAuthorizer(
  * Whether a session may do `action` on `resource`: its certificate must still be ACTIVE and
  * its policies must allow it (AWS checks every operation, not only CONNECT). Denials are logged.
  */
+/** Whether the session's certificate is still ACTIVE (AWS IoT closes the connection otherwise). */
+function certificateUsable(registry: IotRegistry, session: Session): boolean {
+  return registry.certificates.get(session.certificateId)?.status === 'ACTIVE';
+}
+
 function authorizeSession(
   registry: IotRegistry,
   log: (fields: Record<string, string | number | undefined>) => void,
@@ -287,8 +304,7 @@ function authorizeSession(
   action: IotAction,
   resource: string,
 ): boolean {
-  const certificate = registry.certificates.get(session.certificateId);
-  if (certificate?.status !== 'ACTIVE') return false;
+  if (!certificateUsable(registry, session)) return false;
   const attachedThings = registry.thingsFor(session.certificateArn);
   // Thing variables resolve only when the client id names a thing attached to the certificate.
   const thingName = attachedThings.includes(session.clientId) ? session.clientId : undefined;

@@ -1,4 +1,9 @@
-import { DEVICE_CERTIFICATE_RESOURCE_TYPE, DEVICE_RUNNER_METADATA_KEY } from '@thingcert/contracts';
+import {
+  CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE,
+  credentialSwitchWindowSeconds,
+  DEVICE_CERTIFICATE_RESOURCE_TYPE,
+  DEVICE_RUNNER_METADATA_KEY,
+} from '@thingcert/contracts';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,7 +35,8 @@ afterAll(() => {
 
 function synth(context: Record<string, unknown> = {}): StackArtifact {
   const outdir = mkdtempSync(join(work, 'cdk.out-'));
-  synthesize({ workspaceRoot, outdir, context });
+  // Devices checking their pointer every second: a rotation's switch window is 4 s, not 33 s.
+  synthesize({ workspaceRoot, outdir, context: { credentialCheckIntervalMs: 1000, ...context } });
   const [artifact] = readCloudAssembly(outdir);
   if (!artifact) throw new Error('no stack synthesized');
   return artifact;
@@ -138,6 +144,25 @@ describe('local deploy of the synthesized stack', () => {
     const oldCertificateDelete = events.indexOf(`${before} DELETE_IN_PROGRESS`);
     expect(events.indexOf(`${stack.stackId} UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`)).toBeLessThan(
       oldCertificateDelete,
+    );
+    // The credential switch window holds the update phase open after the new
+    // attachments, for the device to move before the cleanup detaches the old certificate.
+    const windowEvents = stack.events.filter(
+      (event) => event.resourceType === CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE,
+    );
+    const windowStart = windowEvents.find((event) => event.status === 'UPDATE_IN_PROGRESS');
+    const windowEnd = windowEvents.find((event) => event.status === 'UPDATE_COMPLETE');
+    expect(
+      windowEnd!.timestamp.getTime() - windowStart!.timestamp.getTime(),
+    ).toBeGreaterThanOrEqual(credentialSwitchWindowSeconds(1000) * 1000);
+    for (const created of stack.events.filter(
+      (event) =>
+        event.resourceType.endsWith('PrincipalAttachment') && event.status === 'CREATE_COMPLETE',
+    )) {
+      expect(stack.events.indexOf(created)).toBeLessThan(stack.events.indexOf(windowStart!));
+    }
+    expect(stack.events.indexOf(windowEnd!)).toBeLessThan(
+      events.indexOf(`${stack.stackId} UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`),
     );
     for (const attachment of stack.events.filter(
       (event) =>

@@ -97,6 +97,38 @@ describe('pnpm start', () => {
     expect(readdirSync(start.runTmp)).toEqual([]);
   });
 
+  it('pnpm start --once --rotate 1: one stack Update under load, the device follows, nothing lost, exits 0', async () => {
+    const start = pnpmStart('--once', '--rotate', '1');
+
+    const exitCode = await start.exited;
+
+    const output = start.output();
+    const rotation = /\[rotate\] rotation 1\/1: UPDATE_COMPLETE in (\d+\.\d\d) s/.exec(output);
+    expect(rotation, output).not.toBeNull();
+    const device =
+      /\[rotate\] {3}thingcert-device-1: offline (\d+\.\d\d) s \([12] reconnects?\), published (\d+), received (\d+), lost 0, on ([0-9a-f]{12})…/.exec(
+        output,
+      );
+    // One reconnect when the device saw the pointer move first; two when the
+    // cleanup's deactivation dropped it before (refused, then re-read).
+    expect(device, output).not.toBeNull();
+    // Publishing 10 a second through a multi-second Update.
+    expect(Number(device?.[2])).toBeGreaterThan(10);
+    expect(output).toContain(
+      '[rotate] 1 rotation(s), 0 message(s) lost; every device on the certificate CloudFormation holds',
+    );
+    // The device moved by itself to the certificate the Update made.
+    expect(output).toMatch(
+      new RegExp(`credentials-changed from=[0-9a-f]{64} to=${device?.[4]}[0-9a-f]{52}`),
+    );
+    // Booted once: the deployer never restarts a device.
+    expect(output.match(/\] booted FleetInstance/g)).toHaveLength(1);
+    expect(output).toContain('stack deleted; no certificate, thing, attachment or object left');
+    expect(exitCode).toBe(0);
+    expect(findSecretLeaks(readFileSync(start.logFile, 'utf8'))).toEqual([]);
+    expect(readdirSync(start.runTmp)).toEqual([]);
+  });
+
   it('pnpm start stopped by a second signal mid-teardown still removes the device directory and the assembly', async () => {
     const start = pnpmStart();
     await start.printed(/\[device thingcert-device-1\] connected/);

@@ -77,6 +77,13 @@ export async function runRotations(options: RotationRunOptions): Promise<Rotatio
     const held = heldCertificates(stack.resources.values());
     return names.filter((name) => tracker.onlineWith(name) !== held.get(name));
   };
+  // Every rotation's template is synthesized first: synthesis is a blocking
+  // child process, and the local cloud shares this process, so a synthesis
+  // between rotations would stall the broker and drop the devices (a
+  // keep-alive timeout AWS IoT would never cause), counted against the rotation.
+  const artifacts = Array.from({ length: options.rotations }, (_, index) =>
+    options.synthesizeWith(`rotate-${index + 1}-${Date.now().toString(36)}`),
+  );
   // Online, on CloudFormation's certificate, and publishing on (past the first messages).
   const publishing = await waitUntil(
     () => onHeld().length === 0 && names.every((name) => tracker.ackedCount(name) >= 20),
@@ -87,8 +94,7 @@ export async function runRotations(options: RotationRunOptions): Promise<Rotatio
   let runEnd = runStart;
   const reports: RotationReport[] = [];
   for (let rotation = 1; rotation <= options.rotations; rotation++) {
-    const token = `rotate-${rotation}-${Date.now().toString(36)}`;
-    const artifact = options.synthesizeWith(token);
+    const artifact = artifacts[rotation - 1]!;
     const start = Date.now();
     const status = await stack.update(artifact);
     const updateMs = Date.now() - start;
