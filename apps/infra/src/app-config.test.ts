@@ -15,6 +15,7 @@ describe('Function: readAppConfig', () => {
       instanceType: 't4g.micro',
       keyMode: 'server',
       protocol: 'mqtt3',
+      keyPrefix: '',
       rotationToken: undefined,
     });
     expect(readAppConfig(from({}))).toEqual(DEFAULT_APP_CONFIG);
@@ -31,6 +32,7 @@ describe('Function: readAppConfig', () => {
         instanceType: 't3.small',
         keyMode: 'csr',
         protocol: 'mqtt5',
+        keyPrefix: 'fleet-a/site-1/',
         rotationToken: '2026-11-28',
       }),
     );
@@ -43,6 +45,7 @@ describe('Function: readAppConfig', () => {
       instanceType: 't3.small',
       keyMode: 'csr',
       protocol: 'mqtt5',
+      keyPrefix: 'fleet-a/site-1/',
       rotationToken: '2026-11-28',
     });
   });
@@ -69,6 +72,8 @@ describe('Function: readAppConfig', () => {
     ['fails if messageCount is not a number', { messageCount: 'five' }, /messageCount/],
     ['fails if the instance type is malformed', { instanceType: 'big' }, /instanceType/],
     ['fails if the key mode is unknown', { keyMode: 'hsm' }, /keyMode/],
+    ['fails if the key prefix does not end with /', { keyPrefix: 'fleet-a' }, /keyPrefix/],
+    ['fails if the key prefix climbs out (../)', { keyPrefix: '../fleet/' }, /keyPrefix/],
     ['fails if the topic is not a string', { topic: ['a'] }, /topic must be a string/],
   ])('%s', (_label, values, message) => {
     let thrown: unknown;
