@@ -569,6 +569,18 @@ describe('Function: createCertificateResourceHandler', () => {
       expect(recordKeys(fake)).toEqual([`${RECORDS}${created.PhysicalResourceId}.json`]);
     });
 
+    it('removes the marker of the failed rotation with the Delete that ends the certificate', async () => {
+      const { fake, rec, created, handler } = await failedRotation();
+      await rollBackToCreated({ handler, rec, created });
+      // The failed request's marker stays while the resource lives (a tombstone).
+      expect(fake.keys().filter((key) => key.startsWith(MARKERS)).length).toBeGreaterThan(0);
+
+      await handler(deleteEvent(rec.responseUrl(), created.PhysicalResourceId));
+
+      expect((await answer(rec, 4)).Status).toBe('SUCCESS');
+      expect(fake.keys()).toEqual([]);
+    });
+
     it('rolls back an Update that failed on an invalid property without minting a certificate', async () => {
       const { fake, handler, rec, created } = await withCertificate();
       await handler(
