@@ -61,7 +61,7 @@ export async function startMosquitto(
     internals,
     gated ? await freeLoopbackPort() : (options.port ?? (await freeLoopbackPort())),
   );
-  if (!gated) return { host: 'localhost', port: mosquitto.port, stop: mosquitto.stop };
+  if (!gated) return { host: 'localhost', port: mosquitto.port, stop: () => mosquitto.stop() };
   let gate: CertificateStatusGate | undefined;
   const drop = (certificateId: string): void => gate?.dropCertificate(certificateId);
   try {
