@@ -666,6 +666,33 @@ describe('Function: createCertificateResourceHandler', () => {
       expect(fake.keys()).toEqual([]);
     });
 
+    it('removes with the Delete of a cancelled Create the objects its cleanup could not delete, though its certificate went', async () => {
+      const { fake, handler } = setup();
+      fake
+        .failOn('PutObject', awsError('InternalError', 500), 5)
+        .failOn('DeleteObjects', awsError('InternalError', 500), '*');
+      const rec = await recorder();
+      await handler(createEvent(rec.responseUrl()));
+      const failed = await answer(rec, 1);
+      expect(failed.Reason).toContain('cleanup of certificate');
+      expect(fake.certificates.size).toBe(0);
+      // The certificate and public key objects it wrote are still there.
+      expect(
+        fake.keys().filter((key) => key.endsWith('.pem.crt') || key.endsWith('.pem.key')),
+      ).toHaveLength(2);
+
+      fake.liftFaults('DeleteObjects');
+      // CloudFormation cancelled this Create (another resource failed first),
+      // ignored its answer, and deletes the resource under an id of its own.
+      await handler({
+        ...deleteEvent(rec.responseUrl(), 'Thingcert-Certificate-1A2B3C4D5E6F'),
+        RequestId: randomUUID(),
+      });
+
+      expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+      expect(fake.keys()).toEqual([]);
+    });
+
     it('removes on the rollback Delete a certificate whose cleanup was still running when the guard answered', async () => {
       const { fake, handler } = setup({ timeoutMarginMs: 1000, cleanupReserveMs: 0 });
       // The public key write hangs, then the compensation's object cleanup hangs:
