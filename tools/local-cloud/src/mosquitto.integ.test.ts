@@ -44,18 +44,7 @@ function mqtt5(device: Device, clientId: string, extra: IClientOptions = {}): IC
 describe('startMosquitto', () => {
   it('serves MQTT 5 over mTLS with certificates from the local CA', async () => {
     const device = await createDevice(fixture.iot);
-    const client = await connectMqtt({
-      protocol: 'mqtts',
-      host: '127.0.0.1',
-      servername: 'localhost',
-      port: broker.port,
-      ca: fixture.ca,
-      cert: device.certificatePem,
-      key: device.privateKey,
-      clientId: 'mqtt5-client',
-      protocolVersion: 5,
-      reconnectPeriod: 0,
-    });
+    const client = await connectMqtt(mqtt5(device, 'mqtt5-client'));
     try {
       await client.subscribeAsync('v5/topic', { qos: 1 });
       const received = nextMessage(client, 'v5/topic');
