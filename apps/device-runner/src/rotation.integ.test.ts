@@ -7,7 +7,6 @@ import {
 } from '@thingcert/local-cloud';
 import {
   findSecretLeaks,
-  localClients,
   provisionPointedDevice,
   rotatePointedDevice,
   type PointedDevice,
@@ -19,7 +18,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIotStatusGate, type IotStatusGate } from '../test/iot-status-gate';
 import { runProcess, type ProcessResult } from '../test/run-process';
 
 const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
@@ -68,11 +66,10 @@ function expectNothingLost(events: Event[]): void {
 // Over 150 lines on purpose: one describe per unit under test keeps every case's
 // full name and its shared fixtures in one place; each `it` stays short.
 describe('device-runner follows credential rotations (local cloud, real SDK clients, real TLS)', () => {
-  // MQTT 3.1.1 goes to the local cloud's broker; MQTT 5 to mosquitto through a
-  // gate that treats certificates as AWS IoT does (mosquitto alone would not).
+  // MQTT 3.1.1 goes to the local cloud's broker; MQTT 5 to mosquitto, behind
+  // local-cloud's gate that treats certificates as AWS IoT does.
   let work: string;
   let cloud: LocalCloud;
-  let gate: IotStatusGate;
   let mosquitto: MosquittoInstance;
 
   beforeAll(async () => {
@@ -81,14 +78,8 @@ describe('device-runner follows credential rotations (local cloud, real SDK clie
       startLocalCloud(),
     ]);
     mosquitto = await startMosquitto(cloud);
-    gate = await startIotStatusGate({
-      iot: localClients(cloud).iot,
-      cloudCaPath: cloud.mqtt.caPath,
-      upstream: { host: '127.0.0.1', port: mosquitto.port },
-    });
   });
   afterAll(async () => {
-    await gate?.close();
     await mosquitto?.stop();
     await cloud?.stop();
     await rm(work, { recursive: true, force: true });
@@ -106,7 +97,7 @@ describe('device-runner follows credential rotations (local cloud, real SDK clie
     const broker =
       protocol === 'mqtt3'
         ? ['--endpoint', cloud.dataEndpoint]
-        : ['--endpoint', 'localhost', '--port', String(gate.port), '--ca', gate.caPath];
+        : ['--endpoint', 'localhost', '--port', String(mosquitto.port), '--ca', cloud.mqtt.caPath];
     const exited = runProcess(
       cliPath,
       [

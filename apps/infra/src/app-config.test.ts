@@ -15,6 +15,7 @@ describe('Function: readAppConfig', () => {
       instanceType: 't4g.micro',
       keyMode: 'server',
       protocol: 'mqtt3',
+      keyPrefix: '',
       rotationToken: undefined,
       credentialCheckIntervalMs: undefined,
     });
@@ -32,6 +33,7 @@ describe('Function: readAppConfig', () => {
         instanceType: 't3.small',
         keyMode: 'csr',
         protocol: 'mqtt5',
+        keyPrefix: 'fleet-a/site-1/',
         rotationToken: '2026-11-28',
         credentialCheckIntervalMs: '1000',
       }),
@@ -45,6 +47,7 @@ describe('Function: readAppConfig', () => {
       instanceType: 't3.small',
       keyMode: 'csr',
       protocol: 'mqtt5',
+      keyPrefix: 'fleet-a/site-1/',
       rotationToken: '2026-11-28',
       credentialCheckIntervalMs: 1000,
     });
@@ -72,6 +75,8 @@ describe('Function: readAppConfig', () => {
     ['fails if messageCount is not a number', { messageCount: 'five' }, /messageCount/],
     ['fails if the instance type is malformed', { instanceType: 'big' }, /instanceType/],
     ['fails if the key mode is unknown', { keyMode: 'hsm' }, /keyMode/],
+    ['fails if the key prefix does not end with /', { keyPrefix: 'fleet-a' }, /keyPrefix/],
+    ['fails if the key prefix climbs out (../)', { keyPrefix: '../fleet/' }, /keyPrefix/],
     ['fails if the topic is not a string', { topic: ['a'] }, /topic must be a string/],
     [
       'fails if the credential check interval needs a longer switch window than the provisioner holds',

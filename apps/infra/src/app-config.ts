@@ -23,6 +23,13 @@ export interface AppConfig {
    * speaks, so `pnpm start` runs exactly what deploys.
    */
   readonly protocol: 'mqtt3' | 'mqtt5';
+  /**
+   * Prefix of every thing's folder in the credentials bucket: `''` (the
+   * bucket's root) or path segments ending with `/`. Changing it moves the
+   * credentials (a new certificate under the new prefix, the old prefix's
+   * objects deleted).
+   */
+  readonly keyPrefix: string;
   /** Change it to rotate every device certificate; `undefined` = never rotated. */
   readonly rotationToken: string | undefined;
   /**
@@ -43,6 +50,7 @@ export const DEFAULT_APP_CONFIG: AppConfig = {
   instanceType: 't4g.micro',
   keyMode: 'server',
   protocol: DEFAULT_DEVICE_RUNNER_PROTOCOL,
+  keyPrefix: '',
   rotationToken: undefined,
   credentialCheckIntervalMs: undefined,
 };
@@ -57,6 +65,7 @@ export const CONTEXT_KEYS = [
   'instanceType',
   'keyMode',
   'protocol',
+  'keyPrefix',
   'rotationToken',
   'credentialCheckIntervalMs',
 ] as const;
@@ -64,6 +73,8 @@ export const CONTEXT_KEYS = [
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** Empty, or segments of `A-Za-z0-9_.-` each ending with `/`, none `.` or `..` (as `DeviceCertificate` checks). */
+const KEY_PREFIX = /^(?:(?!\.{1,2}\/)[A-Za-z0-9_.-]+\/)*$/;
 
 /**
  * Reads the app settings from CDK context (`-c key=value` arrives as a string,
@@ -156,6 +167,13 @@ export function readAppConfig(
     );
   }
 
+  const keyPrefix = text('keyPrefix', DEFAULT_APP_CONFIG.keyPrefix);
+  if (!KEY_PREFIX.test(keyPrefix)) {
+    throw new InvalidAppConfigError(
+      `Context keyPrefix must be empty or path segments of letters, digits, '_', '.', '-' each ending with '/', such as fleet-a/ (got ${JSON.stringify(keyPrefix)})`,
+    );
+  }
+
   const rotationToken = text('rotationToken', '') || undefined;
   if (rotationToken !== undefined && !/^[\w.:-]{1,64}$/.test(rotationToken)) {
     throw new InvalidAppConfigError(
@@ -187,6 +205,7 @@ export function readAppConfig(
     instanceType,
     keyMode,
     protocol,
+    keyPrefix,
     rotationToken,
     credentialCheckIntervalMs,
   };

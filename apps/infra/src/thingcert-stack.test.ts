@@ -95,6 +95,22 @@ describe('Class: ThingcertStack', () => {
     );
   });
 
+  it('puts every device certificate under the keyPrefix from context, and the devices read only there', () => {
+    const { app, stack } = build({ thingNames: ['dev-1', 'dev-2'], keyPrefix: 'fleet-a/' });
+    const template = Template.fromStack(stack);
+    for (const thing of ['dev-1', 'dev-2']) {
+      template.hasResourceProperties('Custom::ThingcertDeviceCertificate', {
+        ThingName: thing,
+        KeyPrefix: 'fleet-a/',
+      });
+    }
+    const readGrants = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(readGrants).toContain('/fleet-a/dev-1/');
+    expect(readGrants).not.toMatch(/"\/dev-1\//);
+    app.synth();
+    expect(findings(app)).toEqual([]);
+  });
+
   it('passes cdk-nag in a stack with a concrete region', () => {
     const { app } = build({}, { region: 'eu-west-1' });
     app.synth();

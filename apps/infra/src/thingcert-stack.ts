@@ -74,6 +74,7 @@ export class ThingcertStack extends Stack {
       instanceType: new ec2.InstanceType(config.instanceType),
       keyMode: config.keyMode,
       protocol: config.protocol,
+      keyPrefix: config.keyPrefix,
       rotationToken: config.rotationToken,
       ...(config.credentialCheckIntervalMs === undefined
         ? {}

@@ -569,6 +569,18 @@ describe('Function: createCertificateResourceHandler', () => {
       expect(recordKeys(fake)).toEqual([`${RECORDS}${created.PhysicalResourceId}.json`]);
     });
 
+    it('removes the marker of the failed rotation with the Delete that ends the certificate', async () => {
+      const { fake, rec, created, handler } = await failedRotation();
+      await rollBackToCreated({ handler, rec, created });
+      // The failed request's marker stays while the resource lives (a tombstone).
+      expect(fake.keys().filter((key) => key.startsWith(MARKERS)).length).toBeGreaterThan(0);
+
+      await handler(deleteEvent(rec.responseUrl(), created.PhysicalResourceId));
+
+      expect((await answer(rec, 4)).Status).toBe('SUCCESS');
+      expect(fake.keys()).toEqual([]);
+    });
+
     it('rolls back an Update that failed on an invalid property without minting a certificate', async () => {
       const { fake, handler, rec, created } = await withCertificate();
       await handler(
@@ -651,6 +663,33 @@ describe('Function: createCertificateResourceHandler', () => {
 
       expect((await answer(rec, 2)).Status).toBe('SUCCESS');
       expect(fake.certificates.size).toBe(0);
+      expect(fake.keys()).toEqual([]);
+    });
+
+    it('removes with the Delete of a cancelled Create the objects its cleanup could not delete, though its certificate went', async () => {
+      const { fake, handler } = setup();
+      fake
+        .failOn('PutObject', awsError('InternalError', 500), 5)
+        .failOn('DeleteObjects', awsError('InternalError', 500), '*');
+      const rec = await recorder();
+      await handler(createEvent(rec.responseUrl()));
+      const failed = await answer(rec, 1);
+      expect(failed.Reason).toContain('cleanup of certificate');
+      expect(fake.certificates.size).toBe(0);
+      // The certificate and public key objects it wrote are still there.
+      expect(
+        fake.keys().filter((key) => key.endsWith('.pem.crt') || key.endsWith('.pem.key')),
+      ).toHaveLength(2);
+
+      fake.liftFaults('DeleteObjects');
+      // CloudFormation cancelled this Create (another resource failed first),
+      // ignored its answer, and deletes the resource under an id of its own.
+      await handler({
+        ...deleteEvent(rec.responseUrl(), 'Thingcert-Certificate-1A2B3C4D5E6F'),
+        RequestId: randomUUID(),
+      });
+
+      expect((await answer(rec, 2)).Status).toBe('SUCCESS');
       expect(fake.keys()).toEqual([]);
     });
 

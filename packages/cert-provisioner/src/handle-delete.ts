@@ -1,13 +1,18 @@
 import type { DeleteEvent } from '@thingcert/cfn-response';
 import type { CertificateProperties } from './certificate-properties';
-import { isOwnCertificate, type CertificateRecord } from './certificate-record';
+import {
+  isOwnCertificate,
+  listCertificateRecords,
+  type CertificateRecord,
+} from './certificate-record';
 import { certificateIdOf, type CertificateRequestContext } from './certificate-request-context';
 import { endResourceWithoutCertificate, sweepCertificates } from './certificate-sweep';
 import { CredentialStore } from './credential-store';
 import { deprovision } from './deprovision';
 import { describeCause } from './errors';
+import { requestMarkerKey } from './request-claim';
 import type { CertificateLocation } from './layout';
-import { certificatesOfFailedRequests } from './unheld-certificates';
+import { certificatesOfFailedRequests, markersOfResource } from './unheld-certificates';
 
 /** What {@link handleDelete} needs beyond the event. */
 export interface DeleteRequest {
@@ -98,6 +103,54 @@ export async function handleDelete(
     leaving: [certificateId],
     why: 'made by a request that was never answered SUCCESS',
   });
+  await removeSpentTombstones(event, location, context);
+}
+
+/**
+ * The markers of this resource's requests that failed and left no
+ * certificate (a rotation Update whose own cleanup succeeded): tombstones that
+ * stopped a late duplicate of that request from minting a certificate.
+ * CloudFormation has since sent this Delete, so those requests are long over;
+ * like the markers of succeeded requests, which go with their certificate,
+ * they go now, or the stack's delete would leave them in the bucket. A
+ * failed request whose certificate is still recorded keeps its marker: the
+ * sweeps need it. Best effort: a problem is logged.
+ */
+async function removeSpentTombstones(
+  event: DeleteEvent,
+  location: CertificateLocation,
+  context: CertificateRequestContext,
+): Promise<void> {
+  const { deps, signal } = context;
+  const store = new CredentialStore(deps.s3, location.bucketName);
+  try {
+    const scope = { stackId: event.StackId, logicalResourceId: event.LogicalResourceId };
+    const failed = (await markersOfResource(store, location, scope, signal)).filter(
+      ({ marker }) => marker.state === 'failed',
+    );
+    if (failed.length === 0) return;
+    // The markers of requests whose certificate is still recorded.
+    const kept = new Set(
+      (await listCertificateRecords(store, location, signal)).flatMap(({ requestId }) =>
+        requestId === undefined
+          ? []
+          : [requestMarkerKey({ stackId: event.StackId, requestId, location })],
+      ),
+    );
+    const spent = failed.filter(({ key }) => !kept.has(key));
+    if (spent.length === 0) return;
+    await store.deleteMany(
+      spent.map(({ key }) => key),
+      signal,
+    );
+    deps.logger.info('Removed the markers of failed requests that left no certificate', {
+      markers: spent.length,
+    });
+  } catch (error) {
+    deps.logger.warn('Could not remove the markers of failed requests', {
+      error: describeCause(error),
+    });
+  }
 }
 
 /** `certificatesOfFailedRequests` for the Delete's folder; a problem is logged and means none. */

@@ -159,6 +159,38 @@ describe('Class: WriteJournal', () => {
       expect(problems).toEqual(['deleteObjects: InternalError: InternalError (injected)']);
     });
 
+    it('leaves the object at a key whose PUT was refused (another certificate kept its pointer)', async () => {
+      const { fake, journal } = setup();
+      await writeOld(fake);
+      const before = fake.object(KEY);
+      // Refused before If-None-Match was evaluated: what was there stays.
+      fake.failOn('PutObject', awsError('AccessDenied', 403), fake.count('PutObject') + 1);
+      await expect(journal.write(KEY, NEW_BODY, neverOurs)).rejects.toMatchObject({
+        name: 'AccessDenied',
+      });
+
+      const problems = await journal.rollBack();
+
+      expect(problems).toEqual([]);
+      expect(fake.object(KEY)).toEqual(before);
+      expect(fake.count('DeleteObjects')).toBe(0);
+    });
+
+    it('deletes a key whose PUT landed though its answer was lost', async () => {
+      const { fake, journal } = setup();
+      await journal.write('sensor-1/public.pem.key', 'public', neverOurs);
+      // The PUT lands, then its answer is lost.
+      fake.failOn('PutObject', awsError('InternalError', 500), fake.count('PutObject') + 1);
+      await expect(journal.write(KEY, NEW_BODY, neverOurs)).rejects.toMatchObject({
+        name: 'InternalError',
+      });
+      fake.seed(KEY, NEW_BODY);
+
+      expect(await journal.rollBack()).toEqual([]);
+
+      expect(fake.keys()).toEqual([]);
+    });
+
     it('does nothing when nothing was written', async () => {
       const { fake, journal } = setup();
 

@@ -1,4 +1,9 @@
-import { isPreconditionFailure, type CredentialStore, type StoredObject } from './credential-store';
+import {
+  isPreconditionFailure,
+  type CredentialStore,
+  type PutOptions,
+  type StoredObject,
+} from './credential-store';
 import { describeCause, isAwsErrorNamed } from './errors';
 
 /** How {@link WriteJournal} writes every object. */
@@ -58,6 +63,13 @@ export class WriteJournal {
    * nothing, so undoing means deleting). Insertion order = write order.
    */
   private readonly written = new Map<string, StoredObject | undefined>();
+  /**
+   * Keys whose last PUT failed (the body it tried to write): the PUT may have
+   * landed, or may have been refused while another object was there (an
+   * AccessDenied, a 5xx is answered before `If-None-Match` is evaluated).
+   * Undoing deletes such a key only if it holds that body.
+   */
+  private readonly unanswered = new Map<string, string>();
 
   constructor(
     private readonly store: CredentialStore,
@@ -79,21 +91,33 @@ export class WriteJournal {
     // conditional PUT that landed cannot have replaced anything.
     this.written.set(key, undefined);
     try {
-      await this.store.put(key, body, { ...put, ifNoneMatch: true });
+      await this.putOrRemember(key, body, { ...put, ifNoneMatch: true });
       return;
     } catch (error) {
       if (!isPreconditionFailure(error)) throw error;
       this.written.delete(key);
+      this.unanswered.delete(key);
     }
     // Something is there already: whose is it?
     const existing = await this.store.get(key, this.options.signal);
     if (existing) policy.assertReplaceable?.(existing);
     // Our own earlier write (a retried PUT that landed) is not worth keeping.
     this.written.set(key, existing && !policy.isOurs(existing) ? existing : undefined);
-    await this.store.put(key, body, {
+    await this.putOrRemember(key, body, {
       ...put,
       ...(existing?.etag ? { ifMatch: existing.etag } : { ifNoneMatch: true }),
     });
+  }
+
+  /** One PUT; when it fails, the key is remembered as {@link unanswered}. */
+  private async putOrRemember(key: string, body: string, options: PutOptions): Promise<void> {
+    try {
+      await this.store.put(key, body, options);
+      this.unanswered.delete(key);
+    } catch (error) {
+      this.unanswered.set(key, body);
+      throw error;
+    }
   }
 
   /** Keys whose earlier object was overwritten (and is kept to be put back), in write order. */
@@ -128,13 +152,28 @@ export class WriteJournal {
 
   /**
    * Undoes every write after a failure: puts the overwritten objects back,
-   * then deletes the objects that did not exist before. Ignores the abort
-   * signal: it must run especially when the deadline stopped the work.
-   * Resolves to problem lines (no key material); empty when all was undone.
+   * then deletes the objects that did not exist before; a key whose PUT
+   * failed only if it holds what this run tried to write (a refused PUT left
+   * whatever was there, another certificate's pointer say, and that stays).
+   * Ignores the abort signal: it must run especially when the deadline
+   * stopped the work. Resolves to problem lines (no key material); empty
+   * when all was undone.
    */
   async rollBack(): Promise<string[]> {
     const problems = await this.restoreReplaced();
-    const created = this.createdKeys;
+    const created: string[] = [];
+    for (const key of this.createdKeys) {
+      const attempted = this.unanswered.get(key);
+      if (attempted === undefined) {
+        created.push(key);
+        continue;
+      }
+      try {
+        if ((await this.store.get(key))?.body === attempted) created.push(key);
+      } catch (error) {
+        problems.push(`checkObject ${key}: ${describeCause(error)}`);
+      }
+    }
     if (created.length > 0) {
       try {
         await this.store.deleteMany(created);

@@ -280,6 +280,14 @@ export class FakeAws {
     return this;
   }
 
+  /** Lifts every fault set on `command` (the calls succeed again). */
+  liftFaults(command: string): this {
+    for (const key of [...this.faults.keys()]) {
+      if (key.startsWith(`${command}#`)) this.faults.delete(key);
+    }
+    return this;
+  }
+
   /** The nth call of `command` never answers until {@link releaseHung}. */
   hangOn(command: string, nth: number | '*' = 1): this {
     this.faults.set(`${command}#${nth}`, { kind: 'hang' });

@@ -47,6 +47,17 @@ describe('Class: DeviceFleet', () => {
     }
   });
 
+  it('puts every device under keyPrefix, and fails on a prefix that is not literal path segments', () => {
+    const template = templateOf(fleetStack({ keyPrefix: 'fleet-a/' }).stack);
+    for (const name of ['dev-1', 'dev-2', 'dev-3']) {
+      template.hasResourceProperties(DEVICE_CERTIFICATE_RESOURCE_TYPE, {
+        ThingName: name,
+        KeyPrefix: 'fleet-a/',
+      });
+    }
+    expect(() => fleetStack({ keyPrefix: 'no-slash' })).toThrow(/keyPrefix/);
+  });
+
   it('gives launch templates distinct names', () => {
     const { stack } = fleetStack();
     const names = Object.values(

@@ -74,6 +74,16 @@ export interface DeviceFleetProps {
   readonly keyAlgorithm?: KeyAlgorithm;
 
   /**
+   * Prefix of every thing's folder in the credentials bucket: empty, or
+   * literal path segments ending with `/` (`fleet-a/`). Changing it moves
+   * each device's credentials: a new certificate under the new prefix, the
+   * old prefix's objects removed with the old certificate.
+   *
+   * @default ''
+   */
+  readonly keyPrefix?: string;
+
+  /**
    * Changing this value gives every device of the fleet a new certificate
    * (the old ones are revoked after the new ones are stored).
    *
@@ -181,6 +191,7 @@ export class DeviceFleet extends Construct {
         provisioner: this.provisioner,
         keyMode: props.keyMode,
         keyAlgorithm: props.keyAlgorithm,
+        keyPrefix: props.keyPrefix,
         rotationToken: props.rotationToken,
         credentialCheckInterval: props.credentialCheckInterval,
       });

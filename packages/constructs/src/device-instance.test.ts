@@ -156,7 +156,7 @@ describe('Class: DeviceInstance', () => {
     const expectedConfig = {
       bucket: { Ref: bucketId },
       thing: 'dev-1',
-      credentialPointerObjectKey: { 'Fn::GetAtt': [certId, 'CredentialPointerObjectKey'] },
+      credentialPointerObjectKey: 'dev-1/current.json',
       endpoint: { 'Fn::GetAtt': [certId, 'IoTEndpoint'] },
       topic: 'other/topic',
       count: 7,
@@ -301,25 +301,32 @@ describe('Class: DeviceInstance', () => {
     const [certId] = onlyResource(template, DEVICE_CERTIFICATE_RESOURCE_TYPE);
     const returned = (attribute: string) => ({ 'Fn::GetAtt': [certId, attribute] });
 
-    it('tells the runner the pointer the certificate resource returned', () => {
+    it("tells the runner the thing's pointer under the prefix, as a literal in its user data", () => {
       template.hasResourceProperties(DEVICE_CERTIFICATE_RESOURCE_TYPE, { KeyPrefix: 'fleet/a/' });
       template.hasResource('AWS::EC2::Instance', {
         Metadata: {
           [DEVICE_RUNNER_METADATA_KEY]: {
             config: Match.objectLike({
               thing: 'dev-1',
-              credentialPointerObjectKey: returned('CredentialPointerObjectKey'),
+              credentialPointerObjectKey: 'fleet/a/dev-1/current.json',
             }),
           },
         },
       });
-      const join = (
-        resource.Properties?.['UserData'] as { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } }
-      )['Fn::Base64']['Fn::Join'][1];
-      expect(join).toEqual(expect.arrayContaining([returned('CredentialPointerObjectKey')]));
+      expect(userDataOf(resource)).toContain(
+        '"credentialPointerObjectKey":"fleet/a/dev-1/current.json"',
+      );
+      expect(JSON.stringify(resource.Properties?.['UserData'])).not.toContain(
+        JSON.stringify(returned('CredentialPointerObjectKey')),
+      );
       const metadata = JSON.stringify(resource.Metadata);
       expect(metadata).not.toContain('CertificateObjectKey');
       expect(metadata).not.toContain('PrivateKeyObjectKey');
+    });
+
+    it('is a new instance (new logical id) when the prefix changes, so it boots on the new pointer', () => {
+      expect(setup({}, 'fleet/b/').instanceId).not.toBe(setup({}, 'fleet/a/').instanceId);
+      expect(setup({}, 'fleet/a/').instanceId).toBe(setup({}, 'fleet/a/').instanceId);
     });
 
     it("lets the role read exactly that thing's pointer and certificate folders", () => {

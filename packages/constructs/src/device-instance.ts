@@ -1,5 +1,6 @@
 import {
   certificatesFolder,
+  credentialPointerKey,
   DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS,
   DEFAULT_DEVICE_RUNNER_PROTOCOL,
   DEVICE_RUNNER_METADATA_KEY,
@@ -229,10 +230,20 @@ export class DeviceInstance extends Construct {
     this.runnerConfig = {
       bucket: certificate.provisioner.bucket.bucketName,
       thing: device.thingName,
-      // The pointer the provisioner answered, the same for every certificate
-      // of the thing: a rotation changes neither this configuration (and so
-      // the user data) nor the instance, and the runner follows the pointer.
-      credentialPointerObjectKey: certificate.credentialPointerObjectKey,
+      // The thing's pointer, the same for every certificate of the thing: a
+      // rotation changes neither this configuration (and so the user data)
+      // nor the instance, and the runner follows the pointer. Written as the
+      // literal key (what the provisioner answers as CredentialPointerObjectKey),
+      // not that attribute: a new keyPrefix then changes the user data at
+      // synth, and `userDataCausesReplacement` boots a new instance on the new
+      // pointer. Through the attribute, the change would only show at deploy
+      // time, as an in-place UserData update: a stop and start that keeps the
+      // configuration of the first boot, on the old pointer, which the old
+      // certificate's Delete then removes.
+      credentialPointerObjectKey: credentialPointerKey({
+        thingName: device.thingName,
+        keyPrefix: certificate.keyPrefix,
+      }),
       endpoint: device.endpoint,
       ...(port === 8883 ? {} : { port }),
       topic,

@@ -1,4 +1,11 @@
 export { startLocalCloud, type LocalCloud, type LocalCloudOptions } from './local-cloud';
+export {
+  FaultInjector,
+  type FaultRequest,
+  type FaultRule,
+  type InjectedError,
+  type InjectedFault,
+} from './fault-injection';
 export { startMosquitto, type MosquittoInstance, type MosquittoOptions } from './mosquitto';
 export {
   evaluatePolicies,

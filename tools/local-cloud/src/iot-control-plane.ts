@@ -5,6 +5,7 @@ import {
   type HttpService,
   type TlsListenerOptions,
 } from './http-service';
+import type { FaultInjector } from './fault-injection';
 import type { AccessEvaluator } from './iam/access-evaluator';
 import type { TemplateFeatures } from './fleet/template-body';
 import type { IdentityRegistry } from './iam/identity-registry';
@@ -35,6 +36,8 @@ export interface IotControlPlaneOptions {
   registry: IotRegistry;
   ca: CertificateAuthority;
   throttle: Partial<Record<string, number>>;
+  /** Faults a test put in place. */
+  faults?: FaultInjector;
   detachDelayMs: number;
   /** Optional provisioning template features accepted (CloudFormation conditions). */
   templateFeatures: TemplateFeatures;
@@ -89,6 +92,7 @@ export async function startIotControlPlane(
   const dispatch = createIotDispatch({
     handlers,
     throttle: options.throttle,
+    faults: options.faults,
     log: options.log,
     identities: options.identities,
     region,

@@ -13,6 +13,7 @@ import { IdentityRegistry, type AdminCredentials } from './iam/identity-registry
 import type { LocalIam } from './iam/local-iam';
 import { startIotControlPlane } from './iot-control-plane';
 import { IotRegistry } from './iot-registry';
+import { FaultInjector } from './fault-injection';
 import { startMqttBroker } from './mqtt-broker';
 import { startS3Server } from './s3-server';
 
@@ -124,6 +125,11 @@ export interface LocalCloud {
    * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `THINGCERT_MQTT_PORT`, `THINGCERT_CA_FILE`.
    */
   env: Record<string, string>;
+  /**
+   * Faults a test puts in place: a matched S3 or IoT request is answered with
+   * an AWS error (a Deny, a 500) instead of being carried out.
+   */
+  faults: FaultInjector;
   /** Fleet provisioning: the Lambda invoker for pre-provisioning hooks, ownership token expiry. */
   fleetProvisioning: LocalFleetProvisioning;
   /** Drops every MQTT connection, closes the listener and listens again on the same port. */
@@ -135,7 +141,19 @@ export interface LocalCloud {
 }
 
 /** Internals `startMosquitto` needs; not part of the public API. */
-export const cloudInternals = new WeakMap<LocalCloud, { ca: CertificateAuthority }>();
+export interface LocalCloudInternals {
+  readonly ca: CertificateAuthority;
+  readonly registry: IotRegistry;
+  /**
+   * Called with a certificate's id when it becomes unusable (it left ACTIVE
+   * or was deleted), after the local broker dropped its connections: other
+   * brokers in front of the same registry drop theirs too.
+   */
+  readonly certificateUnusable: Set<(certificateId: string) => void>;
+}
+
+/** Internals `startMosquitto` needs; not part of the public API. */
+export const cloudInternals = new WeakMap<LocalCloud, LocalCloudInternals>();
 
 /**
  * Starts the IoT control plane, S3 and the mTLS MQTT broker on loopback.
@@ -221,7 +239,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     cleanups.push(() => broker.close());
     // What S3 and the IoT control plane share: where they are, and who may do what there.
-    const shared = { region, accountId, identities, evaluator, log };
+    const faults = new FaultInjector();
+    const certificateUnusable = new Set<(certificateId: string) => void>();
+    const shared = { region, accountId, identities, evaluator, faults, log };
     const iot = await startIotControlPlane({
       ...shared,
       port: options.iotPort ?? 0,
@@ -232,7 +252,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       throttle: options.throttle ?? {},
       detachDelayMs: options.detachDelayMs ?? 0,
       templateFeatures,
-      onCertificateUnusable: (id) => broker.dropCertificate(id),
+      onCertificateUnusable: (id) => {
+        broker.dropCertificate(id);
+        for (const listener of certificateUnusable) listener(id);
+      },
     });
     cleanups.push(() => iot.close());
     const s3 = await startS3Server({
@@ -267,6 +290,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         THINGCERT_MQTT_PORT: String(broker.port),
         THINGCERT_CA_FILE: ca.certificatePath,
       },
+      faults,
       fleetProvisioning: fleet.controls,
       restartBroker: () => broker.restart(),
       settle: () => iot.settle(),
@@ -275,7 +299,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         return stopped;
       },
     };
-    cloudInternals.set(cloud, { ca });
+    cloudInternals.set(cloud, { ca, registry, certificateUnusable });
     return cloud;
   } catch (error) {
     await cleanup();

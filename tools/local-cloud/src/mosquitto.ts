@@ -4,20 +4,29 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startCertificateStatusGate, type CertificateStatusGate } from './certificate-status-gate';
 import { LocalCloudError } from './errors';
-import { cloudInternals, type LocalCloud } from './local-cloud';
+import { cloudInternals, type LocalCloud, type LocalCloudInternals } from './local-cloud';
 
 /** A running mosquitto. */
 export interface MosquittoInstance {
   host: string;
+  /** Where clients connect: the certificate-status gate's port (or mosquitto's, without the gate). */
   port: number;
   stop(): Promise<void>;
 }
 
 /** Options for {@link startMosquitto}. */
 export interface MosquittoOptions {
-  /** Port to listen on (127.0.0.1). @default 0 (a free port) */
+  /** Port clients connect to (127.0.0.1). @default 0 (a free port) */
   port?: number;
+  /**
+   * Put AWS IoT's certificate-status rules in front of mosquitto (see
+   * {@link startMosquitto}). `false` gives mosquitto as it is, checking only
+   * the CA signature (kinder than AWS: for broker benchmarks only).
+   * @default true
+   */
+  certificateStatusGate?: boolean;
 }
 
 const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'];
@@ -25,9 +34,13 @@ const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbi
 /**
  * Starts a Debian `mosquitto` (MQTT 5 and 3.1.1) with mTLS whose server
  * certificate and client CA come from the local cloud's CA, for tests of MQTT 5
- * clients (aedes speaks MQTT 3.1.1 only). It checks that client certificates
- * are signed by the local CA but, unlike the local broker, not their IoT
- * registration nor any policy.
+ * clients (aedes speaks MQTT 3.1.1 only). In front of it, by default, a gate
+ * with AWS IoT's certificate rules, from the local cloud's own registry: a
+ * client whose certificate is not registered or not ACTIVE is hung up on
+ * after the TLS handshake, and a live connection is cut the moment its
+ * certificate leaves ACTIVE or is deleted (see `certificate-status-gate.ts`).
+ * The MQTT session is mosquitto's, unchanged by the gate. IoT policies are
+ * not evaluated (the local broker does that, for MQTT 3.1.1).
  * @example
  * ```ts
  * const broker = await startMosquitto(cloud);
@@ -42,12 +55,57 @@ export async function startMosquitto(
   if (internals === undefined) {
     throw new LocalCloudError('startMosquitto needs a LocalCloud returned by startLocalCloud');
   }
+  const gated = options.certificateStatusGate ?? true;
+  const mosquitto = await runMosquitto(
+    cloud.mqtt.caPath,
+    internals,
+    gated ? await freeLoopbackPort() : (options.port ?? (await freeLoopbackPort())),
+  );
+  if (!gated) return { host: 'localhost', port: mosquitto.port, stop: () => mosquitto.stop() };
+  let gate: CertificateStatusGate | undefined;
+  const drop = (certificateId: string): void => gate?.dropCertificate(certificateId);
+  try {
+    const relay = await internals.ca.createKeysAndCertificate();
+    gate = await startCertificateStatusGate({
+      port: options.port ?? 0,
+      caPem: internals.ca.certificatePem,
+      server: await internals.ca.createServerCredentials(),
+      client: { certPem: relay.pem, keyPem: relay.privateKeyPem },
+      upstream: { host: '127.0.0.1', port: mosquitto.port },
+      isUsable: (id) => internals.registry.certificates.get(id)?.status === 'ACTIVE',
+    });
+  } catch (error) {
+    await mosquitto.stop();
+    throw error;
+  }
+  internals.certificateUnusable.add(drop);
+  const running = gate;
+  let stopping: Promise<void> | undefined;
+  return {
+    host: 'localhost',
+    port: running.port,
+    stop: () => {
+      stopping ??= (async () => {
+        internals.certificateUnusable.delete(drop);
+        await running.close();
+        await mosquitto.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** mosquitto itself, with mTLS from the local CA, on `port` (127.0.0.1). */
+async function runMosquitto(
+  caPath: string,
+  internals: LocalCloudInternals,
+  port: number,
+): Promise<{ port: number; stop(): Promise<void> }> {
   const binary = findMosquitto();
   const dir = await mkdtemp(join(tmpdir(), 'thingcert-mosquitto-'));
   const server = await internals.ca.createServerCredentials();
   await writeFile(join(dir, 'server.pem'), server.certPem, { mode: 0o600 });
   await writeFile(join(dir, 'server-key.pem'), server.keyPem, { mode: 0o600 });
-  const port = options.port ?? (await freeLoopbackPort());
   const config = [
     'per_listener_settings false',
     'persistence false',
@@ -57,7 +115,7 @@ export async function startMosquitto(
     'log_type notice',
     'log_type information',
     `listener ${port} 127.0.0.1`,
-    `cafile ${cloud.mqtt.caPath}`,
+    `cafile ${caPath}`,
     `certfile ${join(dir, 'server.pem')}`,
     `keyfile ${join(dir, 'server-key.pem')}`,
     'require_certificate true',
@@ -89,7 +147,6 @@ export async function startMosquitto(
   }
   let stopping: Promise<void> | undefined;
   return {
-    host: 'localhost',
     port,
     stop: () => {
       stopping ??= (async () => {

@@ -7,6 +7,7 @@ import {
   type HttpService,
   type TlsListenerOptions,
 } from './http-service';
+import type { FaultInjector } from './fault-injection';
 import { AccessEvaluationError, type AccessEvaluator } from './iam/access-evaluator';
 import type { IdentityRegistry, Principal } from './iam/identity-registry';
 import { s3AccessRequests, s3CommonContext } from './iam/s3-access-requests';
@@ -33,6 +34,8 @@ export interface S3ServerOptions {
   /** Who signs requests, and how their requests are decided. */
   identities: IdentityRegistry;
   evaluator: AccessEvaluator;
+  /** Faults a test put in place (see `FaultInjector`). */
+  faults?: FaultInjector;
   log: ((line: string) => void) | undefined;
 }
 
@@ -45,7 +48,7 @@ const WITHOUT_BUCKET = new Set(['ListBuckets', 'CreateBucket']);
  * (aws-chunked streaming bodies with trailing checksums, path-style requests),
  * over HTTP and HTTPS. Every request is authenticated (SigV4) and, for a role
  * session, authorized with its identity policies and the bucket policy before
- * anything changes. This module only wires the parts: storage in
+ * anything changes; then any fault a test injected. This module only wires the parts: storage in
  * `s3/object-store`, the wire format in `s3/request-*`, answers in
  * `s3/xml-responses`, operations in `s3/*-handlers`, IAM in `iam/`.
  */
@@ -99,6 +102,16 @@ export async function startS3Server(options: S3ServerOptions): Promise<HttpServi
       // A bucket that does not exist is NoSuchBucket for anyone: the handler says so.
       if (WITHOUT_BUCKET.has(operation) || store.hasBucket(facts.bucket)) {
         for (const request of s3AccessRequests(facts)) await access.require(request);
+      }
+      const fault = options.faults?.match({
+        service: 's3',
+        operation,
+        bucket: facts.bucket,
+        key: facts.key,
+      });
+      if (fault) {
+        await drainBody(req);
+        throw new S3ServiceError(fault.code, fault.status, fault.message ?? 'injected fault');
       }
       status = await handler({
         operation,

@@ -6,7 +6,8 @@ import {
   DeleteCertificateCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { InjectedFault } from '@thingcert/local-cloud';
 import { findSecretLeaks } from '@thingcert/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StackArtifact } from './cloud-assembly';
@@ -32,6 +33,7 @@ interface Variants {
   readonly rotatedAgain: StackArtifact;
   readonly firstOnly: StackArtifact;
   readonly renamed: StackArtifact;
+  readonly prefixed: StackArtifact;
 }
 
 interface Sequence {
@@ -55,6 +57,45 @@ async function updated(run: LifecycleRun, artifact: StackArtifact, status = 'UPD
   expect(await run.stack.update(artifact)).toBe(status);
   await expectAudited(run);
   return run.certificates();
+}
+
+/** The provisioner's JSON log lines with `message`, parsed (the Lambda's stdout, relayed). */
+function lambdaRecords(run: LifecycleRun, message: string): Record<string, unknown>[] {
+  return run.lines
+    .filter((line) => line.startsWith('[lambda ') && line.includes(`"${message}"`))
+    .map((line) => JSON.parse(line.slice(line.indexOf('] ') + 2)) as Record<string, unknown>)
+    .filter((record) => record.message === message);
+}
+
+/**
+ * Refuses every write of a credential pointer (`…/current.json`) with
+ * AccessDenied, as an explicit Deny would on AWS: the provisioner fails after
+ * the certificate, its record and its objects exist, the last step of a
+ * provision. Only `thing`'s, when given.
+ */
+function denyPointerWrites(run: LifecycleRun, thing?: string): InjectedFault {
+  return run.cloud.faults.add({
+    service: 's3',
+    operation: 'PutObject',
+    when: (request) =>
+      request.key?.endsWith('/current.json') === true &&
+      (thing === undefined || request.key.startsWith(`${thing}/`)),
+    error: { code: 'AccessDenied', status: 403, message: 'Access Denied' },
+  });
+}
+
+/** Also refuses the cleanup of a failed provision: deactivating the certificate, deleting objects. */
+function denyCleanup(run: LifecycleRun): InjectedFault[] {
+  const denied = { code: 'AccessDenied', status: 403, message: 'Access Denied' };
+  return [
+    run.cloud.faults.add({
+      service: 'iot',
+      operation: 'UpdateCertificate',
+      error: { ...denied, code: 'AccessDeniedException' },
+    }),
+    run.cloud.faults.add({ service: 's3', operation: 'DeleteObjects', error: denied }),
+    run.cloud.faults.add({ service: 's3', operation: 'DeleteObject', error: denied }),
+  ];
 }
 
 function expectAllNew(before: Map<string, string>, after: Map<string, string>): void {
@@ -91,6 +132,62 @@ const sequences: Sequence[] = [
     },
   },
   {
+    name: 'create with failing cleanup (the rollback Delete removes what the failed Create left)',
+    steps: async (run, v) => {
+      // One thing's Create fails; the other's, cancelled or not, is CloudFormation's
+      // ordinary case (and the cleanup faults never meet it: it cleans up nothing).
+      const faults = [denyPointerWrites(run, first), ...denyCleanup(run)];
+      // CloudFormation's rollback starts once the Creates answered FAILED; the
+      // Deny is lifted then, so only the Create and its own cleanup met it.
+      run.whenLogged(/ROLLBACK_IN_PROGRESS/, () => faults.forEach((fault) => fault.remove()));
+      const error = await run.stack.deploy(v.fleet).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      faults.forEach((fault) => fault.remove());
+      expect(isResourceStepError(error)).toBe(true);
+      expect(run.stack.status).toBe('ROLLBACK_COMPLETE');
+      // The Create made a certificate, failed, and could not clean it up.
+      const failedCreates = run.stack.events.filter(
+        (event) =>
+          event.status === 'CREATE_FAILED' &&
+          /cleanup of certificate [0-9a-f]{64} also failed/.test(event.reason ?? ''),
+      );
+      expect(failedCreates.length).toBeGreaterThan(0);
+      expect(lambdaRecords(run, 'Compensation incomplete').length).toBeGreaterThan(0);
+      expect(run.certificates().size).toBe(0);
+      expect(await run.audit()).toEqual([]);
+    },
+  },
+  {
+    name: 'rotation Update fails (the rollback Update answers the old id and mints nothing)',
+    steps: async (run, v) => {
+      const before = await deployed(run, v.fleet);
+      const created = lambdaRecords(run, 'Certificate created').length;
+      const fault = denyPointerWrites(run);
+      try {
+        expect(await run.stack.update(v.rotated)).toBe('UPDATE_ROLLBACK_COMPLETE');
+      } finally {
+        fault.remove();
+      }
+      expect(fault.hits).toBeGreaterThanOrEqual(fleet.length);
+      // Each rotation made its certificate before it failed; the rollback Update made none.
+      expect(lambdaRecords(run, 'Certificate created').length).toBe(created + fleet.length);
+      for (const [thing, id] of before) {
+        const logicalId = run.certificateResource(thing).logicalId;
+        const events = run.stack.events.filter((event) => event.logicalId === logicalId);
+        expect(events.map((event) => event.status).slice(-3)).toEqual([
+          'UPDATE_FAILED',
+          'UPDATE_IN_PROGRESS',
+          'UPDATE_COMPLETE',
+        ]);
+        expect(events.at(-1)?.physicalId).toBe(id);
+      }
+      await expectAudited(run);
+      expect(run.certificates()).toEqual(before);
+    },
+  },
+  {
     name: 'two rotations in a row',
     steps: async (run, v) => {
       const before = await deployed(run, v.fleet);
@@ -115,6 +212,36 @@ const sequences: Sequence[] = [
       expect(after.get(first)).toBe(before.get(first));
       expect(after.has(second)).toBe(false);
       expect(after.has('thingcert-device-3')).toBe(true);
+    },
+  },
+  {
+    name: 'change keyPrefix (the credentials move; nothing is left under the old prefix)',
+    steps: async (run, v) => {
+      const before = await deployed(run, v.fleet);
+      const instancesBefore = [...run.stack.devices.keys()];
+      const after = await updated(run, v.prefixed);
+      // The user data names the new pointer: each instance was replaced (a
+      // new logical id, booted on the new pointer), none stopped and started.
+      const instancesAfter = [...run.stack.devices.keys()];
+      expect(instancesAfter).toHaveLength(fleet.length);
+      expect(instancesAfter.filter((id) => instancesBefore.includes(id))).toEqual([]);
+      expectAllNew(before, after);
+      const bucket = String(run.certificateResource(first).properties.BucketName);
+      for (const thing of fleet) {
+        const resource = run.certificateResource(thing);
+        expect(resource.properties.KeyPrefix).toBe('fleet-a/');
+        expect(resource.attributes.CredentialPointerObjectKey).toBe(
+          `fleet-a/${thing}/current.json`,
+        );
+        expect(run.devices.events(thing)).toContainEqual({
+          event: 'online',
+          certificateId: after.get(thing),
+        });
+      }
+      const listed = await run.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      const keys = (listed.Contents ?? []).map((object) => object.Key ?? '');
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.filter((key) => !key.startsWith('fleet-a/'))).toEqual([]);
     },
   },
   {
@@ -177,12 +304,25 @@ const sequences: Sequence[] = [
     },
   },
   {
-    name: 'rotate with every request delivered twice (duplicateDelivery)',
+    name: 'rotate with every request delivered twice (duplicateDelivery: Create, Update and Delete)',
     duplicateDelivery: 'sequential',
     steps: async (run, v) => {
       const before = await deployed(run, v.fleet);
       expectAllNew(before, await updated(run, v.rotated));
       expect(run.stack.duplicateAnswers).toBeGreaterThan(0);
+      // Each kind of event (the Creates, the rotation Updates, the cleanup's
+      // Deletes of the replaced certificates) reached the function twice.
+      const deliveries = new Map<string, Map<unknown, number>>();
+      for (const record of lambdaRecords(run, 'Request received')) {
+        const byRequest = deliveries.get(String(record.requestType)) ?? new Map<unknown, number>();
+        byRequest.set(record.requestId, (byRequest.get(record.requestId) ?? 0) + 1);
+        deliveries.set(String(record.requestType), byRequest);
+      }
+      for (const requestType of ['Create', 'Update', 'Delete']) {
+        const counts = [...(deliveries.get(requestType)?.values() ?? [])];
+        expect(counts.length, requestType).toBeGreaterThanOrEqual(fleet.length);
+        expect(new Set(counts), requestType).toEqual(new Set([2]));
+      }
     },
   },
 ];
@@ -192,19 +332,36 @@ describe('certificate lifecycle through the local deployer', () => {
   let variants: Variants;
   let run: LifecycleRun | undefined;
 
-  // Each variant is one CDK synth (a child process): seconds idle, far more
-  // on a loaded machine.
+  // Each variant is one CDK synth (a child process): seconds idle, minutes on
+  // a loaded machine. Synthesized on first use, so that running some rows
+  // (`-t`) synthesizes only what they deploy.
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'thingcert-lifecycle-'));
-    const synth = (context: Record<string, unknown>) => synthesizeInto(work, context);
-    variants = {
-      fleet: synth({ thingNames: fleet }),
-      rotated: synth({ thingNames: fleet, rotationToken: 'rotation-2' }),
-      rotatedAgain: synth({ thingNames: fleet, rotationToken: 'rotation-3' }),
-      firstOnly: synth({ thingNames: [first] }),
-      renamed: synth({ thingNames: [first, 'thingcert-device-3'] }),
+    const contexts: Record<keyof Variants, Record<string, unknown>> = {
+      fleet: { thingNames: fleet },
+      rotated: { thingNames: fleet, rotationToken: 'rotation-2' },
+      rotatedAgain: { thingNames: fleet, rotationToken: 'rotation-3' },
+      firstOnly: { thingNames: [first] },
+      renamed: { thingNames: [first, 'thingcert-device-3'] },
+      prefixed: { thingNames: fleet, keyPrefix: 'fleet-a/' },
     };
-  }, 600_000);
+    const synthesized = new Map<keyof Variants, StackArtifact>();
+    variants = Object.defineProperties(
+      {} as Variants,
+      Object.fromEntries(
+        Object.entries(contexts).map(([name, context]) => [
+          name,
+          {
+            get: () => {
+              const key = name as keyof Variants;
+              if (!synthesized.has(key)) synthesized.set(key, synthesizeInto(work, context));
+              return synthesized.get(key);
+            },
+          },
+        ]),
+      ),
+    );
+  });
 
   afterEach(async () => {
     const ending = run;

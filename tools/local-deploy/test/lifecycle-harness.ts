@@ -53,6 +53,8 @@ export class LifecycleRun {
   readonly s3: S3Client;
   /** Every device process the stack ever ran, by instance logical id (the first one seen). */
   private readonly firstDevice = new Map<string, DeviceProcess>();
+  /** Actions waiting for a line (see {@link whenLogged}). */
+  private readonly watchers = new Set<{ pattern: RegExp; action: () => void }>();
 
   private constructor(
     readonly cloud: LocalCloud,
@@ -65,6 +67,11 @@ export class LifecycleRun {
       log: (source, line) => {
         this.lines.push(`[${source}] ${line}`);
         this.devices.observeSource(source, line);
+        for (const watcher of this.watchers) {
+          if (!watcher.pattern.test(`[${source}] ${line}`)) continue;
+          this.watchers.delete(watcher);
+          watcher.action();
+        }
       },
       ...options,
     });
@@ -76,6 +83,16 @@ export class LifecycleRun {
     options: { duplicateDelivery?: DuplicateDelivery } = {},
   ): Promise<LifecycleRun> {
     return new LifecycleRun(await startLocalCloud(), options);
+  }
+
+  /**
+   * Runs `action` once, synchronously, when the first line matching `pattern`
+   * is logged (`[source] line`, as in {@link lines}): what a test does "at the
+   * right moment" of a stack operation, e.g. lifting a fault when the
+   * rollback starts.
+   */
+  whenLogged(pattern: RegExp, action: () => void): void {
+    this.watchers.add({ pattern, action });
   }
 
   /** The physical ids of the certificate custom resources the stack holds, by thing. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IotServiceError } from '../errors';
+import type { FaultInjector } from '../fault-injection';
 import { BodyTooLargeError, readBody, requestLogLine } from '../http-service';
 import type { IdentityRegistry } from '../iam/identity-registry';
 import { TokenBucket } from '../token-bucket';
@@ -22,12 +23,14 @@ export interface IotDispatchOptions {
   identities: IdentityRegistry;
   region: string;
   authorization: IotAuthorizationDeps;
+  /** Faults a test put in place (see `FaultInjector`). */
+  faults?: FaultInjector;
 }
 
 /**
  * The HTTP side of the control plane: routes a request to its handler after
  * the checks AWS makes first (route, SigV4 header, body size, signature,
- * throttling, JSON, IAM authorization), answers with the handler's JSON or the
+ * throttling, JSON, IAM authorization, then any injected fault), answers with the handler's JSON or the
  * AWS error, and logs one line. A refused request reaches no handler.
  */
 export function createIotDispatch(
@@ -60,6 +63,10 @@ export function createIotDispatch(
       }
       const call = { params: route.params, query, headers: req.headers, body: parseJsonBody(raw) };
       await authorizeIot(principal, route.operation, call, req, options.authorization);
+      const fault = options.faults?.match({ service: 'iot', operation, params: route.params });
+      if (fault) {
+        throw new IotServiceError(fault.code, fault.status, fault.message ?? 'injected fault');
+      }
       const handler = options.handlers[route.operation];
       payload = await handler(call);
     } catch (error) {
