@@ -1,9 +1,6 @@
 import type { FleetDeviceRunnerConfig } from '@thingcert/contracts';
 import { describe, expect, it } from 'vitest';
-import { resolveCommand, type RunConfig } from './run-config';
-
-const noFile = (path: string): Promise<string> =>
-  Promise.reject(Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' }));
+import { config, noFile } from '../test/resolve-config';
 
 const claimFlags = [
   '--claim-template',
@@ -14,16 +11,6 @@ const claimFlags = [
   'fleet-',
 ];
 const base = ['run', '--endpoint', 'e.example', '--bucket', 'b'];
-
-async function config(
-  argv: string[],
-  env: Record<string, string> = {},
-  read = noFile,
-): Promise<RunConfig> {
-  const command = await resolveCommand(argv, env, read);
-  if (command.kind !== 'run') throw new Error('expected run');
-  return command.config;
-}
 
 // Over 150 lines on purpose: one describe per unit under test keeps every case's
 // full name and its shared fixtures in one place; each `it` stays short.

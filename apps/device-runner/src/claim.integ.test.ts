@@ -144,6 +144,35 @@ describe('device-runner provisioning by claim against the local cloud (the EC2 b
     }
   });
 
+  it('settles a RegisterThing whose reply was lost in a broker restart by connecting as the thing', async () => {
+    const hooked = await provisionClaimFleet(cloud, { hookArn: HOOK });
+    // The registration goes through; its reply goes to a connection the restart closed.
+    cloud.fleetProvisioning.setLambdaInvoker(async () => {
+      await cloud.restartBroker();
+      return { allowProvisioning: true };
+    });
+    try {
+      const result = await runProcess(runner, claimArgs(hooked, 'dev-lost', '--json'), {
+        env: env(),
+        cwd: work,
+      });
+      expect(result.code).toBe(0);
+      const events = jsonEvents(result.stdout);
+      const unconfirmed = events.find((event) => event.event === 'registration-unconfirmed');
+      expect(unconfirmed).toBeDefined();
+      expect(events.find((event) => event.event === 'registered')).toMatchObject({
+        thingName: `${hooked.thingNamePrefix}dev-lost`,
+        certificateId: unconfirmed?.certificateId,
+        confirmedBy: 'connect',
+      });
+      expect(events.map((event) => event.event)).toContain('claim-removed');
+      expect(events.at(-3)).toMatchObject({ event: 'done', received: 5 });
+      await stat(join(work, 'dev-lost', 'device', 'registration.json'));
+    } finally {
+      cloud.fleetProvisioning.setLambdaInvoker(undefined);
+    }
+  });
+
   it('retries a throttled RegisterThing when devices boot together, and all register', async () => {
     // RegisterThing at one request per 5 s: of two devices asking at once, one is throttled.
     const slow = await startLocalCloud({ throttle: { 'fleet:RegisterThing': 0.2 } });

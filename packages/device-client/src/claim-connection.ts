@@ -59,16 +59,23 @@ const CLOSE_WAIT_MS = 5_000;
  */
 export class ClaimConnection implements ClaimChannel {
   readonly identity: iotidentity.IotIdentityClient;
-  /** When the broker accepted the CONNECT (epoch ms): AWS IoT allows one per second per client id. */
-  readonly connectedAt: number;
+  /**
+   * When the broker last accepted a CONNECT of ours (epoch ms; aws-crt
+   * reconnects on its own after a drop): AWS IoT allows one per second per
+   * client id.
+   */
+  private lastConnectedAt: number;
   private readonly interruptedListeners = new Set<() => void>();
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly connection: mqtt.MqttClientConnection) {
     this.identity = new iotidentity.IotIdentityClient(connection);
-    this.connectedAt = Date.now();
+    this.lastConnectedAt = Date.now();
     connection.on('interrupt', () => {
       for (const listener of [...this.interruptedListeners]) listener();
+    });
+    connection.on('resume', () => {
+      this.lastConnectedAt = Date.now();
     });
   }
 
@@ -138,7 +145,7 @@ export class ClaimConnection implements ClaimChannel {
 
   /**
    * Disconnects and frees the native connection, and resolves no earlier
-   * than {@link CLIENT_ID_CONNECT_INTERVAL_MS} after the CONNECT: AWS IoT
+   * than {@link CLIENT_ID_CONNECT_INTERVAL_MS} after the last CONNECT: AWS IoT
    * refuses a second CONNECT of the same client id within a second, and the
    * device connects as the thing (often the same id) right after. Never
    * throws; safe to call twice.
@@ -146,7 +153,7 @@ export class ClaimConnection implements ClaimChannel {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await waitAtMost(this.connection.disconnect(), CLOSE_WAIT_MS);
-      const wait = this.connectedAt + CLIENT_ID_CONNECT_INTERVAL_MS - Date.now();
+      const wait = this.lastConnectedAt + CLIENT_ID_CONNECT_INTERVAL_MS - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     })();
     return this.closing;

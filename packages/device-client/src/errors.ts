@@ -193,10 +193,13 @@ export class ClaimRejectedError extends Error {
   ) {
     super(message, options);
     this.name = 'ClaimRejectedError';
-    this.operation = details.operation;
-    this.statusCode = details.statusCode;
-    this.errorCode = details.errorCode;
-    this.errorMessage = details.errorMessage;
+    // AWS IoT's rejection, as it came.
+    ({
+      operation: this.operation,
+      statusCode: this.statusCode,
+      errorCode: this.errorCode,
+      errorMessage: this.errorMessage,
+    } = details);
   }
 }
 
