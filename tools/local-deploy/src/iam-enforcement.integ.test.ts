@@ -153,17 +153,15 @@ async function readableKeys(roleName: string): Promise<string[]> {
     .map((arn) => arn.slice(prefix.length));
 }
 
-/** The error a call failed with (`undefined` when it succeeded). */
-async function failure(
-  call: Promise<unknown>,
-): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await call;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the call succeeded');
-}
+/** An AWS SDK error: its name and HTTP status. */
+type AwsError = Error & { $metadata?: { httpStatusCode?: number } };
+
+/** The error a call failed with; the test fails if it succeeded. */
+const failure = (call: Promise<unknown>): Promise<AwsError> =>
+  call.then(
+    () => Promise.reject(new Error('the call succeeded')),
+    (error: unknown) => error as AwsError,
+  );
 
 describe('IAM enforced on the synthesized stack', () => {
   it('boots each device with its instance profile role only, and each reads its credentials and comes online', async () => {

@@ -69,7 +69,10 @@ export interface LocalStackOptions {
  * holds) is the {@link StackEngine}; each step is carried out by the
  * provider of its type (see `provider-registry.ts`): the local cloud's S3
  * and IoT, Lambda-backed custom resources with real events, instances booted
- * as devices. After a delete it audits that nothing is left.
+ * as devices, and (IAM enforced, the default) roles, policies, bucket
+ * policies and KMS keys in the local cloud's IAM, each function and device
+ * running with its role's credentials. After a delete it audits that nothing
+ * is left.
  *
  * `deploy` throws when the create rolled back; `update` returns the final
  * status, a rolled-back update included, and throws only for an update

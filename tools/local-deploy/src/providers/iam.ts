@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PolicyDocument } from '@thingcert/local-cloud';
-import type { RoleDeclaration, StackIam } from '../iam/stack-iam';
+import type { PolicyAttachment, RoleDeclaration, StackIam } from '../iam/stack-iam';
 import { templateOrGeneratedName } from '../physical-names';
 import {
   runStep,
@@ -88,31 +88,62 @@ export function iamRoleProvider(stackIam: StackIam, stack: StackEnvironment): Re
   };
 }
 
+/** How one kind of policy resource puts its document on roles (see {@link policyAttachmentProvider}). */
+interface PolicyResourceKind {
+  readonly kind: PolicyAttachment['kind'];
+  readonly putStep: string;
+  readonly deleteStep: string;
+  /** The physical id and attributes of a new resource of this kind. */
+  identify(request: ResourceRequest): { id: string; attributes: Record<string, unknown> };
+  /** The policy's name on the roles. */
+  nameOf(id: string, properties: Readonly<Record<string, unknown>>): string;
+}
+
+/** A policy resource whose `PolicyDocument` goes on the roles its `Roles` name. */
+function policyAttachmentProvider(stackIam: StackIam, kind: PolicyResourceKind): ResourceProvider {
+  const put = async (
+    { logicalId, properties }: ResourceRequest,
+    id: string,
+    attributes: Readonly<Record<string, unknown>>,
+  ): Promise<ProvisionedResource> => {
+    await runStep(logicalId, kind.putStep, () =>
+      stackIam.putAttachment(id, {
+        kind: kind.kind,
+        name: kind.nameOf(id, properties),
+        document: document(properties.PolicyDocument),
+        roles: stringList(properties.Roles),
+      }),
+    );
+    return { physicalId: id, attributes };
+  };
+  return {
+    create(request) {
+      const { id, attributes } = kind.identify(request);
+      return put(request, id, attributes);
+    },
+    update: (request, current) => put(request, current.physicalId, current.attributes),
+    async delete({ logicalId, physicalId }) {
+      await runStep(logicalId, kind.deleteStep, () => stackIam.deleteAttachment(physicalId));
+    },
+  };
+}
+
 /**
  * `AWS::IAM::Policy`: an inline policy (`PolicyName`) of each role its `Roles` name, put,
  * replaced and taken off as the resource is created, updated and deleted. (`Users` and `Groups`:
  * the local IAM has none.)
  */
 export function iamPolicyProvider(stackIam: StackIam, stack: StackEnvironment): ResourceProvider {
-  const put = async ({ logicalId, properties }: ResourceRequest, id: string) => {
-    await runStep(logicalId, 'PutRolePolicy', () =>
-      stackIam.putAttachment(id, {
-        kind: 'inline',
-        name: String(properties.PolicyName),
-        document: document(properties.PolicyDocument),
-        roles: stringList(properties.Roles),
-      }),
-    );
-    return { physicalId: id, attributes: { Id: id } };
-  };
-  return {
-    create: (request) =>
-      put(request, templateOrGeneratedName(undefined, stack.stackName, request.logicalId)),
-    update: (request, current) => put(request, current.physicalId),
-    async delete({ logicalId, physicalId }) {
-      await runStep(logicalId, 'DeleteRolePolicy', () => stackIam.deleteAttachment(physicalId));
+  return policyAttachmentProvider(stackIam, {
+    kind: 'inline',
+    putStep: 'PutRolePolicy',
+    deleteStep: 'DeleteRolePolicy',
+    identify: ({ logicalId }) => {
+      const id = templateOrGeneratedName(undefined, stack.stackName, logicalId);
+      return { id, attributes: { Id: id } };
     },
-  };
+    nameOf: (_id, properties) => String(properties.PolicyName),
+  });
 }
 
 /**
@@ -124,38 +155,22 @@ export function iamManagedPolicyProvider(
   stackIam: StackIam,
   stack: StackEnvironment,
 ): ResourceProvider {
-  const put = async (
-    { logicalId, properties }: ResourceRequest,
-    arn: string,
-    attributes: Readonly<Record<string, unknown>>,
-  ): Promise<ProvisionedResource> => {
-    await runStep(logicalId, 'CreatePolicyVersion', () =>
-      stackIam.putAttachment(arn, {
-        kind: 'managed',
-        name: arn.split('/').pop() ?? arn,
-        document: document(properties.PolicyDocument),
-        roles: stringList(properties.Roles),
-      }),
-    );
-    return { physicalId: arn, attributes };
-  };
-  return {
-    create(request) {
-      const { logicalId, properties } = request;
+  return policyAttachmentProvider(stackIam, {
+    kind: 'managed',
+    putStep: 'CreatePolicyVersion',
+    deleteStep: 'DeletePolicy',
+    identify: ({ logicalId, properties }) => {
       const name = templateOrGeneratedName(
         properties.ManagedPolicyName,
         stack.stackName,
         logicalId,
         MAX_NAME,
       );
-      const arn = globalArn(stack, `policy${pathOf(properties)}${name}`);
-      return put(request, arn, { PolicyArn: arn, PolicyId: iamId('ANPA') });
+      const id = globalArn(stack, `policy${pathOf(properties)}${name}`);
+      return { id, attributes: { PolicyArn: id, PolicyId: iamId('ANPA') } };
     },
-    update: (request, current) => put(request, current.physicalId, current.attributes),
-    async delete({ logicalId, physicalId }) {
-      await runStep(logicalId, 'DeletePolicy', () => stackIam.deleteAttachment(physicalId));
-    },
-  };
+    nameOf: (arn) => arn.split('/').pop() ?? arn,
+  });
 }
 
 /**
