@@ -146,7 +146,8 @@ describe('pnpm start', () => {
     expect(await list('THINGCERT_PROVISIONER', 'thingcert-device-1/')).toMatch(
       /^[1-9]\d* objects$/,
     );
-    expect(await list('THINGCERT_PROVISIONER')).toBe('AccessDenied');
+    // Bucket-scoped since issue 13 defect 4 was fixed: its grant never changes with the devices.
+    expect(await list('THINGCERT_PROVISIONER')).toMatch(/^[1-9]\d* objects$/);
     expect(await list('THINGCERT_DEVICE_1', 'thingcert-device-1/')).toBe('AccessDenied');
     start.child.kill('SIGINT');
     expect(await start.exited).toBe(0);
