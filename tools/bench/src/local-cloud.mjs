@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { issueDeviceCredentials, iotClientFor, tlsFlags } from './device-credentials.mjs';
 import { timeProcessOk } from './measure.mjs';
 import { row, section } from './rows.mjs';
+import { startOnceRows } from './start-once.mjs';
 import { summarize } from './stats.mjs';
 
 async function opsPerSecond(count, concurrency, op) {
@@ -159,6 +160,11 @@ export async function localCloud(ctx) {
     }
     result.notes.push(
       'Both brokers over mTLS on loopback, same client (raw aws-crt MQTT 3.1.1 script), one connection publishing and subscribed.',
+    );
+    ctx.log('  pnpm start --once, IAM enforced and --no-iam');
+    result.rows.push(...(await startOnceRows(ctx)));
+    result.notes.push(
+      'pnpm start --once: the built CLI, a fresh local cloud per run; IAM enforced = roles, policies, bucket policy and KMS key in the local IAM, the Lambda and the device each with its role session over HTTPS; --no-iam = the admin over HTTP.',
     );
   } finally {
     iot.destroy();

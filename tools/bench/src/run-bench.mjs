@@ -64,7 +64,8 @@ if (!flags['no-build']) {
       'device-runner',
       'local-cloud',
       'test-support',
-      // The rotation section runs `pnpm start --rotate`: the deployer and the app it synthesizes.
+      // The local-cloud section runs `pnpm start --once` (IAM enforced and --no-iam), the
+      // rotation section `pnpm start --rotate`: the deployer and the app it synthesizes.
       'local-deploy',
       'infra',
       '--outputStyle=static',

@@ -198,12 +198,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const ca = await CertificateAuthority.open(join(stateDir ?? (tempDir as string), 'ca'));
     const registry = await IotRegistry.open(stateDir);
     const server = await ca.createServerCredentials();
+    const evaluator = new AccessEvaluator(accountId, region);
     const identities = new IdentityRegistry({
       accountId,
       region,
       adminCredentials: options.adminCredentials,
+      evaluator,
     });
-    const evaluator = new AccessEvaluator(accountId, region);
     const admin = await startAdminServer(identities, { port: options.adminPort ?? 0, log });
     cleanups.push(() => admin.close());
     const tls = (port: number | undefined) => ({

@@ -18,7 +18,8 @@ import { LifecycleRun, synthesizeInto, withLateFailure } from '../test/lifecycle
 
 // The certificate lifecycle end to end: the synthesized infra app, the
 // bundled provisioner Lambda, the bundled device runner running forever, the
-// local cloud. Every sequence ends with the same audit (`auditStack`): what
+// local cloud, with IAM enforced (each process with its role's credentials,
+// over HTTPS). Every sequence ends with the same audit (`auditStack`): what
 // CloudFormation holds is exactly what IoT and S3 hold, and each device is
 // online with the certificate CloudFormation holds, in the process it first
 // booted in. The stack delete at the end must leave nothing.
@@ -49,6 +50,8 @@ async function expectAudited(run: LifecycleRun): Promise<void> {
 
 async function deployed(run: LifecycleRun, artifact: StackArtifact): Promise<Map<string, string>> {
   await run.stack.deploy(artifact);
+  // IAM enforced: the provisioner and every device run with their role's credentials.
+  expect(run.workloadsWithoutRole()).toEqual([]);
   await expectAudited(run);
   return run.certificates();
 }

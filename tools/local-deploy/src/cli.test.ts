@@ -31,6 +31,7 @@ describe('pnpm start flags', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('--things N');
     expect(result.stdout).toContain('--rotate N');
+    expect(result.stdout).toContain('--no-iam');
   });
 
   // pnpm answers `pnpm start --help` with its own help before any script runs;

@@ -10,7 +10,10 @@ const USAGE = `usage: pnpm start [-- options]
 Deploys the synthesized apps/infra stack onto a local cloud and runs its devices.
 
   --once            devices send their messages once; then delete the stack and exit (0 = all came back)
-  --keep            leave the stack running after the devices finished, until Ctrl-C
+  --keep            leave the stack running after the devices finished, until Ctrl-C;
+                    prints export lines: the admin's and each role's credentials
+  --no-iam          do not enforce IAM: the Lambda and the devices run as the admin over HTTP
+                    (IAM is enforced by default, as on AWS)
   --things N        deploy a fleet of N things, thingcert-device-1..N (1..10)
   --rotate N        once the devices publish (10 msg/s), rotate every certificate N times (1..20),
                     each a stack Update with a new rotationToken; print update time, each device's
@@ -37,6 +40,7 @@ try {
     options: {
       once: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'no-iam': { type: 'boolean', default: false },
       things: { type: 'string' },
       rotate: { type: 'string' },
       context: { type: 'string', multiple: true, default: [] },
@@ -108,6 +112,7 @@ const exitCode = await runLocal({
   keep: values.keep,
   ...(rotate === undefined ? {} : { rotate }),
   verbose: values.verbose,
+  enforceIam: !values['no-iam'],
   ...(values['log-file'] ? { logFile: resolve(values['log-file']) } : {}),
   untilStopped,
   print: (line) => console.log(line),

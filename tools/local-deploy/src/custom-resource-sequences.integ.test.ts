@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StackArtifact, Template } from './cloud-assembly';
 import type { DuplicateDelivery } from './custom-resource-call';
 import { LocalStack } from './local-stack';
+import { EXECUTION_ROLE, withRole } from '../test/execution-role';
 
 // What a custom resource receives, request by request, through the engine,
 // the local Lambda runtime and the response endpoint: a recorder (inline
@@ -45,7 +46,11 @@ function scenario(options: { duplicateDelivery?: DuplicateDelivery } = {}) {
   const artifact = (resources: Record<string, unknown>): StackArtifact => ({
     stackName: name,
     template: {
-      Resources: { RecorderFunction: recordingFunction(recordFile), ...resources },
+      Resources: {
+        RecorderRole: EXECUTION_ROLE,
+        RecorderFunction: withRole(recordingFunction(recordFile), 'RecorderRole'),
+        ...resources,
+      },
     } as unknown as Template,
     assetsByObjectKey: new Map(),
   });

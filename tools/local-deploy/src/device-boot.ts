@@ -11,6 +11,8 @@ export interface DeviceBootOptions {
   readonly logicalId: string;
   /** The instance's `Metadata`, resolved. */
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** What the instance's SDK finds in its default credential chain (see `WorkloadCredentials`). */
+  readonly credentials: Readonly<Record<string, string>>;
   readonly stack: StackEnvironment;
   /** The device runs its messages once and exits, instead of `forever`. */
   readonly runOnce: boolean;
@@ -52,6 +54,7 @@ export function bootDevice(options: DeviceBootOptions): DeviceProcess | undefine
     config,
     env: {
       ...stack.cloudEnv,
+      ...options.credentials,
       ...options.environment,
       AWS_REGION: stack.region,
     },

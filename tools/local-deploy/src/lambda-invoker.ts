@@ -12,6 +12,12 @@ export interface LocalFunction {
   readonly handler: string;
   readonly timeoutSeconds: number;
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * The credentials Lambda gives the function: a session of its execution role
+   * (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), or
+   * nothing when IAM is not enforced (the admin's keys are in the base environment).
+   */
+  readonly credentials: Readonly<Record<string, string>>;
 }
 
 /** How one invocation ended, from the runtime's point of view. */
@@ -53,6 +59,8 @@ export function invokeFunction(
       PATH: process.env.PATH ?? '',
       ...baseEnv,
       ...fn.environment,
+      // Reserved: a function's own Environment cannot set them on Lambda.
+      ...fn.credentials,
       AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
       AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeoutSeconds),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -6,6 +6,7 @@ import { assetDirectory, type StackArtifact } from './cloud-assembly';
 import type { DuplicateDelivery } from './custom-resource-call';
 import type { DeviceProcess } from './device-process';
 import { LeftoverResourcesError } from './errors';
+import { workloadEnvironment } from './iam/workload-credentials';
 import { auditLeftovers } from './leftovers-audit';
 import { ProviderRegistry } from './provider-registry';
 import type { DeployedResource } from './resource-provider';
@@ -50,6 +51,16 @@ export interface LocalStackOptions {
    * @default 'none'
    */
   readonly duplicateDelivery?: DuplicateDelivery;
+  /**
+   * Enforce the stack's IAM, as AWS does: roles, `AWS::IAM::Policy`, managed
+   * policies, instance profiles, bucket policies and KMS key policies are made
+   * in the local cloud's IAM, every function runs with a session of its
+   * execution role and every device with one of its instance profile's role,
+   * over HTTPS with the local CA trusted. `false`: those types are ids only and
+   * every process uses the admin identity over HTTP (for comparison).
+   * @default true
+   */
+  readonly enforceIam?: boolean;
 }
 
 /**
@@ -58,7 +69,10 @@ export interface LocalStackOptions {
  * holds) is the {@link StackEngine}; each step is carried out by the
  * provider of its type (see `provider-registry.ts`): the local cloud's S3
  * and IoT, Lambda-backed custom resources with real events, instances booted
- * as devices. After a delete it audits that nothing is left.
+ * as devices, and (IAM enforced, the default) roles, policies, bucket
+ * policies and KMS keys in the local cloud's IAM, each function and device
+ * running with its role's credentials. After a delete it audits that nothing
+ * is left.
  *
  * `deploy` throws when the create rolled back; `update` returns the final
  * status, a rolled-back update included, and throws only for an update
@@ -107,6 +121,7 @@ export class LocalStack {
       region: cloud.region,
       accountId: cloud.accountId,
     };
+    const enforceIam = options.enforceIam ?? true;
     this.engine = new StackEngine({
       ...stack,
       parameters: options.parameters,
@@ -117,7 +132,7 @@ export class LocalStack {
     this.providers = new ProviderRegistry({
       stack: {
         ...stack,
-        cloudEnv: cloud.env,
+        cloudEnv: workloadEnvironment(cloud, enforceIam),
         log: (line) => this.log(line),
         relay: (source, line) => options.log(source, line),
         assetDir: (logicalId, s3Key) => assetDirectory(this.assets, logicalId, s3Key),
@@ -129,7 +144,26 @@ export class LocalStack {
       deviceEnvironment: options.deviceEnvironment,
       functionEnvironment: options.functionEnvironment,
       duplicateDelivery: options.duplicateDelivery,
+      iam: enforceIam ? cloud.iam : undefined,
     });
+  }
+
+  /**
+   * The role a function or an instance of the stack runs as, by its logical
+   * id (its execution role, or its instance profile's role); `undefined` for
+   * other resources, or when IAM is not enforced.
+   */
+  roleOf(logicalId: string): string | undefined {
+    const resource = this.engine.resources.get(logicalId);
+    if (resource?.type === 'AWS::Lambda::Function') {
+      return this.providers.credentials.roleOf({ roleArn: resource.properties.Role });
+    }
+    if (resource?.type === 'AWS::EC2::Instance') {
+      return this.providers.credentials.roleOf({
+        instanceProfile: resource.properties.IamInstanceProfile,
+      });
+    }
+    return undefined;
   }
 
   /** What the stack holds, by logical id: each resource's physical id, attributes and properties. */

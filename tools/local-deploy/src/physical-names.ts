@@ -7,10 +7,13 @@ export function shortId(): string {
 
 /**
  * The name CloudFormation gives a resource whose template leaves it unnamed:
- * `<stack>-<logical id>-<random>`, cut to the type's maximum length.
+ * `<stack>-<logical id>-<random>`, the stack name and logical id cut so that
+ * the whole fits the type's maximum length and the random part stays whole
+ * (two resources with long names must not end up with the same one).
  */
 function generatedName(stackName: string, logicalId: string, max = 128): string {
-  return `${stackName}-${logicalId}-${shortId()}`.slice(0, max);
+  const suffix = shortId();
+  return `${`${stackName}-${logicalId}`.slice(0, max - suffix.length - 1)}-${suffix}`;
 }
 
 /** An ARN in the stack's region and account. */

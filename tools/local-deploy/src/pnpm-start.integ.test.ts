@@ -1,7 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent } from 'node:https';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { findSecretLeaks } from '@thingcert/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -80,7 +82,10 @@ describe('pnpm start', () => {
     expect(output).toContain('[device thingcert-device-1] done received=5 expected=5');
     expect(output).toContain('thingcert-device-1: 5/5 messages came back');
     expect(output).toContain('stack deleted; no certificate, thing, attachment or object left');
-    expect(output).toMatch(/not emulated, ids only: .*AWS::IAM::Role/);
+    // IAM is enforced: roles, policies, the bucket policy and the KMS key are
+    // made in the local cloud, not ids only.
+    expect(output).toContain("IAM enforced: the Lambda and each device run with their role's");
+    expect(output).not.toMatch(/not emulated, ids only: .*(AWS::IAM::|AWS::KMS::|BucketPolicy)/);
     expect(exitCode).toBe(0);
     const log = readFileSync(start.logFile, 'utf8');
     expect(log).toContain('[lambda ');
@@ -127,6 +132,69 @@ describe('pnpm start', () => {
     expect(exitCode).toBe(0);
     expect(findSecretLeaks(readFileSync(start.logFile, 'utf8'))).toEqual([]);
     expect(readdirSync(start.runTmp)).toEqual([]);
+  });
+
+  it("pnpm start --keep prints export lines to act as the admin, the provisioner's role or a device's role", async () => {
+    const start = pnpmStart('--keep');
+    await start.printed(/# act as one of them.*\n/);
+    const exportLines = start
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('export '));
+    // What a user's shell makes of them.
+    const shell = spawnSync(
+      'sh',
+      ['-c', `${exportLines.join('\n')}\nnode -e 'console.log(JSON.stringify(process.env))'`],
+      { encoding: 'utf8', env: { PATH: process.env.PATH } },
+    );
+    const env = JSON.parse(shell.stdout) as Record<string, string>;
+    const bucket = /\[outputs\] BucketName = (\S+)/.exec(start.output())?.[1];
+    const list = async (as: string, Prefix?: string) => {
+      const s3 = new S3Client({
+        endpoint: env.AWS_ENDPOINT_URL_S3,
+        region: env.AWS_REGION,
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: {
+          accessKeyId: env[`${as}_AWS_ACCESS_KEY_ID`]!,
+          secretAccessKey: env[`${as}_AWS_SECRET_ACCESS_KEY`]!,
+          sessionToken: env[`${as}_AWS_SESSION_TOKEN`],
+        },
+        requestHandler: { httpsAgent: new Agent({ ca: readFileSync(env.NODE_EXTRA_CA_CERTS!) }) },
+      });
+      try {
+        const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix }));
+        return `${listed.KeyCount ?? 0} objects`;
+      } catch (error) {
+        return (error as Error).name;
+      } finally {
+        s3.destroy();
+      }
+    };
+
+    expect(env.AWS_ENDPOINT_URL_S3).toMatch(/^https:/);
+    expect(env.AWS_ACCESS_KEY_ID).toBe(env.THINGCERT_ADMIN_AWS_ACCESS_KEY_ID);
+    expect(await list('THINGCERT_ADMIN')).toMatch(/^[1-9]\d* objects$/);
+    expect(await list('THINGCERT_PROVISIONER', 'thingcert-device-1/')).toMatch(
+      /^[1-9]\d* objects$/,
+    );
+    // Bucket-scoped since issue 13 defect 4 was fixed: its grant never changes with the devices.
+    expect(await list('THINGCERT_PROVISIONER')).toMatch(/^[1-9]\d* objects$/);
+    expect(await list('THINGCERT_DEVICE_1', 'thingcert-device-1/')).toBe('AccessDenied');
+    start.child.kill('SIGINT');
+    expect(await start.exited).toBe(0);
+    expect(start.output()).toContain(
+      'stack deleted; no certificate, thing, attachment or object left',
+    );
+    // The credentials went to the terminal only, never to the log file.
+    const log = readFileSync(start.logFile, 'utf8');
+    expect(findSecretLeaks(log)).toEqual([]);
+    for (const name of [
+      'THINGCERT_DEVICE_1_AWS_SECRET_ACCESS_KEY',
+      'THINGCERT_PROVISIONER_AWS_SESSION_TOKEN',
+    ]) {
+      expect(log).not.toContain(env[name]);
+    }
   });
 
   it('pnpm start stopped by a second signal mid-teardown still removes the device directory and the assembly', async () => {

@@ -9,10 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { assetDirectory } from './cloud-assembly';
 import { isResourceStepError } from './errors';
 import { ProviderRegistry } from './provider-registry';
+import { RecordingIam } from '../test/recording-iam';
 import { testStackEnvironment } from '../test/stack-environment';
 
 // No network: the clients are never used by the steps these tests take.
-function registry(metadata: Record<string, Record<string, unknown>> = {}): {
+function registry(
+  metadata: Record<string, Record<string, unknown>> = {},
+  iam?: RecordingIam,
+): {
   registry: ProviderRegistry;
   lines: string[];
 } {
@@ -28,6 +32,7 @@ function registry(metadata: Record<string, Record<string, unknown>> = {}): {
       iot: new IoTClient({ region }),
       s3: new S3Client({ region }),
       devicesRunOnce: true,
+      iam,
     }),
     lines,
   };
@@ -66,6 +71,50 @@ describe('Class: ProviderRegistry', () => {
         `arn:aws:iam:eu-west-1:000000000000:role/${role.physicalId}`,
       );
       expect(role.attributes.RoleId).toBe(`${role.physicalId}-RoleId`);
+    });
+  });
+
+  describe('with IAM enforced', () => {
+    it('makes roles, policies, instance profiles, bucket policies and KMS keys, and gives instances their role', async () => {
+      const iam = new RecordingIam();
+      const { registry: providers } = registry({}, iam);
+
+      for (const type of [
+        'AWS::IAM::Role',
+        'AWS::IAM::Policy',
+        'AWS::IAM::ManagedPolicy',
+        'AWS::IAM::InstanceProfile',
+        'AWS::S3::BucketPolicy',
+        'AWS::KMS::Key',
+        'AWS::KMS::Alias',
+      ]) {
+        expect(providers.providerFor(type), type).not.toBe(providers.providerFor('AWS::EC2::VPC'));
+      }
+      const role = await providers.providerFor('AWS::IAM::Role').create({
+        logicalId: 'Role',
+        type: 'AWS::IAM::Role',
+        properties: {
+          AssumeRolePolicyDocument: {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'ec2.amazonaws.com' },
+                Action: 'sts:AssumeRole',
+              },
+            ],
+          },
+        },
+      });
+      await providers.providerFor('AWS::IAM::InstanceProfile').create({
+        logicalId: 'Profile',
+        type: 'AWS::IAM::InstanceProfile',
+        properties: { InstanceProfileName: 'profile', Roles: [role.physicalId] },
+      });
+
+      expect(role.skipped).toBeFalsy();
+      expect(role.attributes.Arn).toBe(`arn:aws:iam::000000000000:role/${role.physicalId}`);
+      expect(iam.roles.has(role.physicalId)).toBe(true);
+      expect(providers.credentials.roleOf({ instanceProfile: 'profile' })).toBe(role.physicalId);
     });
   });
 

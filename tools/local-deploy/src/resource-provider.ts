@@ -66,7 +66,11 @@ export interface StackEnvironment {
   readonly stackId: string;
   readonly region: string;
   readonly accountId: string;
-  /** The local cloud's endpoints and credentials, for the processes the stack starts. */
+  /**
+   * The environment every process the stack starts shares: the local cloud's
+   * endpoints and region (HTTPS and the local CA with IAM enforced; HTTP and
+   * the admin's keys without). Each process adds its own credentials.
+   */
   readonly cloudEnv: Readonly<Record<string, string>>;
   /** Prints one of the deployer's own lines. */
   log(line: string): void;

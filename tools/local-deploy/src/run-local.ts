@@ -1,9 +1,12 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
 import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
 import { readCloudAssembly, type StackArtifact } from './cloud-assembly';
 import type { DeviceResult } from './device-process';
+import { workloadEnvironment } from './iam/workload-credentials';
+import { keepExports, type KeptIdentity } from './keep-exports';
 import { LocalStack, STACK_EVENT_SOURCE } from './local-stack';
 import { runRotations } from './rotation-run';
 import { DeviceEventTracker } from './rotation-stats';
@@ -24,6 +27,12 @@ export interface RunLocalOptions {
    */
   readonly rotate?: number;
   readonly verbose: boolean;
+  /**
+   * Enforce the stack's IAM (see `LocalStackOptions.enforceIam`); `false`
+   * runs every process as the admin over HTTP, for comparison.
+   * @default true
+   */
+  readonly enforceIam?: boolean;
   /** Every raw line (deployer, functions, devices) is appended here too. */
   readonly logFile?: string;
   /** Resolves when the user asks to stop (Ctrl-C). */
@@ -148,9 +157,16 @@ async function deployAndRun(
       verbose: options.verbose,
       log: (line) => log('local-cloud', line),
     });
+    const enforceIam = options.enforceIam ?? true;
     log(
       'start',
       `local cloud up: IoT ${cloud.iotEndpoint}, S3 ${cloud.s3Endpoint}, MQTT ${cloud.mqtt.host}:${cloud.mqtt.port}`,
+    );
+    log(
+      'start',
+      enforceIam
+        ? `IAM enforced: the Lambda and each device run with their role's credentials, over HTTPS (IoT ${cloud.iotHttpsEndpoint}, S3 ${cloud.s3HttpsEndpoint})`
+        : 'IAM not enforced (--no-iam): the Lambda and the devices run as the admin, over HTTP',
     );
     stack = new LocalStack(artifact.stackName, {
       cloud,
@@ -160,6 +176,7 @@ async function deployAndRun(
       // systemd drop-in on the instance would set it (the app has no context
       // key for the interval).
       ...(options.rotate === undefined ? {} : { deviceEnvironment: ROTATION_DEVICE_ENVIRONMENT }),
+      enforceIam,
     });
     await stack.deploy(artifact);
     for (const [name, value] of Object.entries(stack.outputs()))
@@ -200,7 +217,16 @@ async function deployAndRun(
     if (options.rotate === undefined && (options.keep || !options.once)) {
       if (options.keep) {
         log('start', 'the stack stays up; point the AWS CLI/SDK and device-runner at it with:');
-        for (const [name, value] of Object.entries(cloud.env)) print(`export ${name}=${value}`);
+        const env = {
+          ...workloadEnvironment(cloud, enforceIam),
+          AWS_ACCESS_KEY_ID: cloud.env.AWS_ACCESS_KEY_ID ?? '',
+          AWS_SECRET_ACCESS_KEY: cloud.env.AWS_SECRET_ACCESS_KEY ?? '',
+        };
+        const [firstThing] = [...stack.devices.values()].map((device) => device.name);
+        const example = `aws s3api list-objects-v2 --bucket ${String(stack.outputs().BucketName)} --prefix ${firstThing ?? ''}/`;
+        for (const line of keepExports(env, await keptIdentities(cloud, stack), example)) {
+          print(line);
+        }
         print(
           'pnpm device-runner run --bucket <bucket> --thing <thing>   # Ctrl-C here deletes the stack',
         );
@@ -223,6 +249,60 @@ async function deployAndRun(
   }
   log('start', exitCode === 0 ? 'done' : 'finished with errors');
   return exitCode;
+}
+
+/**
+ * Whose credentials `--keep` prints: the admin (what `AWS_ACCESS_KEY_ID` is
+ * set to), and with IAM enforced a new session of the role of the
+ * provisioner (the function behind the certificate resources) and of each
+ * device, numbered in the order of their thing names.
+ */
+async function keptIdentities(cloud: LocalCloud, stack: LocalStack): Promise<KeptIdentity[]> {
+  const identities: KeptIdentity[] = [
+    {
+      prefix: 'THINGCERT_ADMIN',
+      description: 'the admin identity: allowed everything, not subject to bucket policies',
+      credentials: {
+        accessKeyId: cloud.env.AWS_ACCESS_KEY_ID ?? '',
+        secretAccessKey: cloud.env.AWS_SECRET_ACCESS_KEY ?? '',
+      },
+    },
+  ];
+  const resources = [...stack.resources.values()];
+  const tokens = new Set(
+    resources
+      .filter((resource) => resource.type === DEVICE_CERTIFICATE_RESOURCE_TYPE)
+      .map((resource) => resource.properties.ServiceToken),
+  );
+  const provisioner = resources.find(
+    (resource) => resource.type === 'AWS::Lambda::Function' && tokens.has(resource.attributes.Arn),
+  );
+  const devices = [...stack.devices]
+    .map(([logicalId, device]) => ({ logicalId, thing: device.name }))
+    .sort((a, b) => a.thing.localeCompare(b.thing, 'en', { numeric: true }));
+  const workloads = [
+    ...(provisioner
+      ? [
+          {
+            logicalId: provisioner.logicalId,
+            prefix: 'THINGCERT_PROVISIONER',
+            who: 'the provisioner Lambda',
+          },
+        ]
+      : []),
+    ...devices.map(({ logicalId, thing }, index) => ({
+      logicalId,
+      prefix: `THINGCERT_DEVICE_${index + 1}`,
+      who: `device ${thing}`,
+    })),
+  ];
+  for (const { logicalId, prefix, who } of workloads) {
+    const roleName = stack.roleOf(logicalId);
+    if (roleName === undefined) continue;
+    const credentials = await cloud.iam.assumeRole({ roleName, sessionName: 'pnpm-start-keep' });
+    identities.push({ prefix, description: `${who} (role ${roleName})`, credentials });
+  }
+  return identities;
 }
 
 function deviceSucceeded(result: DeviceResult): boolean {

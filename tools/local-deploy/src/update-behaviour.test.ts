@@ -41,6 +41,14 @@ describe('Function: updateBehaviour', () => {
     ['AWS::IAM::Policy', 'PolicyDocument', 'no-interruption'],
     ['AWS::IoT::Policy', 'PolicyDocument', 'no-interruption'],
     ['AWS::IoT::Policy', 'PolicyName', 'replacement'],
+    ['AWS::IAM::ManagedPolicy', 'PolicyDocument', 'no-interruption'],
+    ['AWS::IAM::ManagedPolicy', 'Description', 'replacement'],
+    ['AWS::IAM::InstanceProfile', 'Roles', 'no-interruption'],
+    ['AWS::S3::BucketPolicy', 'PolicyDocument', 'no-interruption'],
+    ['AWS::S3::BucketPolicy', 'Bucket', 'replacement'],
+    ['AWS::KMS::Key', 'KeyPolicy', 'no-interruption'],
+    ['AWS::KMS::Alias', 'TargetKeyId', 'no-interruption'],
+    ['AWS::KMS::Alias', 'AliasName', 'replacement'],
   ])('%s: a new %s → %s', (type, property, expected) => {
     expect(updateBehaviour(type, { [property]: 'a' }, { [property]: 'b' })).toBe(expected);
   });

@@ -28,8 +28,8 @@ interface TypeUpdateRules {
 const TEMPLATE_REFERENCE = 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference';
 
 /**
- * The types the local cloud emulates (and the IAM types issue 16 will
- * enforce), from each type's page in the template reference (see
+ * The types the local cloud emulates (IAM, bucket policies and KMS keys when
+ * IAM is enforced), from each type's page in the template reference (see
  * {@link updateRulesSource}). Types not listed here are ids only: every
  * change keeps the physical id.
  */
@@ -87,6 +87,13 @@ const RULES: Readonly<Record<string, TypeUpdateRules>> = {
   'AWS::IAM::Role': { replacement: ['Path', 'RoleName'] },
   // PolicyDocument, PolicyName, Roles, Groups, Users: all No interruption.
   'AWS::IAM::Policy': { replacement: [] },
+  // PolicyDocument, Roles, Groups, Users: No interruption (a new default policy version).
+  'AWS::IAM::ManagedPolicy': { replacement: ['Description', 'ManagedPolicyName', 'Path'] },
+  'AWS::IAM::InstanceProfile': { replacement: ['InstanceProfileName', 'Path'] },
+  'AWS::S3::BucketPolicy': { replacement: ['Bucket'] },
+  // KeySpec, KeyUsage, Origin and MultiRegion cannot change: the update fails (providers/kms.ts).
+  'AWS::KMS::Key': { replacement: [] },
+  'AWS::KMS::Alias': { replacement: ['AliasName'] },
 };
 
 /** JSON with object keys sorted, so that equal values compare equal whatever their key order. */

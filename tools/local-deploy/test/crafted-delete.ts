@@ -1,5 +1,6 @@
 import { assetDirectory, type StackArtifact } from '../src/cloud-assembly';
 import { callCustomResource } from '../src/custom-resource-call';
+import { workloadEnvironment } from '../src/iam/workload-credentials';
 import type { LocalFunction } from '../src/lambda-invoker';
 import type { DeployedResource } from '../src/resource-provider';
 import { ResponseEndpoint } from '../src/response-endpoint';
@@ -9,7 +10,9 @@ import type { LifecycleRun } from './lifecycle-harness';
  * Sends the stack's provisioner Lambda a CloudFormation Delete for
  * `certificate`'s logical id and properties, but naming `physicalId`: a
  * request the stack never made, through the engine's own custom-resource call
- * (real event, real `ResponseURL`, Lambda's retries).
+ * (real event, real `ResponseURL`, Lambda's retries). With IAM enforced the
+ * function runs as Lambda would run it: with a session of its execution role,
+ * over HTTPS.
  *
  * @returns the function's answer: `SUCCESS`, or the `FAILED` reason.
  */
@@ -27,8 +30,14 @@ export async function sendCraftedDelete(
   const { properties } = functionResource;
   const variables = (properties.Environment as { Variables?: Record<string, unknown> } | undefined)
     ?.Variables;
+  const roleName = run.stack.roleOf(functionResource.logicalId);
+  const session =
+    roleName === undefined
+      ? undefined
+      : await run.cloud.iam.assumeRole({ roleName, sessionName: 'crafted-delete' });
   const fn: LocalFunction = {
     functionName: functionResource.physicalId,
+    credentials: session?.env ?? {},
     arn: serviceToken,
     assetDir: assetDirectory(
       artifact.assetsByObjectKey,
@@ -60,7 +69,7 @@ export async function sendCraftedDelete(
           stackId: run.stack.stackId,
           region: run.cloud.region,
           accountId: run.cloud.accountId,
-          cloudEnv: run.cloud.env,
+          cloudEnv: workloadEnvironment(run.cloud, roleName !== undefined),
           log,
           relay: (source, line) => log(`[${source}] ${line}`),
           assetDir: (logicalId, s3Key) =>

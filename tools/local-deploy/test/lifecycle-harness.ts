@@ -104,6 +104,17 @@ export class LifecycleRun {
     );
   }
 
+  /**
+   * The functions and instances of the stack that run with no role of their
+   * own: empty when IAM is enforced (the default), as every sequence runs.
+   */
+  workloadsWithoutRole(): string[] {
+    return [...this.stack.resources.values()]
+      .filter((resource) => ['AWS::Lambda::Function', 'AWS::EC2::Instance'].includes(resource.type))
+      .filter((resource) => this.stack.roleOf(resource.logicalId) === undefined)
+      .map((resource) => resource.logicalId);
+  }
+
   /** The certificate custom resource the stack holds for `thing`. */
   certificateResource(thing: string): DeployedResource {
     const found = [...this.stack.resources.values()].find(

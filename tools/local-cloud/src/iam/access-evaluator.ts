@@ -34,6 +34,8 @@ export interface Transport {
 /** The answer to an {@link AccessRequest}. */
 export interface AccessDecision {
   allowed: boolean;
+  /** Refused by an explicit `Deny` (in any policy), not only for want of an `Allow`. */
+  explicitDeny: boolean;
   /**
    * AWS's explanation after the resource in an access-denied message: "because no
    * identity-based policy allows the s3:GetObject action", "with an explicit deny in a
@@ -117,24 +119,33 @@ export class AccessEvaluator {
         `cannot evaluate ${request.action} on ${request.resource}: ${result.errors.message} ${JSON.stringify(result.errors)}`,
       );
     }
-    if (result.overallResult === 'Allowed') return { allowed: true, reason: '' };
+    if (result.overallResult === 'Allowed')
+      return { allowed: true, explicitDeny: false, reason: '' };
     const analysis =
       result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
-    return { allowed: false, reason: denialReason(request.action, analysis) };
+    return denial(request.action, analysis);
   }
 }
 
-function denialReason(
+function denial(
   action: string,
   analysis: Parameters<typeof getDenialReasons>[0] | undefined,
-): string {
+): AccessDecision {
   const denials = analysis === undefined ? [] : getDenialReasons(analysis);
   const explicit = denials.find((d) => d.denialType === 'Explicit');
+  const refused = (reason: string, explicitDeny = false): AccessDecision => ({
+    allowed: false,
+    explicitDeny,
+    reason,
+  });
   if (explicit !== undefined) {
-    return `with an explicit deny in ${explicit.policyType === 'resource' ? 'a resource-based' : 'an identity-based'} policy`;
+    return refused(
+      `with an explicit deny in ${explicit.policyType === 'resource' ? 'a resource-based' : 'an identity-based'} policy`,
+      true,
+    );
   }
   if (denials.some((d) => d.policyType === 'resource')) {
-    return `because no resource-based policy allows the ${action} action`;
+    return refused(`because no resource-based policy allows the ${action} action`);
   }
-  return `because no identity-based policy allows the ${action} action`;
+  return refused(`because no identity-based policy allows the ${action} action`);
 }

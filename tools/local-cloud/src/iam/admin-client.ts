@@ -1,6 +1,11 @@
 import { LocalIamError } from '../errors';
 import type { AdminEndpoint } from './admin-server';
-import type { LocalIam, RoleDescription, RoleSessionCredentials } from './local-iam';
+import type {
+  LocalIam,
+  RoleDescription,
+  RoleSessionCredentials,
+  SimulationResult,
+} from './local-iam';
 
 /**
  * The local IAM of a cloud running in another process, over its admin endpoint (what the CLI
@@ -86,6 +91,8 @@ export function connectLocalIam(admin: AdminEndpoint): LocalIam {
         aliases: input.aliases,
         keyPolicy: input.keyPolicy,
       })) as { keyArn: string },
+    simulatePrincipalPolicy: async ({ roleName, ...question }) =>
+      (await call('POST', `${role(roleName)}/simulations`, question)) as SimulationResult,
   };
 }
 

@@ -75,6 +75,48 @@ describe('Function: connectLocalIam (the admin endpoint)', () => {
     expect(await codeOf(remote.putRole({ roleName: 'has space' }))).toBe('ValidationError');
   });
 
+  it('simulates a call no request can make (KMS outside S3) with the role policies and the key policy', async () => {
+    const decryptViaS3 = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: '*',
+          Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
+        },
+      ],
+    };
+    await remote.putRole({ roleName: 'decrypt-via-s3', policies: { Kms: decryptViaS3 } });
+    const { keyArn } = await remote.putKmsKey({ keyId: 'simulated-key' });
+    const ask = (context?: Record<string, string>) =>
+      remote.simulatePrincipalPolicy({
+        roleName: 'decrypt-via-s3',
+        action: 'kms:Decrypt',
+        resource: keyArn,
+        context,
+      });
+
+    expect(await ask()).toEqual({
+      decision: 'implicitDeny',
+      reason: 'because no identity-based policy allows the kms:Decrypt action',
+    });
+    expect(await ask({ 'kms:ViaService': 's3.us-east-1.amazonaws.com' })).toEqual({
+      decision: 'allowed',
+      reason: '',
+    });
+    await remote.putKmsKey({
+      keyId: 'simulated-key',
+      keyPolicy: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }],
+      },
+    });
+    expect((await ask({ 'kms:ViaService': 's3.us-east-1.amazonaws.com' })).decision).toBe(
+      'explicitDeny',
+    );
+  });
+
   it('refuses callers without the bearer token', async () => {
     const stranger = connectLocalIam({ endpoint: fixture.cloud.admin.endpoint, token: 'wrong' });
     await expect(stranger.putRole({ roleName: 'sneaky' })).rejects.toThrow(/bearer token/);

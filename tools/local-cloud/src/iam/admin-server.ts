@@ -42,6 +42,7 @@ type Answer = { status: number; body?: unknown };
  * | PUT / DELETE | `/roles/{role}/policies/{name}` | policy document / – → 204 |
  * | POST | `/roles/{role}/sessions` | `{sessionName, durationSeconds?}` → RoleSessionCredentials |
  * | PUT | `/kms-keys/{keyId}` | `{aliases?, keyPolicy?}` → `{keyArn}` |
+ * | POST | `/roles/{role}/simulations` | `{action, resource, context?, resourcePolicy?}` → SimulationResult |
  * | GET | `/container-credentials/{accessKeyId}` | → `{AccessKeyId, SecretAccessKey, Token, Expiration}` |
  *
  * Errors: `{code, message}` with 400 (`ValidationError`, `MalformedPolicyDocument`), 401, 404
@@ -128,6 +129,19 @@ async function route(
         sessionName: typeof input.sessionName === 'string' ? input.sessionName : '',
         durationSeconds:
           input.durationSeconds === undefined ? undefined : Number(input.durationSeconds),
+      }),
+    );
+  }
+  if (
+    collection === 'roles' &&
+    sub === 'simulations' &&
+    segments.length === 3 &&
+    method === 'POST'
+  ) {
+    return ok(
+      await iam.simulatePrincipalPolicy({
+        ...(input as { action: string; resource: string }),
+        roleName: name,
       }),
     );
   }

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { LocalIamError, MalformedPolicyDocumentError } from '../errors';
+import { AccessEvaluator } from './access-evaluator';
 import { DEFAULT_KEY_POLICY, KmsKeyring } from './kms-keyring';
 import type {
   AssumeRoleInput,
@@ -8,8 +9,11 @@ import type {
   PutRoleInput,
   RoleDescription,
   RoleSessionCredentials,
+  SimulatePrincipalPolicyInput,
+  SimulationResult,
 } from './local-iam';
 import { parseIdentityPolicy, type PolicyDocument } from './policy-documents';
+import { simulatePrincipalPolicy } from './policy-simulation';
 
 /** Access key ids the registry mints, as STS does for temporary credentials: `ASIA` + 16 base32. */
 const SESSION_KEY_ID = /^ASIA[A-Z2-7]{16}$/;
@@ -81,6 +85,8 @@ export interface IdentityRegistryOptions {
    * form this registry mints is the admin, with any secret (what tests and people use today)
    */
   adminCredentials?: readonly AdminCredentials[];
+  /** What decides simulations (the one S3 and IoT use). @default a new one for the account and region */
+  evaluator?: AccessEvaluator;
 }
 
 /**
@@ -93,11 +99,13 @@ export class IdentityRegistry implements LocalIam {
   private readonly roles = new Map<string, Role>();
   private readonly sessions = new Map<string, Session>();
   private readonly admins: Map<string, string> | undefined;
+  private readonly evaluator: AccessEvaluator;
   /** Base URL of the container-credentials route, set once the admin endpoint listens. */
   containerCredentialsBase: string | undefined;
 
   constructor(private readonly options: IdentityRegistryOptions) {
     this.kms = new KmsKeyring(options.accountId, options.region);
+    this.evaluator = options.evaluator ?? new AccessEvaluator(options.accountId, options.region);
     this.admins =
       options.adminCredentials === undefined
         ? undefined
@@ -251,6 +259,21 @@ export class IdentityRegistry implements LocalIam {
           : parseKeyPolicy(input.keyPolicy);
       return { keyArn: this.kms.put(input.keyId, input.aliases ?? [], keyPolicy) };
     });
+  }
+
+  async simulatePrincipalPolicy(input: SimulatePrincipalPolicyInput): Promise<SimulationResult> {
+    const role = this.role(input.roleName);
+    const roleArn = this.roleArn(role);
+    // The role itself is the principal, as in IAM's simulator; its policies as they are now.
+    const principal: RoleSessionPrincipal = {
+      kind: 'role-session',
+      accessKeyId: '',
+      assumedRoleArn: roleArn,
+      roleArn,
+      userId: role.id,
+      policies: () => [...role.policies.values()],
+    };
+    return simulatePrincipalPolicy(this.evaluator, this.kms, principal, input);
   }
 
   private role(roleName: string): Role {

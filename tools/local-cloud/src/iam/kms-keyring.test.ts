@@ -34,6 +34,18 @@ describe('Class: KmsKeyring', () => {
   });
 
   describe('Method: put', () => {
+    it("replaces the key's aliases: one left out no longer resolves, one moved resolves to its new key", () => {
+      const keys = new KmsKeyring('000000000000', 'us-east-1');
+      const policy = { Version: '2012-10-17', Statement: [] };
+      keys.put('k-1', ['alias/old', 'alias/moved'], policy);
+      keys.put('k-2', ['alias/moved'], policy);
+      keys.put('k-1', ['alias/new'], policy);
+
+      expect(keys.resolve('alias/old')).toBeUndefined();
+      expect(keys.resolve('alias/new')?.keyArn).toBe(`${prefix}:key/k-1`);
+      expect(keys.resolve('alias/moved')?.keyArn).toBe(`${prefix}:key/k-2`);
+    });
+
     it('refuses malformed key ids and aliases', () => {
       const keys = new KmsKeyring('000000000000', 'us-east-1');
       expect(() => keys.put('has space', [], {})).toThrow(LocalIamError);

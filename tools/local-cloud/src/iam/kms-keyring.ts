@@ -73,7 +73,11 @@ export class KmsKeyring {
     this.put(AWS_MANAGED_S3_KEY_ID, ['alias/aws/s3'], awsManagedS3KeyPolicy(accountId, region));
   }
 
-  /** Registers (or replaces) a key; answers its ARN. */
+  /**
+   * Registers (or replaces) a key; answers its ARN. `aliases` are the key's aliases from now on:
+   * an alias it had before and is not in the list no longer resolves (as after KMS DeleteAlias,
+   * or UpdateAlias to another key).
+   */
   put(keyId: string, aliases: readonly string[], keyPolicy: PolicyDocument): string {
     if (!/^[\w-]{1,128}$/.test(keyId)) {
       throw new LocalIamError('ValidationError', `Invalid keyId ${JSON.stringify(keyId)}`);
@@ -85,6 +89,9 @@ export class KmsKeyring {
     }
     const keyArn = this.keyArn(keyId);
     this.keys.set(keyId, { keyArn, keyPolicy });
+    for (const [alias, target] of this.aliases) {
+      if (target === keyId && !aliases.includes(alias)) this.aliases.delete(alias);
+    }
     for (const alias of aliases) this.aliases.set(alias, keyId);
     return keyArn;
   }

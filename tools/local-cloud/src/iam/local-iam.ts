@@ -77,6 +77,29 @@ export interface PutKmsKeyInput {
   keyPolicy?: PolicyDocument | string;
 }
 
+/** Input of {@link LocalIam.simulatePrincipalPolicy}. */
+export interface SimulatePrincipalPolicyInput {
+  roleName: string;
+  /** `service:Action`, e.g. `kms:Decrypt`. */
+  action: string;
+  /** The resource ARN, or `*`. */
+  resource: string;
+  /** Condition keys of the simulated request, e.g. `{ 'kms:ViaService': 's3.us-east-1.amazonaws.com' }`. @default {} */
+  context?: Record<string, string | string[]>;
+  /**
+   * The resource's policy, evaluated with the role's identity policies.
+   * @default for a KMS key ARN, the key policy given to `putKmsKey` (or AWS's default); none otherwise
+   */
+  resourcePolicy?: PolicyDocument;
+}
+
+/** IAM's answer to a simulation (`EvalDecision` of SimulatePrincipalPolicy) and AWS's wording of why. */
+export interface SimulationResult {
+  decision: 'allowed' | 'explicitDeny' | 'implicitDeny';
+  /** Empty when allowed; else e.g. "because no identity-based policy allows the kms:Decrypt action". */
+  reason: string;
+}
+
 /**
  * IAM of the local cloud: roles with their identity policies, sessions of those roles
  * (credentials the local S3 and IoT control plane authenticate and authorize), and the KMS
@@ -109,6 +132,15 @@ export interface LocalIam {
   deleteRolePolicy(roleName: string, policyName: string): Promise<void>;
   /** New credentials for a session of the role. */
   assumeRole(input: AssumeRoleInput): Promise<RoleSessionCredentials>;
-  /** Registers (or replaces) a KMS key: its aliases and key policy. */
+  /**
+   * Registers (or replaces) a KMS key: its aliases (an alias it had and is not in `aliases` no
+   * longer resolves) and key policy.
+   */
   putKmsKey(input: PutKmsKeyInput): Promise<{ keyArn: string }>;
+  /**
+   * May the role do `action` on `resource`? IAM's SimulatePrincipalPolicy, evaluated as the
+   * requests of the role's sessions are: for what no request to the local cloud can ask (it has
+   * no KMS API: a `kms:Decrypt` outside S3).
+   */
+  simulatePrincipalPolicy(input: SimulatePrincipalPolicyInput): Promise<SimulationResult>;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { bootDevice } from '../device-boot';
 import type { DeviceProcess } from '../device-process';
+import { ADMIN_CREDENTIALS, type WorkloadCredentials } from '../iam/workload-credentials';
 import type {
   DeployedResource,
   ProvisionedResource,
@@ -15,6 +16,8 @@ interface Instance {
   readonly logicalId: string;
   /** What its user data wrote at first boot: the device's configuration for the instance's life. */
   readonly bootMetadata: Record<string, unknown>;
+  /** Its instance profile's credentials, as IMDS serves them for the instance's life. */
+  readonly credentials: Readonly<Record<string, string>>;
   device: DeviceProcess | undefined;
 }
 
@@ -22,7 +25,9 @@ interface Instance {
  * `AWS::EC2::Instance` as a device, doing to the device what EC2 does to an
  * instance and nothing more (nothing else ever restarts a device):
  * - create (a new instance, a replacement included): boots its device runner
- *   (see {@link bootDevice}) with the instance's metadata as it is then;
+ *   (see {@link bootDevice}) with the instance's metadata as it is then, and a
+ *   session of its instance profile's role (`IamInstanceProfile`) where the
+ *   SDK's default credential chain finds it, as IMDS serves it on EC2;
  * - an update with "Some interruptions" (UserData, InstanceType…): the
  *   instance is stopped and started: the device process stops and starts
  *   again, with the configuration it first booted with, since user data runs
@@ -39,6 +44,7 @@ export class Ec2InstanceProvider implements ResourceProvider {
     private readonly stack: StackEnvironment,
     /** Devices run their messages once and exit (instead of `forever`). */
     private readonly runOnce: boolean,
+    private readonly credentials: WorkloadCredentials = ADMIN_CREDENTIALS,
     /** Extra runner environment (see `DeviceBootOptions.environment`). */
     private readonly deviceEnvironment?: Readonly<Record<string, string>>,
   ) {}
@@ -57,10 +63,14 @@ export class Ec2InstanceProvider implements ResourceProvider {
     );
   }
 
-  async create({ logicalId }: ResourceRequest): Promise<ProvisionedResource> {
+  async create({ logicalId, properties }: ResourceRequest): Promise<ProvisionedResource> {
     const instanceId = `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
     const bootMetadata = this.stack.metadataOf(logicalId);
-    const instance: Instance = { logicalId, bootMetadata, device: undefined };
+    const credentials = await this.credentials.forInstance(
+      instanceId,
+      properties.IamInstanceProfile,
+    );
+    const instance: Instance = { logicalId, bootMetadata, credentials, device: undefined };
     instance.device = this.boot(instance);
     this.instances.set(instanceId, instance);
     return {
@@ -89,6 +99,7 @@ export class Ec2InstanceProvider implements ResourceProvider {
     return bootDevice({
       logicalId: instance.logicalId,
       metadata: instance.bootMetadata,
+      credentials: instance.credentials,
       stack: this.stack,
       runOnce: this.runOnce,
       environment: this.deviceEnvironment,

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorkloadCredentials } from '../iam/workload-credentials';
 import type { LocalFunction } from '../lambda-invoker';
 import { regionalArn, templateOrGeneratedName } from '../physical-names';
-import type { ResourceProvider, StackEnvironment } from '../resource-provider';
+import { runStep, type ResourceProvider, type StackEnvironment } from '../resource-provider';
 
 /** Lambda function names are at most 64 characters. */
 const MAX_FUNCTION_NAME = 64;
@@ -33,19 +34,25 @@ export interface LambdaFunctionProvider extends ResourceProvider {
  * assembly, or from its inline `Code.ZipFile`, written to `index.js` in a
  * temp directory as Lambda does; each invocation later runs it in a fresh
  * Node.js process. An in-place update (code, environment, timeout) registers
- * the new configuration under the same name.
+ * the new configuration under the same name. Each runs with a session of its
+ * execution role (`Role`), taken when it is registered, as Lambda refuses a
+ * role it may not assume when the function is created or updated.
  */
 export function lambdaFunctionProvider(
   functions: Map<string, LocalFunction>,
   stack: StackEnvironment,
+  credentials: WorkloadCredentials,
 ): LambdaFunctionProvider {
   /** Directories of inline code, by function ARN. */
   const inlineCode = new Map<string, string>();
-  const register = (
+  const register = async (
     logicalId: string,
     properties: Readonly<Record<string, unknown>>,
     functionName: string,
-  ): LocalFunction => {
+  ): Promise<LocalFunction> => {
+    const roleEnv = await runStep(logicalId, 'AssumeRole', () =>
+      credentials.forFunction(functionName, properties.Role),
+    );
     const arn = regionalArn(stack, 'lambda', `function:${functionName}`);
     const code = (properties.Code ?? {}) as Record<string, unknown>;
     const previousInline = inlineCode.get(arn);
@@ -60,7 +67,7 @@ export function lambdaFunctionProvider(
       inlineCode.delete(arn);
     }
     removeInlineCode(previousInline);
-    const fn = localFunction(functionName, arn, assetDir, properties);
+    const fn = localFunction(functionName, arn, assetDir, properties, roleEnv);
     functions.set(arn, fn);
     return fn;
   };
@@ -72,14 +79,14 @@ export function lambdaFunctionProvider(
         logicalId,
         MAX_FUNCTION_NAME,
       );
-      const fn = register(logicalId, properties, name);
+      const fn = await register(logicalId, properties, name);
       stack.log(
         `created ${logicalId} (function ${fn.functionName}, ${fn.timeoutSeconds} s timeout)`,
       );
       return { physicalId: fn.functionName, attributes: { Arn: fn.arn } };
     },
     async update({ logicalId, properties }, current) {
-      register(logicalId, properties, current.physicalId);
+      await register(logicalId, properties, current.physicalId);
       return { physicalId: current.physicalId, attributes: current.attributes };
     },
     async delete(resource) {
@@ -100,8 +107,10 @@ function localFunction(
   arn: string,
   assetDir: string,
   properties: Readonly<Record<string, unknown>>,
+  credentials: Readonly<Record<string, string>>,
 ): LocalFunction {
   return {
+    credentials,
     functionName,
     arn,
     assetDir,

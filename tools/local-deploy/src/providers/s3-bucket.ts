@@ -12,8 +12,8 @@ import { runStep, type ResourceProvider, type StackEnvironment } from '../resour
 const MAX_BUCKET_NAME = 63;
 
 /**
- * `AWS::S3::Bucket` in the local S3. (`AWS::S3::BucketPolicy` is not
- * emulated: the local S3 has no bucket policies.)
+ * `AWS::S3::Bucket` in the local S3. (Its `AWS::S3::BucketPolicy` is a
+ * resource of its own: `s3-bucket-policy.ts`.)
  */
 export function s3BucketProvider(s3: S3Client, stack: StackEnvironment): ResourceProvider {
   return {
