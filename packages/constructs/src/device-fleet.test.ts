@@ -2,8 +2,6 @@ import {
   CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE,
   DEVICE_CERTIFICATE_RESOURCE_TYPE,
 } from '@thingcert/contracts';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   fakeBundles,
