@@ -129,6 +129,7 @@ export class LocalStack {
       deviceEnvironment: options.deviceEnvironment,
       functionEnvironment: options.functionEnvironment,
       duplicateDelivery: options.duplicateDelivery,
+      setLambdaInvoker: (invoker) => cloud.fleetProvisioning.setLambdaInvoker(invoker),
     });
   }
 
@@ -157,9 +158,13 @@ export class LocalStack {
     return this.engine.retained;
   }
 
-  /** The device running on each instance the stack holds, by the instance's logical id. */
+  /**
+   * The device running on each instance the stack holds: by the instance's
+   * logical id, and for the instances of an Auto Scaling group by
+   * `<group logical id>/<instance id>`.
+   */
   get devices(): ReadonlyMap<string, DeviceProcess> {
-    const devices = new Map<string, DeviceProcess>();
+    const devices = new Map<string, DeviceProcess>(this.providers.fleetDevices);
     for (const resource of this.engine.resources.values()) {
       const device =
         resource.type === 'AWS::EC2::Instance'
@@ -168,6 +173,11 @@ export class LocalStack {
       if (device) devices.set(resource.logicalId, device);
     }
     return devices;
+  }
+
+  /** The instance ids of an Auto Scaling group of the stack (by its physical id), oldest first. */
+  instancesOf(groupName: string): string[] {
+    return this.providers.instancesOf(groupName);
   }
 
   /** How many custom-resource answers arrived for a request already answered (duplicate deliveries). */
@@ -220,19 +230,24 @@ export class LocalStack {
   }
 
   /**
-   * DeleteStack, then an audit of the local cloud: no certificate, no thing
+   * DeleteStack, then an audit of the local cloud: no certificate, no thing,
+   * no provisioning template, none of the stack's thing groups and policies
    * (but those the stack retained) and no object in a retained bucket may be
    * left.
    *
    * @throws {LeftoverResourcesError} naming every failed delete and leftover.
    */
   async destroy(): Promise<void> {
+    const held = [...this.engine.resources.values()];
     const deleted = await this.engine.delete();
     await this.providers.close();
     const failures = deleted.failed.map(
       ({ resource, reason }) => `${resource.logicalId} (${resource.physicalId}): ${reason}`,
     );
-    const leftovers = [...failures, ...(await auditLeftovers(this.iot, this.s3, this.retained))];
+    const leftovers = [
+      ...failures,
+      ...(await auditLeftovers(this.iot, this.s3, this.retained, held)),
+    ];
     if (leftovers.length > 0) throw new LeftoverResourcesError(leftovers);
     this.log('stack deleted; no certificate, thing, attachment or object left');
   }
