@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { httpStatusOf, isAwsErrorNamed } from './errors';
-import { fromPem } from './der';
+import { fromPem } from '@thingcert/csr';
 
 /** The id AWS IoT gives a certificate: SHA-256 of its DER bytes, in hex. */
 export function certificateIdOfPem(pem: string): string | undefined {

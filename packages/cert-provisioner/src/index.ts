@@ -38,7 +38,8 @@ export {
   type DeprovisionStep,
   type ProvisionStep,
 } from './errors';
-export { generateKeyAndCsr, type KeyAndCsr } from './generate-key-and-csr';
+// Moved to @thingcert/csr (device code makes its CSRs too); still exported here.
+export { generateKeyAndCsr, type KeyAndCsr } from '@thingcert/csr';
 export {
   certificateObjectsOf,
   requestMarkerFolder,

@@ -28,7 +28,7 @@ import {
   type CertificateRecord,
   type RecordOrigin,
 } from './certificate-record';
-import { generateKeyAndCsr } from './generate-key-and-csr';
+import { generateKeyAndCsr } from '@thingcert/csr';
 import type { CertificateLocation } from './layout';
 import { silentLogger, type ProvisionerDeps } from './provisioner-deps';
 import { runStep, type StepContext } from './run-step';

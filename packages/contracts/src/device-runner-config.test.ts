@@ -5,6 +5,7 @@ import {
   type DeviceRunnerConfig,
   type DeviceRunnerConfigFile,
 } from './device-runner-config';
+import type { FleetClaimConfig, FleetDeviceRunnerConfig } from './fleet-provisioning';
 
 describe('Contract: the device runner configuration', () => {
   it('keeps the Metadata key that deployed instances carry', () => {
@@ -24,5 +25,12 @@ describe('Contract: the device runner configuration', () => {
   it('lets a deployed configuration hold only keys the runner reads (checked by tsc)', () => {
     expectTypeOf<keyof DeviceRunnerConfig>().toEqualTypeOf<keyof DeviceRunnerConfigFile>();
     expectTypeOf<DeviceRunnerConfig>().toExtend<DeviceRunnerConfigFile>();
+  });
+
+  it('lets a runner configuration file provision by claim, with its device id (checked by tsc)', () => {
+    expectTypeOf<DeviceRunnerConfigFile['claim']>().toEqualTypeOf<FleetClaimConfig | undefined>();
+    expectTypeOf<DeviceRunnerConfigFile['deviceId']>().toEqualTypeOf<string | undefined>();
+    // A fleet's launch template configuration is a runner configuration file.
+    expectTypeOf<FleetDeviceRunnerConfig>().toExtend<DeviceRunnerConfigFile>();
   });
 });

@@ -1,3 +1,5 @@
+import type { FleetClaimConfig } from './fleet-provisioning';
+
 /** MQTT protocols the device runner speaks: MQTT 5 or MQTT 3.1.1. */
 export const DEVICE_RUNNER_PROTOCOLS = ['mqtt5', 'mqtt3'] as const;
 
@@ -78,6 +80,23 @@ export interface DeviceRunnerConfigFile {
   readonly region?: string;
   /** Where downloaded credentials go. @default `$STATE_DIRECTORY` or `~/.thingcert/credentials/<thing>` */
   readonly credentialsDir?: string;
+  /**
+   * Provision by claim (fleet provisioning): the device makes its own key,
+   * gets its certificate through the template with the claim certificate,
+   * and from then on connects as its own thing. With `claim`, the thing is
+   * `fleetThingName(claim.thingNamePrefix, deviceId)` (so `thing` and the
+   * credential object keys are not given) and `deviceId` is required.
+   *
+   * @default none (the thing's credentials come from `bucket` or `cert`/`key`)
+   */
+  readonly claim?: FleetClaimConfig;
+  /**
+   * This device's id, the second half of its fleet thing name (on EC2, the
+   * instance id): required with `claim`, unused without it.
+   *
+   * @default none
+   */
+  readonly deviceId?: string;
 }
 
 /**

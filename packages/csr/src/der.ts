@@ -1,7 +1,7 @@
 /**
  * The handful of DER (ASN.1 Distinguished Encoding Rules) encoders a PKCS #10
  * certificate signing request needs. Written here instead of pulling in an
- * ASN.1 library: the Lambda bundle stays small and the surface is tiny.
+ * ASN.1 library: the Lambda and device runner bundles stay small and the surface is tiny.
  */
 
 function length(size: number): Buffer {
