@@ -23,6 +23,11 @@ export interface RunLocalOptions {
    * new `rotationToken`) while the devices publish 10 messages a second.
    */
   readonly rotate?: number;
+  /**
+   * How many devices the run must see (`--things N`): with `once`, fewer (or
+   * more) fails the run, like a device that failed.
+   */
+  readonly expectedDevices?: number;
   readonly verbose: boolean;
   /** Every raw line (deployer, functions, devices) is appended here too. */
   readonly logFile?: string;
@@ -186,6 +191,13 @@ async function deployAndRun(
       }
       if (results.length === 0) {
         log('start', 'no device instance in the stack');
+      }
+      if (options.expectedDevices !== undefined && results.length !== options.expectedDevices) {
+        exitCode = 1;
+        log(
+          'start',
+          `expected ${options.expectedDevices} device(s), the stack ran ${results.length}`,
+        );
       }
     }
     if (options.rotate === undefined && (options.keep || !options.once)) {
