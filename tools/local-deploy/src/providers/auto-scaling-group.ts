@@ -1,15 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { bootFleetDevice } from '../device-boot';
 import type { DeviceProcess } from '../device-process';
 import { ResourceStepError } from '../errors';
 import { TERMINATING_TRANSITION, type LifecycleActions } from '../lifecycle-actions';
-import { regionalArn, templateOrGeneratedName } from '../physical-names';
-import type {
-  DeployedResource,
-  ProvisionedResource,
-  ResourceProvider,
-  ResourceRequest,
-  StackEnvironment,
+import { newInstanceId, regionalArn, templateOrGeneratedName } from '../physical-names';
+import {
+  type DeployedResource,
+  type ProvisionedResource,
+  type ResourceProvider,
+  type ResourceRequest,
+  type StackEnvironment,
 } from '../resource-provider';
 import { instancesToTerminate } from '../termination-policy';
 import { hookFromSpecification } from './lifecycle-hook';
@@ -202,7 +202,7 @@ export class AutoScalingGroupProvider implements ResourceProvider {
 
   private launch(group: Group, count: number): void {
     for (let i = 0; i < count; i++) {
-      const instanceId = `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+      const instanceId = newInstanceId();
       const availabilityZone = group.zones[group.nextZone++ % group.zones.length]!;
       const device = bootFleetDevice({
         logicalId: group.logicalId,

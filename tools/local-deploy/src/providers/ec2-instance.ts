@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { bootDevice } from '../device-boot';
 import type { DeviceProcess } from '../device-process';
+import { newInstanceId } from '../physical-names';
 import type {
   DeployedResource,
   ProvisionedResource,
@@ -58,7 +58,7 @@ export class Ec2InstanceProvider implements ResourceProvider {
   }
 
   async create({ logicalId }: ResourceRequest): Promise<ProvisionedResource> {
-    const instanceId = `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+    const instanceId = newInstanceId();
     const bootMetadata = this.stack.metadataOf(logicalId);
     const instance: Instance = { logicalId, bootMetadata, device: undefined };
     instance.device = this.boot(instance);
