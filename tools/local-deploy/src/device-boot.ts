@@ -42,14 +42,22 @@ export function bootDevice(options: DeviceBootOptions): DeviceProcess | undefine
     return undefined;
   }
   const name = typeof runner.config.thing === 'string' ? runner.config.thing : logicalId;
-  return startRunner(options, name, runner.config, runner.asset?.s3Key);
+  return startRunner(options, name, runner.config, runner.asset?.s3Key, {});
 }
+
+/**
+ * The runner's environment variable for its device id: the fleet's user
+ * data writes the instance id into it as a systemd drop-in
+ * (`Environment=THINGCERT_DEVICE_ID=<instance id>`, `ProvisionedFleet`).
+ */
+export const FLEET_DEVICE_ID_VARIABLE = 'THINGCERT_DEVICE_ID';
 
 /**
  * "Boots" one instance of an Auto Scaling group: starts the bundled device
  * runner with the group's {@link FLEET_DEVICE_RUNNER_METADATA_KEY}
- * configuration and the instance id as its `deviceId` (what the instance's
- * user data writes into the configuration on EC2; the thing name is made of it).
+ * configuration and the instance id as its device id in
+ * {@link FLEET_DEVICE_ID_VARIABLE}, as the fleet's user data sets it on EC2
+ * (the thing name is made of it).
  *
  * @returns the running device, or `undefined` for a group without that
  *   metadata (nothing to run; logged).
@@ -67,12 +75,9 @@ export function bootFleetDevice(
     );
     return undefined;
   }
-  return startRunner(
-    options,
-    instanceId,
-    { ...runner.config, deviceId: instanceId },
-    runner.asset?.s3Key,
-  );
+  return startRunner(options, instanceId, runner.config, runner.asset?.s3Key, {
+    [FLEET_DEVICE_ID_VARIABLE]: instanceId,
+  });
 }
 
 /** Starts the runner bundle of `s3Key` with `config` (run once if asked) under `name`. */
@@ -81,6 +86,7 @@ function startRunner(
   name: string,
   runnerConfig: object,
   s3Key: string | undefined,
+  instanceEnvironment: Readonly<Record<string, string>>,
 ): DeviceProcess {
   const { logicalId, stack } = options;
   const bundleDir = stack.assetDir(logicalId, s3Key);
@@ -92,6 +98,7 @@ function startRunner(
     env: {
       ...stack.cloudEnv,
       ...options.environment,
+      ...instanceEnvironment,
       AWS_REGION: stack.region,
     },
     onLine: (line) => stack.relay(`device ${name}`, line),

@@ -10,7 +10,7 @@ import type { DeployedResource } from '../resource-provider';
 import { AutoScalingGroupProvider } from './auto-scaling-group';
 
 // The stand-in runner bundle (no network): `behaviour: 'wait'` runs until
-// SIGTERM, as a `forever` device does, and reports its configuration's deviceId.
+// SIGTERM, as a `forever` device does, and reports THINGCERT_DEVICE_ID.
 const bundleDir = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'stand-in-runner');
 const TYPE = 'AWS::AutoScaling::AutoScalingGroup';
 
@@ -44,7 +44,7 @@ function fleet(options: { autoComplete: boolean; behaviour?: string }) {
   return { provider, lifecycle, lines, events };
 }
 
-/** The device id each device reported (the stand-in runner echoes its configuration's deviceId). */
+/** The device id each device reported (the stand-in runner echoes THINGCERT_DEVICE_ID). */
 async function deviceIdOf(device: DeviceProcess, lines: string[]): Promise<string | undefined> {
   for (let i = 0; i < 100; i++) {
     const line = lines.find(

@@ -74,7 +74,8 @@ function sizeOf(
  * on a running instance):
  * - create: launches `DesiredCapacity` (else `MinSize`) instances, each an
  *   `i-` + 17 hex id, its device booted from the group's
- *   `Thingcert::FleetDeviceRunner` metadata with the instance id as device id;
+ *   `Thingcert::FleetDeviceRunner` metadata with the instance id as device id
+ *   (`THINGCERT_DEVICE_ID`, as the fleet's user data sets it);
  * - update: `DesiredCapacity`/`MinSize`/`MaxSize` are No interruption: more
  *   instances are launched, or the default termination policy picks those to
  *   terminate; a new `LaunchTemplate` applies to instances launched from now
