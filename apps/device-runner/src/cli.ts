@@ -3,7 +3,7 @@
 // aws-crt connection and signal handling. Everything below takes them as
 // parameters.
 import { S3Client } from '@aws-sdk/client-s3';
-import { DeviceConnection } from '@thingcert/device-client';
+import { ClaimConnection, DeviceConnection } from '@thingcert/device-client';
 import { readFile } from 'node:fs/promises';
 import { main } from './main';
 
@@ -29,6 +29,7 @@ const code = await main(process.argv.slice(2), {
   // The endpoint comes from AWS_ENDPOINT_URL_S3 when set (the SDK reads it).
   createS3: (region) => new S3Client(region === undefined ? {} : { region }),
   createConnection: (options) => new DeviceConnection(options),
+  connectClaim: (options) => ClaimConnection.connect(options),
 });
 // Our connection is closed by now, but aws-crt's MQTT 5 client leaves native
 // handles that keep the event loop alive after close() (aws-crt-nodejs#600):

@@ -20,6 +20,15 @@ export interface CredentialSource {
   readonly watcher: CredentialPointerWatcher | undefined;
   /** Frees the S3 client, if one is still held. */
   close(): void;
+  /**
+   * What these credentials are, when a broker refusing them at the first
+   * connect is a `CredentialsRefusedError` (exit 75: a restart may find
+   * others), e.g. "which the credential pointer names"; `undefined`: an
+   * ordinary connection error.
+   */
+  readonly refusedMeans?: string;
+  /** Called once the first connect succeeded (it confirms a claim whose reply was lost). */
+  readonly connected?: () => Promise<void>;
 }
 
 /** Builds the S3 client; injected so tests need no network. */
@@ -73,7 +82,12 @@ export async function openCredentialSource(
       location: `s3://${bucket}/${config.pointerKey}`,
       certificateId: credentials.certificateId,
     });
-    return { credentials, watcher, close: () => s3.destroy() };
+    return {
+      credentials,
+      watcher,
+      close: () => s3.destroy(),
+      refusedMeans: 'which the credential pointer names',
+    };
   } catch (error) {
     s3.destroy();
     throw error;

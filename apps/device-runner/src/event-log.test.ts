@@ -115,4 +115,52 @@ describe('Function: createEventLog', () => {
       message: 'boom',
     });
   });
+
+  it('tells the story of a provisioning by claim in text mode, problems on stderr, the rejection once', () => {
+    const { log, stdout, stderr } = capture(false);
+    const id = 'ab'.repeat(32);
+    const claim: RunEvent[] = [
+      {
+        event: 'credentials',
+        source: 'claim',
+        location: 's3://b/claim/current.json',
+        certificateId: id,
+      },
+      { event: 'claim-connected', clientId: 'fleet-i-1', certificateId: id },
+      { event: 'certificate-created', certificateId: id },
+      {
+        event: 'registration-retrying',
+        operation: 'RegisterThing',
+        statusCode: 429,
+        errorCode: 'ThrottlingException',
+        attempt: 1,
+        delayMs: 1000,
+      },
+      { event: 'registered', thingName: 'fleet-i-1', certificateId: id, confirmedBy: 'reply' },
+      { event: 'claim-removed', certificateId: id },
+      { event: 'registration-unconfirmed', certificateId: id, message: 'reply lost' },
+      {
+        event: 'registration-rejected',
+        operation: 'RegisterThing',
+        statusCode: 403,
+        errorCode: 'AccessDenied',
+        errorMessage: 'denied',
+      },
+    ];
+    claim.forEach(log);
+    expect(stdout.join('')).toBe(
+      [
+        'Downloaded claim certificate abababababab… and its key through s3://b/claim/current.json',
+        "Connected with the claim certificate as 'fleet-i-1'; provisioning by claim...",
+        'Got certificate abababababab… for a key made on this device',
+        'RegisterThing answered 429 ThrottlingException; retry 1 in 1000 ms',
+        "Registered as thing 'fleet-i-1' with certificate abababababab…",
+        'Deleted the claim certificate abababababab… and its key from this device',
+        '',
+      ].join('\n'),
+    );
+    expect(stderr).toEqual([
+      'warning: reply lost; connecting with certificate abababababab… to find out\n',
+    ]);
+  });
 });

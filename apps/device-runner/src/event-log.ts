@@ -1,3 +1,5 @@
+import type { ClaimOperation } from '@thingcert/device-client';
+
 /**
  * The runner's message counters: `published` publishes sent, `acked` of them
  * acknowledged (PUBACK), `received` distinct messages of this run that came
@@ -18,8 +20,12 @@ export type CheckTrigger = 'interval' | 'dropped' | 'refused';
 export type RunEvent =
   | {
       readonly event: 'credentials';
-      /** `pointer`: read through the credential pointer, and followed. */
-      readonly source: 'pointer' | 's3' | 'files';
+      /**
+       * `pointer`: read through the credential pointer, and followed. `claim`:
+       * the claim certificate, through its pointer. `claimed`: the device's
+       * own, made by an earlier provisioning by claim.
+       */
+      readonly source: 'pointer' | 's3' | 'files' | 'claim' | 'claimed';
       readonly location: string;
       readonly certificateId: string;
     }
@@ -80,7 +86,37 @@ export type RunEvent =
       readonly limit: number;
       readonly message: string;
     }
-  | ({ readonly event: 'stats'; readonly certificateId: string } & RunCounters);
+  | ({ readonly event: 'stats'; readonly certificateId: string } & RunCounters)
+  | { readonly event: 'claim-connected'; readonly clientId: string; readonly certificateId: string }
+  | { readonly event: 'certificate-created'; readonly certificateId: string }
+  | {
+      readonly event: 'registration-retrying';
+      readonly operation: ClaimOperation;
+      readonly statusCode: number | undefined;
+      readonly errorCode: string | undefined;
+      readonly attempt: number;
+      readonly delayMs: number;
+    }
+  | {
+      readonly event: 'registered';
+      readonly thingName: string;
+      readonly certificateId: string;
+      /** `reply`: RegisterThing was accepted; `connect`: its reply was lost and the broker accepted the certificate. */
+      readonly confirmedBy: 'reply' | 'connect';
+    }
+  | {
+      readonly event: 'registration-rejected';
+      readonly operation: ClaimOperation;
+      readonly statusCode: number | undefined;
+      readonly errorCode: string | undefined;
+      readonly errorMessage: string | undefined;
+    }
+  | {
+      readonly event: 'registration-unconfirmed';
+      readonly certificateId: string;
+      readonly message: string;
+    }
+  | { readonly event: 'claim-removed'; readonly certificateId: string };
 
 /** Where lines go; `process.stdout`/`stderr` in the CLI, arrays in tests. */
 export interface OutputStreams {
@@ -121,6 +157,7 @@ const TO_STDERR: ReadonlySet<RunEvent['event']> = new Set([
   'error',
   'credentials-check-failed',
   'refused',
+  'registration-unconfirmed',
 ]);
 
 /** The first 12 hex digits of a certificate id: enough to tell them apart in a log. */
@@ -128,15 +165,25 @@ function short(certificateId: string): string {
   return `${certificateId.slice(0, 12)}…`;
 }
 
+function credentialsLine(event: Extract<RunEvent, { event: 'credentials' }>): string {
+  switch (event.source) {
+    case 'pointer':
+      return `Downloaded certificate ${short(event.certificateId)} and its key through ${event.location}`;
+    case 'claim':
+      return `Downloaded claim certificate ${short(event.certificateId)} and its key through ${event.location}`;
+    case 'claimed':
+      return `Using this device's own certificate ${short(event.certificateId)} (registered by claim) in ${event.location}`;
+    case 's3':
+      return `Downloaded certificate and key from ${event.location}`;
+    case 'files':
+      return `Using certificate and key ${event.location}`;
+  }
+}
+
 function textLine(event: RunEvent): string | undefined {
   switch (event.event) {
     case 'credentials':
-      if (event.source === 'pointer') {
-        return `Downloaded certificate ${short(event.certificateId)} and its key through ${event.location}`;
-      }
-      return event.source === 's3'
-        ? `Downloaded certificate and key from ${event.location}`
-        : `Using certificate and key ${event.location}`;
+      return credentialsLine(event);
     case 'connecting':
       return `Connecting to ${event.endpoint}:${event.port} with client ID '${event.clientId}' (${event.protocol === 'mqtt5' ? 'MQTT 5' : 'MQTT 3.1.1'})...`;
     case 'connected':
@@ -167,6 +214,21 @@ function textLine(event: RunEvent): string | undefined {
       return `warning: credential check (${event.trigger}) failed, keeping the current certificate: ${event.message}`;
     case 'refused':
       return `warning: the broker refused certificate ${short(event.certificateId)} (${event.refusals} of ${event.limit}): ${event.message}`;
+    case 'claim-connected':
+      return `Connected with the claim certificate as '${event.clientId}'; provisioning by claim...`;
+    case 'certificate-created':
+      return `Got certificate ${short(event.certificateId)} for a key made on this device`;
+    case 'registration-retrying':
+      return `${event.operation} answered ${event.statusCode ?? '?'} ${event.errorCode ?? ''}; retry ${event.attempt} in ${event.delayMs} ms`;
+    case 'registered':
+      return `Registered as thing '${event.thingName}' with certificate ${short(event.certificateId)}`;
+    case 'registration-rejected':
+      // The `error` line that follows says it, with the reason.
+      return undefined;
+    case 'registration-unconfirmed':
+      return `warning: ${event.message}; connecting with certificate ${short(event.certificateId)} to find out`;
+    case 'claim-removed':
+      return `Deleted the claim certificate ${short(event.certificateId)} and its key from this device`;
     case 'online':
     case 'offline':
     case 'stats':

@@ -20,3 +20,15 @@ export const EXIT_USAGE = 2;
  * reactivated). 75 is `EX_TEMPFAIL` of sysexits.h: "try again later".
  */
 export const EXIT_CREDENTIALS_REFUSED = 75;
+
+/**
+ * Provisioning by claim was refused for good: AWS IoT rejected
+ * `RegisterThing` or `CreateCertificateFromCsr` with a final answer (403
+ * `AccessDenied` from the pre-provisioning hook or the provisioning role, an
+ * unknown or disabled template, a bad request); the reason was printed. A
+ * restart would only ask again and be refused again, so the shipped systemd
+ * unit has `RestartPreventExitStatus=77`: the service stays failed until an
+ * operator (or a new instance) starts it. Throttling that outlasts the
+ * retries is a runtime failure (1), restarted. 77 is `EX_NOPERM` of sysexits.h.
+ */
+export const EXIT_REGISTRATION_REJECTED = 77;

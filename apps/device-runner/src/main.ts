@@ -1,4 +1,5 @@
 import {
+  isClaimRejectedError,
   isCredentialsRefusedError,
   isDeviceUserError,
   type DeviceConnectionOptions,
@@ -6,7 +7,13 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isIncompleteRunError, isUsageError } from './errors';
 import { createEventLog, type OutputStreams } from './event-log';
-import { EXIT_CREDENTIALS_REFUSED, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE } from './exit-codes';
+import {
+  EXIT_CREDENTIALS_REFUSED,
+  EXIT_FAILURE,
+  EXIT_REGISTRATION_REJECTED,
+  EXIT_SUCCESS,
+  EXIT_USAGE,
+} from './exit-codes';
 import { resolveCommand, type ReadConfigFile } from './run-config';
 import { runDevice, type RunDeviceDeps } from './run-device';
 import { USAGE } from './usage';
@@ -25,7 +32,8 @@ export type { DeviceConnectionOptions, S3Client };
 /**
  * The whole CLI as a function: returns the exit status (see `exit-codes.ts`:
  * 0 success, 1 runtime failure with its reason, 2 bad usage, 75 the broker
- * keeps refusing the certificate the credential pointer names). User errors
+ * keeps refusing the certificate the credential pointer names, 77 provisioning
+ * by claim refused for good). User errors
  * get a one-line message with the fix; anything else is reported as an
  * internal error.
  */
@@ -58,6 +66,10 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
       log({ event: 'error', kind: 'user', message });
       return EXIT_CREDENTIALS_REFUSED;
     }
+    if (isClaimRejectedError(error) && !isTemporary(error.statusCode)) {
+      log({ event: 'error', kind: 'user', message });
+      return EXIT_REGISTRATION_REJECTED;
+    }
     if (isDeviceUserError(error) || isIncompleteRunError(error) || deps.signal.aborted) {
       log({ event: 'error', kind: 'user', message });
     } else {
@@ -68,4 +80,9 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
     }
     return EXIT_FAILURE;
   }
+}
+
+/** Throttling and server faults: a later attempt may be accepted. */
+function isTemporary(statusCode: number | undefined): boolean {
+  return statusCode === 429 || (statusCode !== undefined && statusCode >= 500);
 }

@@ -1,24 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { resolveCommand, type RunConfig } from './run-config';
-
-const noFile = (path: string): Promise<string> =>
-  Promise.reject(Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' }));
-const files =
-  (content: Record<string, string>) =>
-  (path: string): Promise<string> =>
-    content[path] === undefined ? noFile(path) : Promise.resolve(content[path]);
+import { config, files, noFile } from '../test/resolve-config';
+import { resolveCommand } from './run-config';
 
 const base = ['run', '--thing', 't1', '--endpoint', 'e.example', '--bucket', 'b'];
-
-async function config(
-  argv: string[],
-  env: Record<string, string> = {},
-  read = noFile,
-): Promise<RunConfig> {
-  const command = await resolveCommand(argv, env, read);
-  if (command.kind !== 'run') throw new Error('expected run');
-  return command.config;
-}
 
 // Over 150 lines on purpose: one describe per unit under test keeps every case's
 // full name and its shared fixtures in one place; each `it` stays short.

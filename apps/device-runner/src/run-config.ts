@@ -9,6 +9,16 @@ import {
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  CLAIM_LAYER_KEYS,
+  CLAIM_SETTINGS,
+  claimFileEntries,
+  OWN_CREDENTIAL_SETTINGS,
+  resolveClaimMode,
+  type ClaimLayerKey,
+  type ClaimRunConfig,
+  type ClaimSettingKey,
+} from './claim-config';
 import { UsageError } from './errors';
 
 /** Everything `device-runner run` needs, after flags, environment, file and defaults. */
@@ -51,6 +61,11 @@ export interface RunConfig {
    * after which the runner exits 75 (`EXIT_CREDENTIALS_REFUSED`).
    */
   readonly refusedLimit: number;
+  /**
+   * Provisioning by claim (`thing` is then the fleet thing name it makes);
+   * `undefined` when the thing's credentials come from `bucket` or files.
+   */
+  readonly claim: ClaimRunConfig | undefined;
 }
 
 /**
@@ -75,10 +90,14 @@ export type Command =
 
 /** Everything the `--config` file may hold. */
 type SettingsFile = DeviceRunnerConfigFile & RunnerTuningSettings;
-/** A setting: a key of the JSON config file, in camelCase; its flag is the kebab-case form. */
-type Key = keyof SettingsFile;
+/**
+ * A flat setting: a key of the JSON config file, in camelCase; its flag is
+ * the kebab-case form. `claim` is an object: its keys are settings of their
+ * own (`claim.templateName`, see `claim-config.ts`).
+ */
+type Key = Exclude<keyof SettingsFile, 'claim'>;
 type RawValue = string | number | boolean;
-type Layer = Partial<Record<Key, RawValue>>;
+type Layer = Partial<Record<Key | ClaimLayerKey, RawValue>>;
 type JsonKind<T> = T extends boolean ? 'boolean' : T extends number ? 'number' : 'string';
 
 /**
@@ -108,6 +127,7 @@ const KINDS: { readonly [K in Key]-?: JsonKind<NonNullable<SettingsFile[K]>> } =
   credentialsDir: 'string',
   credentialCheckInterval: 'number',
   refusedLimit: 'number',
+  deviceId: 'string',
 };
 const KEYS = Object.keys(KINDS) as Key[];
 
@@ -134,12 +154,19 @@ const ENV: Record<Key, string> = {
   credentialsDir: 'THINGCERT_CREDENTIALS_DIR',
   credentialCheckInterval: 'THINGCERT_CREDENTIAL_CHECK_INTERVAL',
   refusedLimit: 'THINGCERT_REFUSED_LIMIT',
+  deviceId: 'THINGCERT_DEVICE_ID',
 };
 
+/** Flag, variable and file key of every claim setting. */
+const CLAIM: Record<ClaimLayerKey, { flag: string; env: string }> = Object.fromEntries(
+  Object.entries(CLAIM_SETTINGS).map(([key, names]) => [`claim.${key}`, names]),
+) as Record<ClaimLayerKey, { flag: string; env: string }>;
+
 /** Every setting as a flag (`--credentials-dir`): booleans are switches, the rest take a value. */
-const SETTING_FLAGS = Object.fromEntries(
-  KEYS.map((key) => [flagName(key), { type: KINDS[key] === 'boolean' ? 'boolean' : 'string' }]),
-) as Record<string, { type: 'boolean' | 'string' }>;
+const SETTING_FLAGS = Object.fromEntries([
+  ...KEYS.map((key) => [flagName(key), { type: KINDS[key] === 'boolean' ? 'boolean' : 'string' }]),
+  ...CLAIM_LAYER_KEYS.map((key) => [CLAIM[key].flag, { type: 'string' }]),
+]) as Record<string, { type: 'boolean' | 'string' }>;
 
 /** Reads the `--config` file; injected so tests need no files. */
 export type ReadConfigFile = (path: string) => Promise<string>;
@@ -183,23 +210,20 @@ export async function resolveCommand(
   }
 
   const flags: Layer = {};
-  for (const key of KEYS) {
-    const value = values[flagName(key) as keyof typeof values];
-    if (value !== undefined) flags[key] = value;
-  }
-
   const fromEnv: Layer = {};
-  for (const key of KEYS) {
-    const value = env[ENV[key]];
-    if (value !== undefined && value !== '') fromEnv[key] = value;
+  for (const key of [...KEYS, ...CLAIM_LAYER_KEYS]) {
+    const flag = values[flagOf(key) as keyof typeof values];
+    if (flag !== undefined) flags[key] = flag;
+    const variable = env[envOf(key)];
+    if (variable !== undefined && variable !== '') fromEnv[key] = variable;
   }
 
   const configPath = values.config ?? emptyToUndefined(env.THINGCERT_CONFIG);
   const fromFile = configPath === undefined ? {} : await readLayerFile(configPath, readConfigFile);
 
-  const pick = (key: Key): { value: RawValue; source: string } | undefined => {
-    if (flags[key] !== undefined) return { value: flags[key], source: `--${flagName(key)}` };
-    if (fromEnv[key] !== undefined) return { value: fromEnv[key], source: ENV[key] };
+  const pick = (key: Key | ClaimLayerKey): { value: RawValue; source: string } | undefined => {
+    if (flags[key] !== undefined) return { value: flags[key], source: `--${flagOf(key)}` };
+    if (fromEnv[key] !== undefined) return { value: fromEnv[key], source: envOf(key) };
     if (fromFile[key] !== undefined)
       return { value: fromFile[key], source: `"${key}" in ${configPath}` };
     return undefined;
@@ -225,7 +249,22 @@ export async function resolveCommand(
   const topic = text(pick('topic')) ?? 'test/topic';
   const message = text(pick('message')) ?? 'Hello World!';
 
-  const thing = text(pick('thing'));
+  const bucket = text(pick('bucket'));
+  const claimMode = resolveClaimMode({
+    claim: Object.fromEntries(
+      (Object.keys(CLAIM_SETTINGS) as ClaimSettingKey[]).map((key) => [
+        key,
+        text(pick(`claim.${key}`)),
+      ]),
+    ) as Record<ClaimSettingKey, string | undefined>,
+    deviceId: text(pick('deviceId')),
+    thing: text(pick('thing')),
+    bucket,
+    credentialSettings: OWN_CREDENTIAL_SETTINGS.filter((key) => pick(key) !== undefined).map(
+      (key) => `--${flagName(key)}`,
+    ),
+  });
+  const thing = claimMode?.thing ?? text(pick('thing'));
   if (thing === undefined)
     throw new UsageError('missing --thing (the thing name, used as client id)');
   const endpoint = text(pick('endpoint'));
@@ -236,7 +275,6 @@ export async function resolveCommand(
   }
   const cert = text(pick('cert'));
   const key = text(pick('key'));
-  const bucket = text(pick('bucket'));
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError('--cert and --key go together');
   }
@@ -259,7 +297,7 @@ export async function resolveCommand(
       ? undefined
       : { certificate: certificateObjectKey, privateKey: privateKeyObjectKey };
   const pointerKey =
-    cert !== undefined || objectKeys !== undefined
+    cert !== undefined || objectKeys !== undefined || claimMode !== undefined
       ? undefined
       : (credentialPointerObjectKey ?? credentialPointerKey({ thingName: thing }));
   const credentialsDir =
@@ -294,6 +332,7 @@ export async function resolveCommand(
       credentialsDir,
       credentialCheckInterval,
       refusedLimit,
+      claim: claimMode?.claim,
     },
   };
 }
@@ -319,9 +358,13 @@ async function readLayerFile(path: string, read: ReadConfigFile): Promise<Layer>
   }
   const layer: Layer = {};
   for (const [name, value] of Object.entries(data)) {
+    if (name === 'claim') {
+      for (const [key, setting] of claimFileEntries(value, path)) layer[key] = setting;
+      continue;
+    }
     if (!(KEYS as readonly string[]).includes(name)) {
       throw new UsageError(
-        `config file ${path}: unknown key "${name}" (known: ${KEYS.join(', ')})`,
+        `config file ${path}: unknown key "${name}" (known: ${[...KEYS, 'claim'].join(', ')})`,
       );
     }
     const key = name as Key;
@@ -337,6 +380,20 @@ async function readLayerFile(path: string, read: ReadConfigFile): Promise<Layer>
 /** `credentialsDir` → `credentials-dir`. */
 function flagName(key: Key): string {
   return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+function isClaimKey(key: Key | ClaimLayerKey): key is ClaimLayerKey {
+  return key.startsWith('claim.');
+}
+
+/** The flag of a setting, without `--`. */
+function flagOf(key: Key | ClaimLayerKey): string {
+  return isClaimKey(key) ? CLAIM[key].flag : flagName(key);
+}
+
+/** The `THINGCERT_*` variable of a setting. */
+function envOf(key: Key | ClaimLayerKey): string {
+  return isClaimKey(key) ? CLAIM[key].env : ENV[key];
 }
 
 function isProtocol(value: string): value is DeviceRunnerProtocol {

@@ -1,38 +1,15 @@
-import {
-  certificateObjectKeys,
-  credentialPointerKey,
-  serializeCredentialPointer,
-} from '@thingcert/contracts';
-import { findSecretLeaks, makeKeyPair, type TestKeyPair } from '@thingcert/test-support';
-import { X509Certificate } from 'node:crypto';
+import { credentialPointerKey } from '@thingcert/contracts';
+import { findSecretLeaks, makeKeyPair } from '@thingcert/test-support';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { deps, stubS3 } from '../test/main-harness';
+import { deps, idOf, provisioned, stubS3 } from '../test/main-harness';
 import { EXIT_CREDENTIALS_REFUSED, EXIT_SUCCESS } from './exit-codes';
 import { main } from './main';
 
 const first = makeKeyPair('first');
 const second = makeKeyPair('second');
-const idOf = (pair: TestKeyPair): string =>
-  new X509Certificate(pair.certificatePem).fingerprint256.replace(/:/g, '').toLowerCase();
-
-/** The provisioner's objects for `pair` and the pointer body naming them. */
-function provisioned(pair: TestKeyPair): { pointer: string; objects: Record<string, string> } {
-  const id = idOf(pair);
-  const keys = certificateObjectKeys({ thingName: 'thing-1' }, id);
-  return {
-    pointer: serializeCredentialPointer({
-      version: 1,
-      certificateId: id,
-      certificateArn: `arn:aws:iot:us-east-1:000000000000:cert/${id}`,
-      objects: keys,
-      updatedAt: new Date().toISOString(),
-    }),
-    objects: { [keys.certificate]: pair.certificatePem, [keys.privateKey]: pair.privateKeyPem },
-  };
-}
 
 const POINTER = credentialPointerKey({ thingName: 'thing-1' });
 type Event = Record<string, unknown> & { event: string };

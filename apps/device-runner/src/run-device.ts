@@ -8,6 +8,7 @@ import {
   type DeviceConnection,
   type DeviceConnectionOptions,
 } from '@thingcert/device-client';
+import { openClaimedCredentials, type ConnectClaim } from './claim-source';
 import { openCredentialSource, type CredentialSource } from './credential-source';
 import { IncompleteRunError } from './errors';
 import type { EventLog } from './event-log';
@@ -20,11 +21,13 @@ export interface RunDeviceDeps {
   /** Built only when credentials come from S3. */
   readonly createS3: (region: string | undefined) => S3Client;
   readonly createConnection: (options: DeviceConnectionOptions) => DeviceConnection;
+  /** Opens the claim connection (claim mode only). */
+  readonly connectClaim: ConnectClaim;
 }
 
 /**
- * One run of the device: credentials (through the pointer, fixed S3 objects
- * or files), connect, the pubsub routine, then either disconnect or (with
+ * One run of the device: credentials (through the pointer, fixed S3 objects,
+ * files, or made by provisioning by claim), connect, the pubsub routine, then either disconnect or (with
  * `forever`) stay online until `signal` aborts. Credentials read through the
  * pointer are followed: a rotation moves the connection to the new
  * certificate without a restart. Resolves when all messages came back or a
@@ -38,7 +41,11 @@ export async function runDevice(
   log: EventLog,
   signal: AbortSignal,
 ): Promise<void> {
-  const source = await openCredentialSource(config, deps.createS3, log);
+  const { claim } = config;
+  const source =
+    claim === undefined
+      ? await openCredentialSource(config, deps.createS3, log)
+      : await openClaimedCredentials({ ...config, claim }, deps, log, signal);
   try {
     await runConnected(config, deps, log, signal, source);
   } finally {
@@ -114,7 +121,8 @@ async function runConnected(
     protocol: config.protocol,
   });
   try {
-    await firstConnect(connection, signal, watcher === undefined ? undefined : source);
+    await firstConnect(connection, signal, source);
+    await source.connected?.();
     online = true;
     log({ event: 'connected', reconnect: false, sessionPresent: false });
     log({
@@ -192,26 +200,28 @@ async function routine(
 
 /**
  * The time-limited first connect, which a signal interrupts. With credentials
- * read through the pointer, a broker that refuses them is a
- * {@link CredentialsRefusedError}: a restart (which reads the pointer again)
- * is what may help, not a retry here.
+ * that say what a refusal means (read through the pointer, made by claim), a
+ * broker that refuses them is a {@link CredentialsRefusedError}: a restart
+ * (which reads the pointer again, or provisions again) is what may help, not
+ * a retry here.
  */
 async function firstConnect(
   connection: DeviceConnection,
   signal: AbortSignal,
-  followed: CredentialSource | undefined,
+  source: CredentialSource,
 ): Promise<void> {
   try {
     await abortable(connection.start(), signal);
   } catch (error) {
+    const { refusedMeans } = source;
     if (
-      followed !== undefined &&
+      refusedMeans !== undefined &&
       isDeviceConnectionError(error) &&
       (error.reason === 'rejected' || error.reason === 'tls')
     ) {
-      const { certificateId } = followed.credentials;
+      const { certificateId } = source.credentials;
       throw new CredentialsRefusedError(
-        `The broker refused certificate ${certificateId}, which the credential pointer names: ${error.message}`,
+        `The broker refused certificate ${certificateId}, ${refusedMeans}: ${error.message}`,
         { certificateId, refusals: 1 },
         { cause: error },
       );

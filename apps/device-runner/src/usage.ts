@@ -19,9 +19,21 @@ Credentials (one of):
                            download these fixed objects instead; not followed
   --cert <file> --key <file>
                            use files on disk (the key must be mode 0600); not followed
+  --bucket <name> --claim-template <name> --claim-pointer-key <key>
+    --thing-name-prefix <prefix> --device-id <id>
+                           provision by claim (fleet provisioning): read the claim
+                           certificate through its pointer in the bucket, connect
+                           with it as <prefix><id>, make a key on this device,
+                           get a certificate for it (CreateCertificateFromCsr),
+                           register the thing through the template (RegisterThing,
+                           parameter ThingName), delete the claim certificate and
+                           key, and connect as the thing. Its key, certificate and
+                           registration stay in <credentials-dir>/device/: a
+                           restart connects with them. --thing may be left out
 
 Options:
-  --thing <name>           thing name, used as MQTT client id (required)
+  --thing <name>           thing name, used as MQTT client id (required, except
+                           when provisioning by claim)
   --endpoint <host>        AWS IoT data endpoint, xxxx-ats.iot.<region>.amazonaws.com (required)
   --port <n>               broker port (default 8883)
   --ca <file>              CA bundle for the broker (default: system trust store)
@@ -50,7 +62,9 @@ Options:
                            certificateObjectKey, privateKeyObjectKey, cert, key, ca,
                            endpoint, port, topic, count, message, interval, window,
                            protocol, forever, json, region, credentialsDir,
-                           credentialCheckInterval, refusedLimit)
+                           credentialCheckInterval, refusedLimit, deviceId, and
+                           claim: {templateName, claimCredentialPointerObjectKey,
+                           thingNamePrefix})
   -h, --help               show this help
   --version                print the runner's version and exit
 
@@ -61,12 +75,15 @@ Environment (flags win over environment, environment over --config file):
   THINGCERT_TOPIC THINGCERT_COUNT THINGCERT_MESSAGE THINGCERT_INTERVAL THINGCERT_WINDOW
   THINGCERT_PROTOCOL THINGCERT_FOREVER THINGCERT_JSON THINGCERT_REGION
   THINGCERT_CREDENTIALS_DIR THINGCERT_CREDENTIAL_CHECK_INTERVAL THINGCERT_REFUSED_LIMIT
-  THINGCERT_CONFIG
+  THINGCERT_CLAIM_TEMPLATE THINGCERT_CLAIM_POINTER_KEY THINGCERT_THING_NAME_PREFIX
+  THINGCERT_DEVICE_ID THINGCERT_CONFIG
 
 Exit status: 0 all messages came back (or --forever stopped by a signal),
 1 runtime failure (the reason is printed), 2 bad usage, 75 the broker keeps
 refusing the certificate the credential pointer names and the pointer names
-no other (a restart with backoff may help; systemd restarts on it).
+no other, or its own certificate made by claim (a restart with backoff may
+help; systemd restarts on it), 77 provisioning by claim refused for good (the
+reason is printed; the systemd unit does not restart on it).
 
 Example:
   device-runner run --bucket my-certs --thing thing-1 \\

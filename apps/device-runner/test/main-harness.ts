@@ -1,6 +1,8 @@
 import type { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { certificateObjectKeys, serializeCredentialPointer } from '@thingcert/contracts';
 import { DeviceConnection } from '@thingcert/device-client';
-import { createHash } from 'node:crypto';
+import type { TestKeyPair } from '@thingcert/test-support';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { MainDeps } from '../src/main';
 import { echoTransportFactory, type EchoBroker } from './echo-transport';
@@ -31,6 +33,7 @@ export function deps(
     createS3: () => {
       throw new Error('S3 is not used in these tests');
     },
+    connectClaim: () => Promise.reject(new Error('no claim connection in these tests')),
     createConnection: (options) =>
       new DeviceConnection({
         ...options,
@@ -70,4 +73,27 @@ export function stubS3(objects: Record<string, string>, calls: string[]): S3Clie
     },
   };
   return stub as unknown as S3Client;
+}
+
+/** AWS IoT's id of `pair`'s certificate. */
+export const idOf = (pair: TestKeyPair): string =>
+  new X509Certificate(pair.certificatePem).fingerprint256.replace(/:/g, '').toLowerCase();
+
+/** The provisioner's objects for `pair` of `thingName` and the pointer body naming them. */
+export function provisioned(
+  pair: TestKeyPair,
+  thingName = 'thing-1',
+): { pointer: string; objects: Record<string, string> } {
+  const id = idOf(pair);
+  const keys = certificateObjectKeys({ thingName }, id);
+  return {
+    pointer: serializeCredentialPointer({
+      version: 1,
+      certificateId: id,
+      certificateArn: `arn:aws:iot:us-east-1:000000000000:cert/${id}`,
+      objects: keys,
+      updatedAt: new Date().toISOString(),
+    }),
+    objects: { [keys.certificate]: pair.certificatePem, [keys.privateKey]: pair.privateKeyPem },
+  };
 }

@@ -164,6 +164,90 @@ export class CredentialsRefusedError extends Error {
   }
 }
 
+/** A request of the fleet provisioning MQTT API that a device sends. */
+export type ClaimOperation = 'CreateCertificateFromCsr' | 'RegisterThing';
+
+/**
+ * AWS IoT answered a fleet provisioning request on its `/rejected` topic:
+ * `statusCode` 403 `AccessDenied` when the pre-provisioning hook or the
+ * provisioning role refused the device (final), 400 for a bad request or
+ * ownership token, 404 for an unknown template. A 429 reaches the caller only
+ * once the retries within the allowed time are used up.
+ */
+export class ClaimRejectedError extends Error {
+  readonly operation: ClaimOperation;
+  readonly statusCode: number | undefined;
+  readonly errorCode: string | undefined;
+  /** AWS IoT's reason, as it sent it (never key material: it has none of ours). */
+  readonly errorMessage: string | undefined;
+
+  constructor(
+    message: string,
+    details: {
+      operation: ClaimOperation;
+      statusCode?: number | undefined;
+      errorCode?: string | undefined;
+      errorMessage?: string | undefined;
+    },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ClaimRejectedError';
+    // AWS IoT's rejection, as it came.
+    ({
+      operation: this.operation,
+      statusCode: this.statusCode,
+      errorCode: this.errorCode,
+      errorMessage: this.errorMessage,
+    } = details);
+  }
+}
+
+/**
+ * No reply to a fleet provisioning request (or no SUBACK for its reply
+ * topics) in time. For `RegisterThing` the registration may still have
+ * happened: see {@link ClaimReplyLostError}.
+ */
+export class ClaimTimeoutError extends Error {
+  readonly operation: ClaimOperation;
+  readonly timeoutMs: number;
+
+  constructor(
+    message: string,
+    details: { operation: ClaimOperation; timeoutMs: number },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ClaimTimeoutError';
+    this.operation = details.operation;
+    this.timeoutMs = details.timeoutMs;
+  }
+}
+
+/**
+ * The claim connection was interrupted while a request was out: AWS IoT
+ * answers only the connection that asked, so its reply is gone. The request
+ * may have been carried out all the same; for `RegisterThing` that means the
+ * certificate may be ACTIVE and its ownership token spent, which connecting
+ * with it as the thing tells (`certificateId` names it).
+ */
+export class ClaimReplyLostError extends Error {
+  readonly operation: ClaimOperation;
+  /** The device's new certificate, when the lost reply was RegisterThing's. */
+  readonly certificateId: string | undefined;
+
+  constructor(
+    message: string,
+    details: { operation: ClaimOperation; certificateId?: string | undefined },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ClaimReplyLostError';
+    this.operation = details.operation;
+    this.certificateId = details.certificateId;
+  }
+}
+
 function hasName(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
 }
@@ -204,6 +288,19 @@ export function isCredentialsRefusedError(error: unknown): error is CredentialsR
   return hasName(error, 'CredentialsRefusedError');
 }
 
+/** Type guard that works across package copies, where `instanceof` would not. */
+export function isClaimRejectedError(error: unknown): error is ClaimRejectedError {
+  return hasName(error, 'ClaimRejectedError');
+}
+/** Type guard that works across package copies, where `instanceof` would not. */
+export function isClaimTimeoutError(error: unknown): error is ClaimTimeoutError {
+  return hasName(error, 'ClaimTimeoutError');
+}
+/** Type guard that works across package copies, where `instanceof` would not. */
+export function isClaimReplyLostError(error: unknown): error is ClaimReplyLostError {
+  return hasName(error, 'ClaimReplyLostError');
+}
+
 /**
  * True for errors caused by the operator's input or environment (wrong flag,
  * file, endpoint, certificate state, policy), which deserve a message and a fix
@@ -217,6 +314,9 @@ export function isDeviceUserError(error: unknown): boolean {
     isDeviceConnectionError(error) ||
     isOperationDeniedError(error) ||
     isOfflineQueueFullError(error) ||
-    isCredentialsRefusedError(error)
+    isCredentialsRefusedError(error) ||
+    isClaimRejectedError(error) ||
+    isClaimTimeoutError(error) ||
+    isClaimReplyLostError(error)
   );
 }

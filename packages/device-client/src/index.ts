@@ -1,4 +1,20 @@
 export { certificateIdOf } from './certificate-id';
+export { ClaimConnection, type ClaimConnectionOptions } from './claim-connection';
+export {
+  provisionByClaim,
+  type ClaimChannel,
+  type ClaimIdentityApi,
+  type ClaimProvisioningEvent,
+  type ClaimProvisioningResult,
+  type ProvisionByClaimOptions,
+} from './claim-provisioning';
+export {
+  claimedCredentialFiles,
+  readClaimedCredentials,
+  writeClaimedRegistration,
+  type ClaimedCredentialFiles,
+  type ClaimedRegistration,
+} from './claimed-credential-store';
 export type { ConnectionTarget, FailureDetails } from './connection-failure';
 export {
   CredentialFollower,
@@ -23,12 +39,18 @@ export {
 } from './device-connection';
 export {
   CertificateKeyMismatchError,
+  ClaimRejectedError,
+  ClaimReplyLostError,
+  ClaimTimeoutError,
   ConnectionClosedError,
   CredentialsError,
   CredentialsRefusedError,
   DeviceConnectionError,
   InsecureKeyFileError,
   isCertificateKeyMismatchError,
+  isClaimRejectedError,
+  isClaimReplyLostError,
+  isClaimTimeoutError,
   isConnectionClosedError,
   isCredentialsError,
   isCredentialsRefusedError,
@@ -39,6 +61,7 @@ export {
   isOperationDeniedError,
   OfflineQueueFullError,
   OperationDeniedError,
+  type ClaimOperation,
   type ConnectionFailureReason,
   type CredentialsErrorReason,
 } from './errors';

@@ -36,3 +36,9 @@ export {
   type RecordedCustomResourceRequest,
   type RecordingResourceProperties,
 } from './recording-custom-resource';
+export {
+  claimPolicy,
+  provisionClaimFleet,
+  type ClaimFleet,
+  type ClaimFleetOptions,
+} from './claim-fleet';
