@@ -25,6 +25,7 @@ export default defineConfig(
     onSuccess: async () => {
       copyBundle('@thingcert/device-runner', join('dist', 'bundle'), 'device-runner');
       copyBundle('@thingcert/cert-provisioner', join('dist', 'lambda'), 'provisioner');
+      copyBundle('@thingcert/cert-provisioner', join('dist', 'fleet'), 'fleet');
     },
   }),
 );

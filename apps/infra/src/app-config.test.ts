@@ -7,9 +7,12 @@ const from = (values: Record<string, unknown>) => (key: string) => values[key];
 describe('Function: readAppConfig', () => {
   it("defaults to the seed's topology: one thing, test/topic, 5 messages", () => {
     expect(readAppConfig(from({}))).toEqual({
+      provisioning: 'seed',
       stackName: 'Thingcert',
       region: undefined,
       thingNames: ['thingcert-device-1'],
+      things: 1,
+      maxDevices: 1,
       topic: 'test/topic',
       messageCount: 5,
       instanceType: 't4g.micro',
@@ -35,9 +38,12 @@ describe('Function: readAppConfig', () => {
       }),
     );
     expect(config).toEqual({
+      provisioning: 'seed',
       stackName: 'Fleet-2',
       region: 'eu-central-1',
       thingNames: ['dev-1', 'dev-2'],
+      things: 2,
+      maxDevices: 2,
       topic: 'dt/fleet',
       messageCount: 12,
       instanceType: 't3.small',
@@ -51,6 +57,27 @@ describe('Function: readAppConfig', () => {
     const config = readAppConfig(from({ thingNames: ['a', 'b'], messageCount: 3 }));
     expect(config.thingNames).toEqual(['a', 'b']);
     expect(config.messageCount).toBe(3);
+  });
+
+  it('selects the claim flow with provisioning=claim, sized by things and maxDevices', () => {
+    expect(readAppConfig(from({ provisioning: 'claim', things: '50' }))).toMatchObject({
+      provisioning: 'claim',
+      thingNames: [],
+      things: 50,
+      maxDevices: 50,
+    });
+    expect(
+      readAppConfig(from({ provisioning: 'claim', things: 5000, maxDevices: '6000' })),
+    ).toMatchObject({ things: 5000, maxDevices: 6000 });
+    expect(readAppConfig(from({ provisioning: 'claim' }))).toMatchObject({ things: 1 });
+  });
+
+  it('names seed devices thingcert-device-1..N with things=N', () => {
+    expect(readAppConfig(from({ things: '3' })).thingNames).toEqual([
+      'thingcert-device-1',
+      'thingcert-device-2',
+      'thingcert-device-3',
+    ]);
   });
 
   it("uses the CLI's region when no region is given, and the context's when it is", () => {
@@ -70,6 +97,17 @@ describe('Function: readAppConfig', () => {
     ['fails if the instance type is malformed', { instanceType: 'big' }, /instanceType/],
     ['fails if the key mode is unknown', { keyMode: 'hsm' }, /keyMode/],
     ['fails if the topic is not a string', { topic: ['a'] }, /topic must be a string/],
+    ['fails if the provisioning mode is unknown', { provisioning: 'jitp' }, /provisioning/],
+    ['fails if things is not a positive integer', { things: '0' }, /things must be/],
+    ['fails if the seed flow is over its size', { things: '11' }, /from 1 to 10/],
+    ['fails if seed gets both thingNames and things', { thingNames: 'a', things: '2' }, /not both/],
+    ['fails if seed gets maxDevices', { maxDevices: '5' }, /claim only/],
+    ['fails if claim gets thingNames', { provisioning: 'claim', thingNames: 'a' }, /seed only/],
+    [
+      'fails if claim maxDevices is under things',
+      { provisioning: 'claim', things: '5', maxDevices: '4' },
+      /at least things/,
+    ],
   ])('%s', (_label, values, message) => {
     let thrown: unknown;
     try {

@@ -1,14 +1,33 @@
 import { DEFAULT_DEVICE_RUNNER_PROTOCOL, type KeyMode } from '@thingcert/constructs';
 import { InvalidAppConfigError } from './errors';
 
+/**
+ * How devices get their certificates: `seed`, one certificate per thing made
+ * by the provisioner custom resource (the seed's flow, a handful of devices);
+ * `claim`, AWS IoT fleet provisioning by claim (`ProvisionedFleet`: each
+ * device makes its own key and registers itself; any fleet size).
+ */
+export type ProvisioningMode = 'seed' | 'claim';
+
+/** Largest `things` for the seed flow (each device is a dozen resources; see `DeviceFleet`). */
+const MAX_SEED_THINGS = 10;
+/** Largest `things` / `maxDevices` for the claim flow (`MAX_FLEET_DEVICES` of the constructs). */
+const MAX_CLAIM_THINGS = 100_000;
+
 /** Settings of the thingcert infra app, read from CDK context. */
 export interface AppConfig {
+  /** How devices get their certificates. */
+  readonly provisioning: ProvisioningMode;
   /** CloudFormation stack name. */
   readonly stackName: string;
   /** Region to deploy to; `undefined` leaves it to the CLI's profile/environment. */
   readonly region: string | undefined;
-  /** One device per thing name. */
+  /** One device per thing name (seed flow). */
   readonly thingNames: readonly string[];
+  /** Devices the claim flow runs (the Auto Scaling group's size). */
+  readonly things: number;
+  /** Most devices the claim flow's hook admits. */
+  readonly maxDevices: number;
   /** Topic the devices publish to and subscribe to. */
   readonly topic: string;
   /** Messages each device sends. */
@@ -29,9 +48,12 @@ export interface AppConfig {
 
 /** The seed's topology: one thing, `test/topic`, five messages. */
 export const DEFAULT_APP_CONFIG: AppConfig = {
+  provisioning: 'seed',
   stackName: 'Thingcert',
   region: undefined,
   thingNames: ['thingcert-device-1'],
+  things: 1,
+  maxDevices: 1,
   topic: 'test/topic',
   messageCount: 5,
   instanceType: 't4g.micro',
@@ -42,9 +64,12 @@ export const DEFAULT_APP_CONFIG: AppConfig = {
 
 /** Context keys the app reads. */
 export const CONTEXT_KEYS = [
+  'provisioning',
   'stackName',
   'region',
   'thingNames',
+  'things',
+  'maxDevices',
   'topic',
   'messageCount',
   'instanceType',
@@ -155,10 +180,26 @@ export function readAppConfig(
     );
   }
 
+  const provisioning = text('provisioning', DEFAULT_APP_CONFIG.provisioning);
+  if (provisioning !== 'seed' && provisioning !== 'claim') {
+    throw new InvalidAppConfigError(
+      `Context provisioning must be 'seed' or 'claim' (got ${JSON.stringify(provisioning)})`,
+    );
+  }
+  const thingNamesGiven = !(
+    rawThingNames === undefined ||
+    rawThingNames === null ||
+    rawThingNames === ''
+  );
+  const sizes = fleetSizes(context, provisioning, thingNames, thingNamesGiven);
+
   return {
+    provisioning,
     stackName,
     region,
-    thingNames,
+    thingNames: sizes.thingNames,
+    things: sizes.things,
+    maxDevices: sizes.maxDevices,
     topic,
     messageCount,
     instanceType,
@@ -166,4 +207,57 @@ export function readAppConfig(
     protocol,
     rotationToken,
   };
+}
+
+/** A positive integer context value, or `undefined` when unset. */
+function countOf(context: (key: string) => unknown, key: string, max: number): number | undefined {
+  const raw = context(key);
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new InvalidAppConfigError(
+      `Context ${key} must be an integer from 1 to ${max} (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The fleet's size. Seed flow: `things=N` names the devices
+ * thingcert-device-1..N (instead of `thingNames`). Claim flow: `things` devices
+ * run, and the hook admits up to `maxDevices` (default `things`).
+ */
+function fleetSizes(
+  context: (key: string) => unknown,
+  provisioning: ProvisioningMode,
+  thingNames: string[],
+  thingNamesGiven: boolean,
+): { thingNames: string[]; things: number; maxDevices: number } {
+  if (provisioning === 'seed') {
+    const things = countOf(context, 'things', MAX_SEED_THINGS);
+    if (countOf(context, 'maxDevices', MAX_CLAIM_THINGS) !== undefined) {
+      throw new InvalidAppConfigError('Context maxDevices applies to provisioning=claim only');
+    }
+    if (things === undefined) {
+      return { thingNames, things: thingNames.length, maxDevices: thingNames.length };
+    }
+    if (thingNamesGiven) {
+      throw new InvalidAppConfigError('Give Context thingNames or things, not both');
+    }
+    const names = Array.from({ length: things }, (_, i) => `thingcert-device-${i + 1}`);
+    return { thingNames: names, things, maxDevices: things };
+  }
+  if (thingNamesGiven) {
+    throw new InvalidAppConfigError(
+      'Context thingNames applies to provisioning=seed only: claim devices are named from their instance ids (use things=N)',
+    );
+  }
+  const things = countOf(context, 'things', MAX_CLAIM_THINGS) ?? DEFAULT_APP_CONFIG.things;
+  const maxDevices = countOf(context, 'maxDevices', MAX_CLAIM_THINGS) ?? things;
+  if (maxDevices < things) {
+    throw new InvalidAppConfigError(
+      `Context maxDevices (${maxDevices}) must be at least things (${things})`,
+    );
+  }
+  return { thingNames: [], things, maxDevices };
 }

@@ -79,6 +79,7 @@ describe('Class: ThingcertStack', () => {
 
   it('deploys a fleet from context, with per-device outputs', () => {
     const { stack } = build({ thingNames: ['dev-1', 'dev-2'], topic: 'dt/fleet', messageCount: 9 });
+    expect(stack.provisionedFleet).toBeUndefined();
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::IoT::Thing', 2);
     template.resourceCountIs('AWS::Lambda::Function', 1);
@@ -121,6 +122,47 @@ describe('Class: ThingcertStack', () => {
       Template.fromStack(stack).hasResourceProperties('AWS::EC2::Subnet', {
         AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] },
       });
+    });
+  });
+
+  describe('Claim (fleet provisioning) topology', () => {
+    const sized = (things: number) => {
+      const { app, stack } = build({ provisioning: 'claim', things, maxDevices: things });
+      return { app, stack, template: Template.fromStack(stack) };
+    };
+    const { app, stack, template } = sized(20);
+    let synthError: unknown;
+    try {
+      app.synth();
+    } catch (error) {
+      synthError = error;
+    }
+
+    it('passes cdk-nag AwsSolutions with zero unacknowledged findings', () => {
+      expect(findings(app)).toEqual([]);
+      expect(synthError).toBeUndefined();
+    });
+
+    it('runs the ProvisionedFleet instead of per-device things, sized by things', () => {
+      expect(stack.fleet).toBeUndefined();
+      expect(stack.provisionedFleet?.maxDevices).toBe(20);
+      template.resourceCountIs('AWS::IoT::Thing', 0);
+      template.resourceCountIs('AWS::EC2::Instance', 0);
+      template.resourceCountIs('Custom::ThingcertDeviceCertificate', 1);
+      template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+        DesiredCapacity: '20',
+      });
+      const outputs = Object.keys((template.toJSON() as { Outputs: object }).Outputs);
+      expect(outputs).toEqual(
+        expect.arrayContaining(['ThingGroupName', 'ProvisioningTemplateName', 'Endpoint']),
+      );
+    });
+
+    it('keeps the same resource count whatever the size', () => {
+      const count = (t: Template) =>
+        Object.keys((t.toJSON() as { Resources: object }).Resources).length;
+      expect(count(sized(1).template)).toBe(count(template));
+      expect(count(sized(5000).template)).toBe(count(template));
     });
   });
 

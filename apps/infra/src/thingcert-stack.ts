@@ -1,4 +1,9 @@
-import { DeviceFleet, UNPINNED_DEVICE_IMAGE_WARNING } from '@thingcert/constructs';
+import {
+  CertificateBucket,
+  DeviceFleet,
+  ProvisionedFleet,
+  UNPINNED_DEVICE_IMAGE_WARNING,
+} from '@thingcert/constructs';
 import { CfnOutput, Fn, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -24,19 +29,30 @@ export interface ThingcertStackProps extends StackProps {
    * @default the `@thingcert/device-runner` bundle
    */
   readonly runnerBundleDirectory?: string;
+
+  /**
+   * Code of the fleet functions (claim flow).
+   *
+   * @default the `@thingcert/cert-provisioner` fleet bundle
+   */
+  readonly fleetFunctionsCode?: lambda.Code;
 }
 
 /**
  * The seed's topology, least-privilege: a VPC with public subnets only (flow
  * logs on, no NAT), a credentials bucket, one provisioner Lambda, and per
- * thing a certificate, IoT policy, attachments and an EC2 device.
+ * thing a certificate, IoT policy, attachments and an EC2 device. With
+ * `provisioning: 'claim'`, a {@link ProvisionedFleet} instead: the devices
+ * register themselves by claim, in a constant number of resources.
  *
  * @example
  * new ThingcertStack(app, 'Thingcert', { config: DEFAULT_APP_CONFIG });
  */
 export class ThingcertStack extends Stack {
-  /** The devices. */
-  readonly fleet: DeviceFleet;
+  /** The devices of the seed flow (`provisioning: 'seed'`). */
+  readonly fleet: DeviceFleet | undefined;
+  /** The fleet of the claim flow (`provisioning: 'claim'`). */
+  readonly provisionedFleet: ProvisionedFleet | undefined;
 
   constructor(scope: Construct, id: string, props: ThingcertStackProps) {
     super(scope, id, props);
@@ -66,7 +82,18 @@ export class ThingcertStack extends Stack {
       ),
     });
 
-    this.fleet = new DeviceFleet(this, 'Fleet', {
+    if (config.provisioning === 'claim') {
+      this.fleet = undefined;
+      this.provisionedFleet = this.claimFleet(vpc, props);
+    } else {
+      this.provisionedFleet = undefined;
+      this.fleet = this.seedFleet(vpc, props);
+    }
+  }
+
+  private seedFleet(vpc: ec2.IVpc, props: ThingcertStackProps): DeviceFleet {
+    const { config } = props;
+    const fleet = new DeviceFleet(this, 'Fleet', {
       vpc,
       thingNames: config.thingNames,
       topic: config.topic,
@@ -81,23 +108,23 @@ export class ThingcertStack extends Stack {
 
     new CfnOutput(this, 'BucketName', {
       description: 'Bucket holding the device credentials',
-      value: this.fleet.bucket.bucketName,
+      value: fleet.bucket.bucketName,
     });
-    const [first] = this.fleet.devices;
+    const [first] = fleet.devices;
     if (first) {
       new CfnOutput(this, 'Endpoint', {
         description: 'AWS IoT data endpoint (iot:Data-ATS)',
         value: first.endpoint,
       });
     }
-    const single = this.fleet.devices.length === 1;
-    this.fleet.devices.forEach((device, index) => {
+    const single = fleet.devices.length === 1;
+    fleet.devices.forEach((device, index) => {
       const suffix = single ? '' : outputSuffix(device.thingName);
       new CfnOutput(this, `CertificateArn${suffix}`, {
         description: `Certificate of thing ${device.thingName}`,
         value: device.certificateArn,
       });
-      const instance = this.fleet.instances[index];
+      const instance = fleet.instances[index];
       if (instance) {
         new CfnOutput(this, `InstanceId${suffix}`, {
           description: `EC2 device of thing ${device.thingName}`,
@@ -105,6 +132,47 @@ export class ThingcertStack extends Stack {
         });
       }
     });
+    return fleet;
+  }
+
+  private claimFleet(vpc: ec2.IVpc, props: ThingcertStackProps): ProvisionedFleet {
+    const { config } = props;
+    const bucket = new CertificateBucket(this, 'Credentials');
+    const fleet = new ProvisionedFleet(this, 'Fleet', {
+      bucket,
+      vpc,
+      maxDevices: config.maxDevices,
+      desiredCapacity: config.things,
+      thingNamePrefix: `${config.stackName}-`,
+      topic: config.topic,
+      messageCount: config.messageCount,
+      instanceType: new ec2.InstanceType(config.instanceType),
+      protocol: config.protocol,
+      functionsCode: props.fleetFunctionsCode,
+      provisionerCode: props.provisionerCode,
+      runnerBundleDirectory: props.runnerBundleDirectory,
+    });
+    new CfnOutput(this, 'BucketName', {
+      description: 'Bucket holding the claim credentials',
+      value: bucket.bucketName,
+    });
+    new CfnOutput(this, 'Endpoint', {
+      description: 'AWS IoT data endpoint (iot:Data-ATS)',
+      value: fleet.claimCertificate.endpoint,
+    });
+    new CfnOutput(this, 'ThingGroupName', {
+      description: 'Thing group of the registered devices',
+      value: fleet.thingGroup.ref,
+    });
+    new CfnOutput(this, 'ProvisioningTemplateName', {
+      description: 'Provisioning template the devices register through',
+      value: fleet.template.ref,
+    });
+    new CfnOutput(this, 'AutoScalingGroupName', {
+      description: 'Auto Scaling group of the devices',
+      value: fleet.autoScalingGroupName,
+    });
+    return fleet;
   }
 
   /**

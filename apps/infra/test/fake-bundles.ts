@@ -21,7 +21,11 @@ function fixtureDirectory(name: string): string {
  * directory, for in-process stack tests that must not depend on other
  * packages' builds (the synth test uses the real ones).
  */
-export function fakeBundles(): { provisionerCode: lambda.Code; runnerBundleDirectory: string } {
+export function fakeBundles(): {
+  provisionerCode: lambda.Code;
+  fleetFunctionsCode: lambda.Code;
+  runnerBundleDirectory: string;
+} {
   const bundles = fixtureDirectory('bundles');
   const lambdaDir = join(bundles, 'lambda');
   const runnerDir = join(bundles, 'bundle');
@@ -30,7 +34,11 @@ export function fakeBundles(): { provisionerCode: lambda.Code; runnerBundleDirec
   writeFileSync(join(lambdaDir, 'index.mjs'), 'export const handler = async () => {};\n');
   writeFileSync(join(runnerDir, 'device-runner.mjs'), '// test stand-in\n');
   writeFileSync(join(runnerDir, 'thingcert-device-runner.service'), '[Unit]\n');
-  return { provisionerCode: lambda.Code.fromAsset(lambdaDir), runnerBundleDirectory: runnerDir };
+  return {
+    provisionerCode: lambda.Code.fromAsset(lambdaDir),
+    fleetFunctionsCode: lambda.Code.fromAsset(lambdaDir),
+    runnerBundleDirectory: runnerDir,
+  };
 }
 
 /** The `context` of the app's cdk.json (feature flags and settings), as the CDK CLI passes it. */

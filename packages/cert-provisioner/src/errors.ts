@@ -210,3 +210,64 @@ export function httpStatusOf(error: unknown): number | undefined {
   const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
   return metadata?.httpStatusCode;
 }
+
+/**
+ * A fleet function's environment (set by the `ProvisionedFleet` construct) is
+ * missing or invalid: a deployment fault, not the device's.
+ */
+export class FleetConfigurationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FleetConfigurationError';
+  }
+}
+
+/**
+ * The deregistration function got an event that is neither a CloudFormation
+ * custom-resource request nor an Auto Scaling termination lifecycle event.
+ */
+export class UnrecognizedFleetEventError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnrecognizedFleetEventError';
+  }
+}
+
+/** Deregistering a fleet thing failed at `step`; safe to retry (every step tolerates work already done). */
+export class FleetDeregistrationError extends Error {
+  readonly thingName: string;
+  readonly step: FleetDeregistrationStep;
+
+  constructor(
+    details: { thingName: string; step: FleetDeregistrationStep },
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Deregistering fleet thing "${details.thingName}" failed at step ${details.step}: ${describeCause(options?.cause)}`,
+      options,
+    );
+    this.name = 'FleetDeregistrationError';
+    this.thingName = details.thingName;
+    this.step = details.step;
+  }
+}
+
+/** Steps of `deregisterFleetThing`, named in errors and logs. */
+export type FleetDeregistrationStep =
+  | 'listPrincipals'
+  | 'detachPrincipal'
+  | 'deactivateCertificate'
+  | 'waitForDetachment'
+  | 'deleteCertificate'
+  | 'deleteThing';
+
+/** Type guard that works across package copies. */
+export const isFleetConfigurationError = named<FleetConfigurationError>('FleetConfigurationError');
+/** Type guard that works across package copies. */
+export const isUnrecognizedFleetEventError = named<UnrecognizedFleetEventError>(
+  'UnrecognizedFleetEventError',
+);
+/** Type guard that works across package copies. */
+export const isFleetDeregistrationError = named<FleetDeregistrationError>(
+  'FleetDeregistrationError',
+);

@@ -86,3 +86,21 @@ export function deviceRunnerBundleDirectory(): string {
     'pnpm exec nx run device-runner:build',
   );
 }
+
+/**
+ * Directory holding the fleet functions (`pre-provisioning-hook.mjs` and
+ * `fleet-deregistration.mjs`, each exporting `handler`, the AWS SDK clients
+ * inside): shipped in this package's `dist/assets/fleet`, or
+ * `@thingcert/cert-provisioner`'s build output (`dist/fleet`) when running
+ * from source in the workspace.
+ *
+ * @throws MissingBundleError when the package has not been built
+ */
+export function fleetFunctionsBundleDirectory(): string {
+  return shippedOrWorkspaceBundle(
+    'fleet',
+    '@thingcert/cert-provisioner',
+    'dist/fleet',
+    'pnpm exec nx run cert-provisioner:build',
+  );
+}

@@ -8,11 +8,22 @@ import {
 } from '@thingcert/contracts';
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { assertBundleDirectory, deviceRunnerBundleDirectory } from './bundle-directories';
+import {
+  acknowledgeDeviceHostFindings,
+  deviceCpuType,
+  deviceRole,
+  deviceRootVolume,
+  deviceSecurityGroup,
+  grantReadRunnerBundle,
+  runnerBundleAsset,
+  validatedHostSettings,
+  writeRunnerUserData,
+  type DeviceHostSettings,
+} from './device-host';
 import { deviceImage } from './device-image';
 import { InvalidConstructPropsError } from './errors';
 import type { IotDevice } from './iot-device';
@@ -113,31 +124,6 @@ export interface DeviceInstanceProps {
   readonly runnerBundleDirectory?: string;
 }
 
-/** Where the bundle and its configuration live on the instance (as in the systemd unit). */
-const RUNNER_HOME = '/opt/thingcert/device-runner';
-const CONFIG_FILE = '/etc/thingcert/device-runner.json';
-const SERVICE_UNIT = 'thingcert-device-runner.service';
-/**
- * Drop-in over the unit the runner bundle ships: how systemd restarts a
- * runner that exits non-zero (it does when it stays refused with credentials
- * that did not change, e.g. after a rotation it could not follow). AL2023
- * ships systemd 252: `RestartSteps=`/`RestartMaxDelaySec=` (a growing
- * backoff) need 254, so the delay is fixed, long enough that a broken device
- * costs a few requests a minute, never a tight loop. `StartLimitIntervalSec=0`
- * turns the start rate limit off: systemd would otherwise give up for good
- * after a burst of failures, and a device that cannot connect now (IoT or
- * network down, a rotation in flight) must keep trying.
- */
-const RESTART_DROP_IN = [
-  '[Unit]',
-  'StartLimitIntervalSec=0',
-  '[Service]',
-  'Restart=on-failure',
-  'RestartSec=15',
-].join('\n');
-const MAX_MESSAGE_BYTES = 128 * 1024;
-const MAX_MESSAGE_COUNT = 100_000;
-
 /**
  * An EC2 instance that is one IoT device: Amazon Linux 2023 (arm64 by
  * default), IMDSv2 required, encrypted EBS, SSM Session Manager and no SSH (no
@@ -169,31 +155,9 @@ export class DeviceInstance extends Construct {
     const device = props.device;
     const certificate = device.certificate;
     const { topic, messageCount, message, port, rootVolumeSizeGiB } = validatedSettings(props);
-    const bundleDirectory = props.runnerBundleDirectory ?? deviceRunnerBundleDirectory();
-    assertBundleDirectory(
-      bundleDirectory,
-      'Device runner bundle',
-      'pnpm exec nx run device-runner:build',
-    );
-
     const instanceType = props.instanceType ?? new ec2.InstanceType('t4g.micro');
-    const cpuType =
-      instanceType.architecture === ec2.InstanceArchitecture.ARM_64
-        ? ec2.AmazonLinuxCpuType.ARM_64
-        : ec2.AmazonLinuxCpuType.X86_64;
-
-    this.runnerAsset = new s3assets.Asset(this, 'RunnerBundle', { path: bundleDirectory });
-
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `thingcert device ${device.thingName}`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
-    });
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      reason:
-        'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for the SSM agent and Session Manager (the only way in: no SSH, no ingress); it lists no wildcard actions.',
-    });
+    this.runnerAsset = runnerBundleAsset(this, props.runnerBundleDirectory);
+    this.role = deviceRole(this, `thingcert device ${device.thingName}`);
     device.grantReadCredentials(this.role);
     const bucket = certificate.provisioner.bucket.bucket;
     const bucketLogicalId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
@@ -205,24 +169,9 @@ export class DeviceInstance extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${folder}*]`,
       reason: `Certificate ids are made by AWS IoT at each rotation: the device reads its pointer and whichever certificate folder under ${folder} it names, and no other thing's objects.`,
     });
-    // Exactly the bundle object; Asset.grantRead would add s3:GetObject*/List* wildcards.
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadRunnerBundle',
-        actions: ['s3:GetObject'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 's3',
-            region: '',
-            account: '',
-            resource: this.runnerAsset.s3BucketName,
-            resourceName: this.runnerAsset.s3ObjectKey,
-          }),
-        ],
-      }),
-    );
+    grantReadRunnerBundle(this.role, this.runnerAsset);
 
-    this.securityGroup = props.securityGroup ?? this.createSecurityGroup(props.vpc, port);
+    this.securityGroup = props.securityGroup ?? deviceSecurityGroup(this, props.vpc, port);
 
     const region = Stack.of(this).region;
     this.runnerConfig = {
@@ -248,27 +197,18 @@ export class DeviceInstance extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PUBLIC },
       instanceType,
-      machineImage: deviceImage(this, cpuType),
+      machineImage: deviceImage(this, deviceCpuType(instanceType)),
       role: this.role,
       securityGroup: this.securityGroup,
       requireImdsv2: true,
       detailedMonitoring: props.detailedMonitoring ?? false,
-      blockDevices: [
-        {
-          deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(rootVolumeSizeGiB, {
-            encrypted: true,
-            volumeType: ec2.EbsDeviceVolumeType.GP3,
-            deleteOnTermination: true,
-          }),
-        },
-      ],
+      blockDevices: deviceRootVolume(rootVolumeSizeGiB),
       propagateTagsToVolumeOnCreation: true,
       userData,
       // User data runs at first boot only: a new configuration needs a new instance.
       userDataCausesReplacement: true,
     });
-    this.writeUserData(userData);
+    writeRunnerUserData(this, userData, this.runnerAsset, this.runnerConfig);
 
     // Create after, and delete before, the attachments the device needs to connect.
     this.instance.node.addDependency(device.policyAttachment, device.thingAttachment);
@@ -279,84 +219,18 @@ export class DeviceInstance extends Construct {
     };
     this.instance.instance.addMetadata(DEVICE_RUNNER_METADATA_KEY, metadata);
 
-    if (!(props.detailedMonitoring ?? false)) {
-      Validations.of(this.instance).acknowledge({
-        id: 'AwsSolutions-EC28',
-        reason:
-          'A test device publishing a handful of messages; five-minute basic metrics suffice. Set detailedMonitoring to turn it on.',
-      });
-    }
-    Validations.of(this.instance).acknowledge({
-      id: 'AwsSolutions-EC29',
-      reason:
-        'The device instance is disposable and replaced on configuration changes; termination protection would block those replacements and stack deletion.',
-    });
+    acknowledgeDeviceHostFindings(this.instance, props.detailedMonitoring ?? false);
   }
 
   /** Id of the EC2 instance. */
   get instanceId(): string {
     return this.instance.instanceId;
   }
-
-  private createSecurityGroup(vpc: ec2.IVpc, port: number): ec2.SecurityGroup {
-    const group = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc,
-      description: 'thingcert device: no ingress; egress HTTPS and MQTT over TLS only',
-      allowAllOutbound: false,
-    });
-    group.addEgressRule(
-      ec2.Peer.anyIpv4(),
-      ec2.Port.tcp(443),
-      'HTTPS: S3, SSM, package repositories',
-    );
-    if (port !== 443) {
-      group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), 'MQTT over TLS to AWS IoT');
-    }
-    return group;
-  }
-
-  private writeUserData(userData: ec2.UserData): void {
-    const stack = Stack.of(this);
-    userData.addCommands('set -euo pipefail');
-    const zip = userData.addS3DownloadCommand({
-      bucket: this.runnerAsset.bucket,
-      bucketKey: this.runnerAsset.s3ObjectKey,
-      localFile: '/tmp/thingcert-device-runner.zip',
-      region: stack.region,
-    });
-    // Tokens inside the JSON are rendered by CloudFormation at deploy time.
-    const configJson = stack.toJsonString(this.runnerConfig);
-    userData.addCommands(
-      'dnf install -y nodejs22 unzip',
-      // AL2023 names its Node.js binaries node-<major>; /usr/bin/node (used by
-      // the systemd unit) is an `alternatives` link that must point at 22.
-      'alternatives --set node /usr/bin/node-22',
-      '/usr/bin/node --version | grep -q "^v22\\."',
-      `rm -rf ${RUNNER_HOME} && mkdir -p ${RUNNER_HOME} /etc/thingcert`,
-      `unzip -q ${zip} -d ${RUNNER_HOME}`,
-      `rm -f ${zip}`,
-      `cat > ${CONFIG_FILE} <<'THINGCERT_CONFIG'`,
-      configJson,
-      'THINGCERT_CONFIG',
-      `chmod 0644 ${CONFIG_FILE}`,
-      `install -m 0644 ${RUNNER_HOME}/${SERVICE_UNIT} /etc/systemd/system/${SERVICE_UNIT}`,
-      `mkdir -p /etc/systemd/system/${SERVICE_UNIT}.d`,
-      `cat > /etc/systemd/system/${SERVICE_UNIT}.d/restart.conf <<'THINGCERT_RESTART'`,
-      RESTART_DROP_IN,
-      'THINGCERT_RESTART',
-      'systemctl daemon-reload',
-      `systemctl enable --now ${SERVICE_UNIT}`,
-    );
-  }
 }
 
 /** The device settings of {@link DeviceInstanceProps}, checked early and with defaults applied. */
-interface DeviceSettings {
+interface DeviceSettings extends DeviceHostSettings {
   readonly topic: string;
-  readonly messageCount: number;
-  readonly message: string;
-  readonly port: number;
-  readonly rootVolumeSizeGiB: number;
 }
 
 /**
@@ -375,31 +249,5 @@ function validatedSettings(props: DeviceInstanceProps): DeviceSettings {
       `topic ${JSON.stringify(topic)} is not one of the device's topics (${props.device.topics.join(', ')}): its policy would refuse it`,
     );
   }
-  const messageCount = props.messageCount ?? 5;
-  if (!Number.isInteger(messageCount) || messageCount < 1 || messageCount > MAX_MESSAGE_COUNT) {
-    throw new InvalidConstructPropsError(
-      `messageCount must be an integer from 1 to ${MAX_MESSAGE_COUNT} (got ${messageCount})`,
-    );
-  }
-  const message = props.message ?? 'Hello World!';
-  if (message.length === 0 || Buffer.byteLength(message, 'utf8') > MAX_MESSAGE_BYTES) {
-    throw new InvalidConstructPropsError('message must be 1 byte to 128 KiB (AWS IoT limit)');
-  }
-  if (
-    props.messageIntervalMs !== undefined &&
-    (!Number.isInteger(props.messageIntervalMs) || props.messageIntervalMs < 0)
-  ) {
-    throw new InvalidConstructPropsError('messageIntervalMs must be a non-negative integer');
-  }
-  const port = props.port ?? 8883;
-  if (port !== 8883 && port !== 443) {
-    throw new InvalidConstructPropsError('port must be 8883 or 443 (AWS IoT MQTT over TLS)');
-  }
-  const rootVolumeSizeGiB = props.rootVolumeSizeGiB ?? 8;
-  if (!Number.isInteger(rootVolumeSizeGiB) || rootVolumeSizeGiB < 8) {
-    throw new InvalidConstructPropsError(
-      'rootVolumeSizeGiB must be an integer of at least 8 (the AL2023 image size)',
-    );
-  }
-  return { topic, messageCount, message, port, rootVolumeSizeGiB };
+  return { topic, ...validatedHostSettings(props) };
 }

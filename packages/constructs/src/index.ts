@@ -34,3 +34,17 @@ export {
 export { IotDevice, type IotDeviceProps } from './iot-device';
 export { assertValidThingName, assertValidTopic, assertValidTopics } from './iot-names';
 export { LAUNCH_TEMPLATE_NAME_FLAG_ERROR } from './launch-template-name-flag';
+export { fleetFunctionsBundleDirectory } from './bundle-directories';
+export { FleetFunction, type FleetFunctionProps } from './fleet-function';
+export {
+  claimPolicyDocument,
+  fleetTemplateBody,
+  provisioningRoleStatements,
+  type FleetTemplateNames,
+} from './fleet-provisioning-documents';
+export {
+  FLEET_DEVICE_ID_VARIABLE,
+  ProvisionedFleet,
+  type ProvisionedFleetProps,
+} from './provisioned-fleet';
+export { MAX_FLEET_DEVICES } from './provisioned-fleet-props';

@@ -121,3 +121,40 @@ export interface FleetDeviceRunnerMetadata {
   /** The runner bundle asset. */
   readonly asset: DeviceRunnerAssetLocation;
 }
+
+/**
+ * Resource type of the fleet cleanup custom resource: the deregistration
+ * function, which on stack Delete deregisters every thing of the fleet's
+ * group (Create and Update only answer). The construct orders it so that it
+ * is deleted after the Auto Scaling group and before the template, group and
+ * policies.
+ */
+export const FLEET_CLEANUP_RESOURCE_TYPE = 'Custom::ThingcertFleetCleanup';
+
+/** `ResourceProperties` of a {@link FLEET_CLEANUP_RESOURCE_TYPE} resource (besides `ServiceToken`). */
+export interface FleetCleanupProperties {
+  /** The fleet's thing group, emptied on Delete. */
+  readonly ThingGroupName: string;
+  /**
+   * The fleet's {@link FleetClaimConfig.thingNamePrefix}: only things whose
+   * name {@link isFleetThingName} accepts are deregistered; any other thing
+   * someone put in the group is left alone.
+   */
+  readonly ThingNamePrefix: string;
+}
+
+/**
+ * Names of the {@link FleetCleanupProperties}, to read raw properties through,
+ * so that a rename here breaks every package that uses them.
+ */
+export const FLEET_CLEANUP_PROPERTY = {
+  thingGroupName: 'ThingGroupName',
+  thingNamePrefix: 'ThingNamePrefix',
+} as const satisfies Record<string, keyof FleetCleanupProperties>;
+
+/**
+ * `detail-type` of the EventBridge event Amazon EC2 Auto Scaling sends for a
+ * terminating instance's lifecycle hook: the fleet's events rule matches it
+ * and the deregistration function handles it.
+ */
+export const FLEET_TERMINATION_EVENT_DETAIL_TYPE = 'EC2 Instance-terminate Lifecycle Action';

@@ -36,14 +36,18 @@ export {
   type DeviceRunnerProtocol,
 } from './device-runner-config';
 export {
+  FLEET_CLEANUP_PROPERTY,
+  FLEET_CLEANUP_RESOURCE_TYPE,
   FLEET_DEVICE_ID_MAX_LENGTH,
   FLEET_DEVICE_RUNNER_METADATA_KEY,
   FLEET_FUNCTION_ENVIRONMENT,
+  FLEET_TERMINATION_EVENT_DETAIL_TYPE,
   FLEET_THING_NAME_PARAMETER,
   fleetThingName,
   InvalidFleetThingNameError,
   isFleetThingName,
   type FleetClaimConfig,
+  type FleetCleanupProperties,
   type FleetDeviceRunnerConfig,
   type FleetDeviceRunnerMetadata,
 } from './fleet-provisioning';

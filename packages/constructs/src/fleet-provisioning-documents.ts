@@ -1,0 +1,152 @@
+import { FLEET_THING_NAME_PARAMETER } from '@thingcert/contracts';
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import type { IotPolicyDocument } from './device-policy-document';
+
+/** The provisioning template's resources and what they name. */
+export interface FleetTemplateNames {
+  /** The fleet's thing group (may be a token). */
+  readonly thingGroupName: string;
+  /** The device policy every registered certificate gets (may be a token). */
+  readonly devicePolicyName: string;
+}
+
+/**
+ * The fleet provisioning template body: parameter `ThingName` (the device
+ * asks for its name; the hook checks it), a thing named from it in the
+ * fleet's group (an existing thing joins the group: `MERGE`), the certificate
+ * from the device's CSR set ACTIVE, and the device policy by name. Only the
+ * `Ref` intrinsic, which AWS allows in provisioning templates.
+ */
+export function fleetTemplateBody(names: FleetTemplateNames): Record<string, unknown> {
+  return {
+    Parameters: {
+      [FLEET_THING_NAME_PARAMETER]: { Type: 'String' },
+      'AWS::IoT::Certificate::Id': { Type: 'String' },
+    },
+    Resources: {
+      thing: {
+        Type: 'AWS::IoT::Thing',
+        Properties: {
+          ThingName: { Ref: FLEET_THING_NAME_PARAMETER },
+          ThingGroups: [names.thingGroupName],
+        },
+        OverrideSettings: { ThingGroups: 'MERGE' },
+      },
+      certificate: {
+        Type: 'AWS::IoT::Certificate',
+        Properties: {
+          CertificateId: { Ref: 'AWS::IoT::Certificate::Id' },
+          Status: 'ACTIVE',
+        },
+      },
+      policy: {
+        Type: 'AWS::IoT::Policy',
+        Properties: { PolicyName: names.devicePolicyName },
+      },
+    },
+  };
+}
+
+/** The MQTT API topics of fleet provisioning by CSR through one template. */
+function provisioningTopics(templateName: string): { requests: string[]; replies: string[] } {
+  const requests = [
+    '$aws/certificates/create-from-csr/json',
+    `$aws/provisioning-templates/${templateName}/provision/json`,
+  ];
+  return {
+    requests,
+    replies: requests.flatMap((topic) => [`${topic}/accepted`, `${topic}/rejected`]),
+  };
+}
+
+/**
+ * The claim certificate's policy, and nothing else: connect with a client id
+ * starting with the fleet's prefix; publish the two requests of
+ * provisioning by CSR (CreateCertificateFromCsr, RegisterThing through this
+ * template); subscribe to and receive their accepted / rejected replies.
+ */
+export function claimPolicyDocument(
+  scope: Construct,
+  thingNamePrefix: string,
+  templateName: string,
+): IotPolicyDocument {
+  const stack = Stack.of(scope);
+  const iotArn = (resource: string, resourceName: string): string =>
+    stack.formatArn({ service: 'iot', resource, resourceName });
+  const { requests, replies } = provisioningTopics(templateName);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ConnectAsFleetDevice',
+        Effect: 'Allow',
+        Action: ['iot:Connect'],
+        Resource: [iotArn('client', `${thingNamePrefix}*`)],
+      },
+      {
+        Sid: 'PublishProvisioningRequests',
+        Effect: 'Allow',
+        Action: ['iot:Publish'],
+        Resource: requests.map((topic) => iotArn('topic', topic)),
+      },
+      {
+        Sid: 'ReceiveProvisioningReplies',
+        Effect: 'Allow',
+        Action: ['iot:Receive'],
+        Resource: replies.map((topic) => iotArn('topic', topic)),
+      },
+      {
+        Sid: 'SubscribeProvisioningReplies',
+        Effect: 'Allow',
+        Action: ['iot:Subscribe'],
+        Resource: replies.map((topic) => iotArn('topicfilter', topic)),
+      },
+    ],
+  };
+}
+
+/**
+ * What AWS IoT does with the provisioning role when a device registers
+ * through the template: create (or look up and update) the thing, add it to
+ * the group, attach the certificate to it, attach the device policy to the
+ * certificate and set the certificate ACTIVE. Things are limited to the
+ * fleet's prefix, the group to the fleet's; certificate ids are made by AWS
+ * IoT at registration, so certificates are `cert/*`.
+ */
+export function provisioningRoleStatements(
+  scope: Construct,
+  thingNamePrefix: string,
+  thingGroupArn: string,
+): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const things = stack.formatArn({
+    service: 'iot',
+    resource: 'thing',
+    resourceName: `${thingNamePrefix}*`,
+  });
+  const certificates = stack.formatArn({ service: 'iot', resource: 'cert', resourceName: '*' });
+  return [
+    new iam.PolicyStatement({
+      sid: 'RegisterFleetThings',
+      actions: ['iot:CreateThing', 'iot:DescribeThing', 'iot:UpdateThing'],
+      resources: [things],
+    }),
+    new iam.PolicyStatement({
+      sid: 'AddToFleetGroup',
+      actions: ['iot:AddThingToThingGroup'],
+      resources: [thingGroupArn, things],
+    }),
+    new iam.PolicyStatement({
+      sid: 'AttachCertificateToThing',
+      actions: ['iot:AttachThingPrincipal'],
+      resources: [things],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ActivateCertificateWithPolicy',
+      actions: ['iot:AttachPolicy', 'iot:UpdateCertificate'],
+      resources: [certificates],
+    }),
+  ];
+}
