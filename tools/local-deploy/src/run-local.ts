@@ -184,9 +184,10 @@ async function deployAndRun(
       for (const [name, result] of results) {
         const ok = deviceSucceeded(result);
         if (!ok) exitCode = 1;
+        const registered = result.registeredAs ? `registered as ${result.registeredAs}, ` : '';
         log(
           'start',
-          `${name}: ${ok ? `${result.received}/${result.expected} messages came back` : `failed (${result.error ?? `exit ${result.exitCode}`})`}`,
+          `${name}: ${ok ? `${registered}${result.received}/${result.expected} messages came back` : `failed (${result.error ?? `exit ${result.exitCode}`})`}`,
         );
       }
       if (results.length === 0) {
