@@ -69,15 +69,15 @@ describe('Function: readAppConfig', () => {
     expect(
       readAppConfig(from({ provisioning: 'claim', things: 5000, maxDevices: '6000' })),
     ).toMatchObject({ things: 5000, maxDevices: 6000 });
-    expect(readAppConfig(from({ provisioning: 'claim' }))).toMatchObject({ things: 1 });
+    expect(
+      readAppConfig(from({ provisioning: 'claim', thingNames: 'thingcert-device-1' })),
+    ).toMatchObject({ things: 1, thingNames: [] });
   });
 
-  it('names seed devices thingcert-device-1..N with things=N', () => {
-    expect(readAppConfig(from({ things: '3' })).thingNames).toEqual([
-      'thingcert-device-1',
-      'thingcert-device-2',
-      'thingcert-device-3',
-    ]);
+  it('names seed devices thingcert-device-1..N with things=N, over the thingNames of cdk.json', () => {
+    expect(
+      readAppConfig(from({ thingNames: 'thingcert-device-1', things: '3' })).thingNames,
+    ).toEqual(['thingcert-device-1', 'thingcert-device-2', 'thingcert-device-3']);
   });
 
   it("uses the CLI's region when no region is given, and the context's when it is", () => {
@@ -100,9 +100,7 @@ describe('Function: readAppConfig', () => {
     ['fails if the provisioning mode is unknown', { provisioning: 'jitp' }, /provisioning/],
     ['fails if things is not a positive integer', { things: '0' }, /things must be/],
     ['fails if the seed flow is over its size', { things: '11' }, /from 1 to 10/],
-    ['fails if seed gets both thingNames and things', { thingNames: 'a', things: '2' }, /not both/],
     ['fails if seed gets maxDevices', { maxDevices: '5' }, /claim only/],
-    ['fails if claim gets thingNames', { provisioning: 'claim', thingNames: 'a' }, /seed only/],
     [
       'fails if claim maxDevices is under things',
       { provisioning: 'claim', things: '5', maxDevices: '4' },

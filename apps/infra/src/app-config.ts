@@ -186,12 +186,7 @@ export function readAppConfig(
       `Context provisioning must be 'seed' or 'claim' (got ${JSON.stringify(provisioning)})`,
     );
   }
-  const thingNamesGiven = !(
-    rawThingNames === undefined ||
-    rawThingNames === null ||
-    rawThingNames === ''
-  );
-  const sizes = fleetSizes(context, provisioning, thingNames, thingNamesGiven);
+  const sizes = fleetSizes(context, provisioning, thingNames);
 
   return {
     provisioning,
@@ -224,14 +219,14 @@ function countOf(context: (key: string) => unknown, key: string, max: number): n
 
 /**
  * The fleet's size. Seed flow: `things=N` names the devices
- * thingcert-device-1..N (instead of `thingNames`). Claim flow: `things` devices
- * run, and the hook admits up to `maxDevices` (default `things`).
+ * thingcert-device-1..N (and wins over `thingNames`). Claim flow: `things`
+ * devices run, the hook admits up to `maxDevices` (default `things`), and
+ * `thingNames` does not apply.
  */
 function fleetSizes(
   context: (key: string) => unknown,
   provisioning: ProvisioningMode,
   thingNames: string[],
-  thingNamesGiven: boolean,
 ): { thingNames: string[]; things: number; maxDevices: number } {
   if (provisioning === 'seed') {
     const things = countOf(context, 'things', MAX_SEED_THINGS);
@@ -241,17 +236,12 @@ function fleetSizes(
     if (things === undefined) {
       return { thingNames, things: thingNames.length, maxDevices: thingNames.length };
     }
-    if (thingNamesGiven) {
-      throw new InvalidAppConfigError('Give Context thingNames or things, not both');
-    }
+    // things wins over thingNames, which cdk.json sets for the seed's one device.
     const names = Array.from({ length: things }, (_, i) => `thingcert-device-${i + 1}`);
     return { thingNames: names, things, maxDevices: things };
   }
-  if (thingNamesGiven) {
-    throw new InvalidAppConfigError(
-      'Context thingNames applies to provisioning=seed only: claim devices are named from their instance ids (use things=N)',
-    );
-  }
+  // thingNames (cdk.json sets it for the seed flow) does not apply: claim
+  // devices are named from their instance ids.
   const things = countOf(context, 'things', MAX_CLAIM_THINGS) ?? DEFAULT_APP_CONFIG.things;
   const maxDevices = countOf(context, 'maxDevices', MAX_CLAIM_THINGS) ?? things;
   if (maxDevices < things) {

@@ -1,8 +1,12 @@
 import { DEVICE_CERTIFICATE_RESOURCE_TYPE } from '@thingcert/contracts';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fakeBundles, newStack, publicVpc, templateOf } from '../test/stack-fixture';
+import {
+  fakeBundles,
+  newStack,
+  publicVpc,
+  synthNagFindings,
+  templateOf,
+} from '../test/stack-fixture';
 import {
   actionsOf,
   everyString,
@@ -60,20 +64,7 @@ describe('Class: DeviceFleet', () => {
 
   it('passes cdk-nag AwsSolutions with zero unacknowledged findings', () => {
     const { app } = fleetStack({}, { nag: true });
-    let failure: unknown;
-    try {
-      app.synth();
-    } catch (error) {
-      failure = error;
-    }
-    const report = join(app.outdir, 'validation-report.json');
-    const findings = existsSync(report)
-      ? (
-          JSON.parse(readFileSync(report, 'utf8')) as {
-            pluginReports: { violations: { ruleName: string }[] }[];
-          }
-        ).pluginReports.flatMap((plugin) => plugin.violations.map((v) => v.ruleName))
-      : [];
+    const { findings, failure } = synthNagFindings(app);
     expect(findings).toEqual([]);
     expect(failure).toBeUndefined();
   });

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   FLEET_CLEANUP_RESOURCE_TYPE,
   FLEET_DEVICE_RUNNER_METADATA_KEY,
@@ -9,7 +7,13 @@ import {
 } from '@thingcert/contracts';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
-import { fakeBundles, newStack, publicVpc, templateOf } from '../test/stack-fixture';
+import {
+  fakeBundles,
+  newStack,
+  publicVpc,
+  synthNagFindings,
+  templateOf,
+} from '../test/stack-fixture';
 import {
   actionsOf,
   dependsOnOf,
@@ -255,6 +259,9 @@ describe('Class: ProvisionedFleet', () => {
       expect(dependsOnOf(template, groupId)).toEqual(
         expect.arrayContaining([cleanupId, attachmentId]),
       );
+      expect(
+        dependsOnOf(template, groupId).some((id) => id.startsWith('FleetRoleDefaultPolicy')),
+      ).toBe(true);
     });
   });
 
@@ -339,22 +346,7 @@ describe('Class: ProvisionedFleet', () => {
 
   it('passes cdk-nag AwsSolutions with zero unacknowledged findings', () => {
     const { app } = fleetStack({ instanceType: new ec2.InstanceType('t4g.micro') }, { nag: true });
-    let failure: unknown;
-    try {
-      app.synth();
-    } catch (error) {
-      failure = error;
-    }
-    const report = join(app.outdir, 'validation-report.json');
-    const findings = existsSync(report)
-      ? (
-          JSON.parse(readFileSync(report, 'utf8')) as {
-            pluginReports: { violations: { ruleName: string; violatingResources: unknown[] }[] }[];
-          }
-        ).pluginReports.flatMap((plugin) =>
-          plugin.violations.map((v) => `${v.ruleName} ${JSON.stringify(v.violatingResources)}`),
-        )
-      : [];
+    const { findings, failure } = synthNagFindings(app, { withResources: true });
     expect(findings).toEqual([]);
     expect(failure).toBeUndefined();
   });

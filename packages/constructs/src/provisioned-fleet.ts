@@ -325,8 +325,9 @@ export class ProvisionedFleet extends Construct {
       asset: { s3Bucket: this.runnerAsset.s3BucketName, s3Key: this.runnerAsset.s3ObjectKey },
     };
     cfnGroup.addMetadata(FLEET_DEVICE_RUNNER_METADATA_KEY, metadata);
-    // Devices boot once they can claim: the claim policy attached, the template ready.
-    group.node.addDependency(this.claimPolicyAttachment, this.template);
+    // Devices boot once they can claim: the claim policy attached, the template ready,
+    // and the instance role's policy granting the claim credentials.
+    group.node.addDependency(this.claimPolicyAttachment, this.template, this.role);
     acknowledgeDeviceHostFindings(launchTemplate, props.detailedMonitoring ?? false);
     return group;
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -91,4 +91,36 @@ export function publicVpc(stack: Stack): ec2.Vpc {
 /** The stack's template. */
 export function templateOf(stack: Stack): Template {
   return Template.fromStack(stack);
+}
+
+/**
+ * Synthesizes `app` (made with `newStack({ nag: true })`) and answers the
+ * cdk-nag findings of its validation report (`rule` or `rule resources`) and
+ * what the synth threw, if anything.
+ */
+export function synthNagFindings(
+  app: App,
+  options: { withResources?: boolean } = {},
+): { findings: string[]; failure: unknown } {
+  let failure: unknown;
+  try {
+    app.synth();
+  } catch (error) {
+    failure = error;
+  }
+  const report = join(app.outdir, 'validation-report.json');
+  const findings = existsSync(report)
+    ? (
+        JSON.parse(readFileSync(report, 'utf8')) as {
+          pluginReports: { violations: { ruleName: string; violatingResources: unknown[] }[] }[];
+        }
+      ).pluginReports.flatMap((plugin) =>
+        plugin.violations.map((v) =>
+          options.withResources
+            ? `${v.ruleName} ${JSON.stringify(v.violatingResources)}`
+            : v.ruleName,
+        ),
+      )
+    : [];
+  return { findings, failure };
 }
