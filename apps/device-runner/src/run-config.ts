@@ -3,6 +3,7 @@ import {
   DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS,
   DEFAULT_DEVICE_RUNNER_PROTOCOL,
   DEVICE_RUNNER_PROTOCOLS,
+  FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE,
   type CredentialObjectKeys,
   type DeviceRunnerConfigFile,
   type DeviceRunnerProtocol,
@@ -153,7 +154,7 @@ const ENV: Record<Key, string> = {
   credentialsDir: 'THINGCERT_CREDENTIALS_DIR',
   credentialCheckInterval: 'THINGCERT_CREDENTIAL_CHECK_INTERVAL',
   refusedLimit: 'THINGCERT_REFUSED_LIMIT',
-  deviceId: 'THINGCERT_DEVICE_ID',
+  deviceId: FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE,
 };
 
 /** Flag, variable and file key of every claim setting. */

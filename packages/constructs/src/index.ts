@@ -42,9 +42,5 @@ export {
   provisioningRoleStatements,
   type FleetTemplateNames,
 } from './fleet-provisioning-documents';
-export {
-  FLEET_DEVICE_ID_VARIABLE,
-  ProvisionedFleet,
-  type ProvisionedFleetProps,
-} from './provisioned-fleet';
+export { ProvisionedFleet, type ProvisionedFleetProps } from './provisioned-fleet';
 export { MAX_FLEET_DEVICES } from './provisioned-fleet-props';

@@ -1,6 +1,7 @@
 import {
   FLEET_CLEANUP_RESOURCE_TYPE,
   FLEET_DEVICE_RUNNER_METADATA_KEY,
+  FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE,
   FLEET_FUNCTION_ENVIRONMENT,
   FLEET_TERMINATION_EVENT_DETAIL_TYPE,
   type FleetDeviceRunnerMetadata,
@@ -26,11 +27,7 @@ import {
 } from '../test/template-queries';
 import { CertificateBucket } from './certificate-bucket';
 import { isInvalidConstructPropsError } from './errors';
-import {
-  FLEET_DEVICE_ID_VARIABLE,
-  ProvisionedFleet,
-  type ProvisionedFleetProps,
-} from './provisioned-fleet';
+import { ProvisionedFleet, type ProvisionedFleetProps } from './provisioned-fleet';
 
 const PSEUDO = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' };
 
@@ -230,7 +227,7 @@ describe('Class: ProvisionedFleet', () => {
       expect(data['KeyName']).toBeUndefined();
       expect(JSON.stringify(data['BlockDeviceMappings'])).toContain('"Encrypted":true');
       const userData = JSON.stringify(data['UserData']);
-      expect(userData).toContain(`Environment=${FLEET_DEVICE_ID_VARIABLE}=%s`);
+      expect(userData).toContain(`Environment=${FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE}=%s`);
       expect(userData).toContain('X-aws-ec2-metadata-token');
       expect(userData).toContain('systemctl enable --now thingcert-device-runner.service');
     });

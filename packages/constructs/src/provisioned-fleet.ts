@@ -3,6 +3,7 @@ import {
   credentialPointerKey,
   DEFAULT_DEVICE_RUNNER_PROTOCOL,
   FLEET_CLEANUP_RESOURCE_TYPE,
+  FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE,
   FLEET_DEVICE_ID_MAX_LENGTH,
   FLEET_DEVICE_RUNNER_METADATA_KEY,
   FLEET_FUNCTION_ENVIRONMENT,
@@ -54,12 +55,6 @@ import {
 } from './provisioned-fleet-props';
 
 export type { ProvisionedFleetProps } from './provisioned-fleet-props';
-
-/**
- * The environment variable the runner reads its device id from; the user data
- * sets it, in a systemd drop-in, to the instance id (read from IMDSv2).
- */
-export const FLEET_DEVICE_ID_VARIABLE = 'THINGCERT_DEVICE_ID';
 
 /** Where the claim certificate's objects go in the bucket. */
 const CLAIM_KEY_PREFIX = 'fleet-claim/';
@@ -296,7 +291,7 @@ export class ProvisionedFleet extends Construct {
       // The device id is the instance id, read through IMDSv2 (a session token first).
       "IMDS_TOKEN=$(curl -sSf -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')",
       'INSTANCE_ID=$(curl -sSf -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" http://169.254.169.254/latest/meta-data/instance-id)',
-      `printf '[Service]\\nEnvironment=${FLEET_DEVICE_ID_VARIABLE}=%s\\n' "$INSTANCE_ID" > /etc/systemd/system/${RUNNER_SERVICE_UNIT}.d/device-id.conf`,
+      `printf '[Service]\\nEnvironment=${FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE}=%s\\n' "$INSTANCE_ID" > /etc/systemd/system/${RUNNER_SERVICE_UNIT}.d/device-id.conf`,
     ]);
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: deviceImage(this, deviceCpuType(instanceType)),

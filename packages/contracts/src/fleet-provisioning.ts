@@ -32,6 +32,14 @@ export interface FleetClaimConfig {
   readonly thingNamePrefix: string;
 }
 
+/**
+ * The environment variable a fleet device's runner reads its device id from
+ * (`--device-id`): on EC2 the fleet's user data writes the instance id into
+ * it as a systemd drop-in (`Environment=THINGCERT_DEVICE_ID=<instance id>`),
+ * and a local deployer sets it when it boots an Auto Scaling instance.
+ */
+export const FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE = 'THINGCERT_DEVICE_ID';
+
 /** Longest device id {@link fleetThingName} accepts (an EC2 instance id is 19 characters). */
 export const FLEET_DEVICE_ID_MAX_LENGTH = 64;
 

@@ -19,6 +19,21 @@ describe('pnpm start flags', () => {
     [['--rotate', '1.5'], /--rotate expects an integer from 1 to 20, got "1.5"/],
     [['--rotate', 'x'], /--rotate expects an integer/],
     [['--rotate', '2', '--keep'], /--rotate and --keep exclude each other/],
+    [['--provisioning', 'jitp'], /--provisioning expects seed or claim, got "jitp"/],
+    [
+      ['--provisioning', 'claim', '--things', '0'],
+      /--things expects an integer from 1 to 50, got "0"/,
+    ],
+    [
+      ['--provisioning', 'claim', '--things', '51'],
+      /--things expects an integer from 1 to 50, got "51"/,
+    ],
+    [['--provisioning', 'claim', '--things', '2.5'], /--things expects an integer from 1 to 50/],
+    [
+      ['--provisioning', 'claim', '--rotate', '1'],
+      /--rotate and --provisioning claim exclude each other/,
+    ],
+    [['--things', '20'], /--things expects an integer from 1 to 10, got "20"/],
   ])('%j exits 2 with the reason and the usage', (args, reason) => {
     const result = run(...args);
     expect(result.status).toBe(2);
@@ -32,6 +47,7 @@ describe('pnpm start flags', () => {
     expect(result.stdout).toContain('--things N');
     expect(result.stdout).toContain('--rotate N');
     expect(result.stdout).toContain('--no-iam');
+    expect(result.stdout).toContain('--provisioning M');
   });
 
   // pnpm answers `pnpm start --help` with its own help before any script runs;

@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLocal } from './run-local';
 
+/** Most devices `--provisioning claim` runs: each is a Node.js process on this machine. */
+const MAX_CLAIM_THINGS = 50;
+
 const USAGE = `usage: pnpm start [-- options]
 
 Deploys the synthesized apps/infra stack onto a local cloud and runs its devices.
@@ -14,7 +17,13 @@ Deploys the synthesized apps/infra stack onto a local cloud and runs its devices
                     prints export lines: the admin's and each role's credentials
   --no-iam          do not enforce IAM: the Lambda and the devices run as the admin over HTTP
                     (IAM is enforced by default, as on AWS)
-  --things N        deploy a fleet of N things, thingcert-device-1..N (1..10)
+  --things N        deploy a fleet of N things, thingcert-device-1..N (1..10); with
+                    --provisioning claim, N devices of an Auto Scaling group (1..${MAX_CLAIM_THINGS})
+  --provisioning M  seed (default: one certificate resource per device, made off the device) or
+                    claim (fleet provisioning: each device makes its key and registers itself
+                    through a provisioning template with a shared claim certificate); with --once,
+                    exit 0 only when all N devices registered and got their messages back and the
+                    teardown left no thing, certificate, thing group or template
   --rotate N        once the devices publish (10 msg/s), rotate every certificate N times (1..20),
                     each a stack Update with a new rotationToken; print update time, each device's
                     time offline, messages published/received/lost; with --once, exit 0 only when
@@ -42,6 +51,7 @@ try {
       keep: { type: 'boolean', default: false },
       'no-iam': { type: 'boolean', default: false },
       things: { type: 'string' },
+      provisioning: { type: 'string' },
       rotate: { type: 'string' },
       context: { type: 'string', multiple: true, default: [] },
       'log-file': { type: 'string' },
@@ -65,13 +75,29 @@ for (const pair of values.context) {
   if (at <= 0) fail(`--context expects KEY=VALUE, got "${pair}"`);
   context[pair.slice(0, at)] = pair.slice(at + 1);
 }
+const provisioning = values.provisioning ?? 'seed';
+if (provisioning !== 'seed' && provisioning !== 'claim')
+  fail(`--provisioning expects seed or claim, got "${provisioning}"`);
+let expectedDevices: number | undefined;
 if (values.things !== undefined) {
+  const max = provisioning === 'claim' ? MAX_CLAIM_THINGS : 10;
   const count = Number(values.things);
-  if (!Number.isInteger(count) || count < 1 || count > 10)
-    fail(`--things expects an integer from 1 to 10, got "${values.things}"`);
-  context.thingNames = Array.from({ length: count }, (_, i) => `thingcert-device-${i + 1}`).join(
-    ',',
-  );
+  if (!/^\d+$/.test(values.things) || count < 1 || count > max)
+    fail(`--things expects an integer from 1 to ${max}, got "${values.things}"`);
+  expectedDevices = count;
+  if (provisioning === 'claim') context.things = String(count);
+  else
+    context.thingNames = Array.from({ length: count }, (_, i) => `thingcert-device-${i + 1}`).join(
+      ',',
+    );
+}
+if (provisioning === 'claim') {
+  // apps/infra selects the fleet (ProvisionedFleet) with -c provisioning=claim.
+  context.provisioning = 'claim';
+  if (values.rotate !== undefined)
+    fail(
+      '--rotate and --provisioning claim exclude each other (a fleet has no certificate resources to rotate)',
+    );
 }
 if (values.once && values.keep) fail('--once and --keep exclude each other');
 let rotate: number | undefined;
@@ -111,6 +137,7 @@ const exitCode = await runLocal({
   once: values.once,
   keep: values.keep,
   ...(rotate === undefined ? {} : { rotate }),
+  ...(expectedDevices === undefined ? {} : { expectedDevices }),
   verbose: values.verbose,
   enforceIam: !values['no-iam'],
   ...(values['log-file'] ? { logFile: resolve(values['log-file']) } : {}),

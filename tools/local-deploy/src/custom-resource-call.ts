@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ResourceStepError } from './errors';
+import { ASYNC_INVOCATION_ATTEMPTS, functionInvocationEnvironment } from './function-calls';
 import { invokeFunction, type InvocationOutcome, type LocalFunction } from './lambda-invoker';
 import { runStep, type DeployedResource, type StackEnvironment } from './resource-provider';
 import type { CustomResourceAnswer, ResponseEndpoint } from './response-endpoint';
 
 /** CloudFormation's wait for an answer when the template sets no `ServiceTimeout`, and its cap. */
 const MAX_SERVICE_TIMEOUT_SECONDS = 3600;
-/** Lambda's asynchronous invocation: the first attempt and two retries. */
-const INVOCATION_ATTEMPTS = 3;
 
 /**
  * Deliver each request a second time, as Lambda's at-least-once asynchronous
@@ -157,31 +156,24 @@ async function deliver(
 ): Promise<void> {
   const { stack } = deps;
   const invoke = (): Promise<InvocationOutcome> =>
-    invokeFunction(fn, event, invocationEnvironment(deps), (line) =>
-      stack.relay(`lambda ${fn.functionName}`, line),
+    invokeFunction(
+      fn,
+      event,
+      functionInvocationEnvironment(deps.stack, deps.functionEnvironment),
+      (line) => stack.relay(`lambda ${fn.functionName}`, line),
     );
   const concurrent = deps.duplicateDelivery === 'concurrent' ? invoke() : undefined;
   let answered = false;
   void answer.then(() => (answered = true));
-  for (let attempt = 1; attempt <= INVOCATION_ATTEMPTS && !answered; attempt++) {
+  for (let attempt = 1; attempt <= ASYNC_INVOCATION_ATTEMPTS && !answered; attempt++) {
     const outcome = await invoke();
     if (outcome.exitCode === 0 && !outcome.timedOut) break;
     stack.log(
-      `${fn.functionName} ${outcome.timedOut ? 'timed out' : `failed (exit ${outcome.exitCode})`} on attempt ${attempt} of ${INVOCATION_ATTEMPTS}`,
+      `${fn.functionName} ${outcome.timedOut ? 'timed out' : `failed (exit ${outcome.exitCode})`} on attempt ${attempt} of ${ASYNC_INVOCATION_ATTEMPTS}`,
     );
   }
   if (deps.duplicateDelivery === 'sequential') await invoke();
   await concurrent;
-}
-
-/** The environment of every invocation: the local cloud's, then the test's extra one. */
-function invocationEnvironment(deps: CustomResourceCallDependencies): Record<string, string> {
-  return {
-    ...deps.stack.cloudEnv,
-    AWS_REGION: deps.stack.region,
-    AWS_DEFAULT_REGION: deps.stack.region,
-    ...deps.functionEnvironment,
-  };
 }
 
 /** Tracks deliveries until their processes have ended: the stack awaits them before an operation returns. */

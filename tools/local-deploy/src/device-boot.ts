@@ -1,7 +1,9 @@
 import {
   DEVICE_RUNNER_METADATA_KEY,
-  type DeviceRunnerConfig,
+  FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE,
+  FLEET_DEVICE_RUNNER_METADATA_KEY,
   type DeviceRunnerMetadata,
+  type FleetDeviceRunnerMetadata,
 } from '@thingcert/contracts';
 import { DeviceProcess } from './device-process';
 import type { StackEnvironment } from './resource-provider';
@@ -42,12 +44,49 @@ export function bootDevice(options: DeviceBootOptions): DeviceProcess | undefine
     );
     return undefined;
   }
-  const bundleDir = stack.assetDir(logicalId, runner.asset?.s3Key);
-  const config: DeviceRunnerConfig = {
-    ...runner.config,
-    ...(options.runOnce ? { forever: false } : {}),
-  };
-  const name = typeof config.thing === 'string' ? config.thing : logicalId;
+  const name = typeof runner.config.thing === 'string' ? runner.config.thing : logicalId;
+  return startRunner(options, name, runner.config, runner.asset?.s3Key, {});
+}
+
+/**
+ * "Boots" one instance of an Auto Scaling group: starts the bundled device
+ * runner with the group's {@link FLEET_DEVICE_RUNNER_METADATA_KEY}
+ * configuration and the instance id as its device id in
+ * {@link FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE}, as the fleet's user data sets it on EC2
+ * (the thing name is made of it).
+ *
+ * @returns the running device, or `undefined` for a group without that
+ *   metadata (nothing to run; logged).
+ * @throws {ResourceStepError} when the runner bundle is not in the cloud assembly.
+ */
+export function bootFleetDevice(
+  options: DeviceBootOptions & { readonly instanceId: string },
+): DeviceProcess | undefined {
+  const { logicalId, metadata, stack, instanceId } = options;
+  const runner = metadata[FLEET_DEVICE_RUNNER_METADATA_KEY] as
+    Partial<FleetDeviceRunnerMetadata> | undefined;
+  if (!runner?.config) {
+    stack.log(
+      `${logicalId}: instance ${instanceId} without ${FLEET_DEVICE_RUNNER_METADATA_KEY} metadata on its group: not booted`,
+    );
+    return undefined;
+  }
+  return startRunner(options, instanceId, runner.config, runner.asset?.s3Key, {
+    [FLEET_DEVICE_ID_ENVIRONMENT_VARIABLE]: instanceId,
+  });
+}
+
+/** Starts the runner bundle of `s3Key` with `config` (run once if asked) under `name`. */
+function startRunner(
+  options: DeviceBootOptions,
+  name: string,
+  runnerConfig: object,
+  s3Key: string | undefined,
+  instanceEnvironment: Readonly<Record<string, string>>,
+): DeviceProcess {
+  const { logicalId, stack } = options;
+  const bundleDir = stack.assetDir(logicalId, s3Key);
+  const config = { ...runnerConfig, ...(options.runOnce ? { forever: false } : {}) };
   const device = new DeviceProcess({
     name,
     bundleDir,
@@ -56,6 +95,7 @@ export function bootDevice(options: DeviceBootOptions): DeviceProcess | undefine
       ...stack.cloudEnv,
       ...options.credentials,
       ...options.environment,
+      ...instanceEnvironment,
       AWS_REGION: stack.region,
     },
     onLine: (line) => stack.relay(`device ${name}`, line),

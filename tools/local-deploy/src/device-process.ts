@@ -10,6 +10,8 @@ export interface DeviceResult {
   readonly received: number | undefined;
   readonly expected: number | undefined;
   readonly error: string | undefined;
+  /** The thing a device provisioning by claim registered as (its `registered` event). */
+  readonly registeredAs?: string;
 }
 
 /** Removes a device directory; retries cover a runner killed while it was still writing. */
@@ -57,6 +59,7 @@ export class DeviceProcess {
   private received: number | undefined;
   private expected: number | undefined;
   private error: string | undefined;
+  private registeredAs: string | undefined;
   /** Resolves when the runner process has exited and its directory has been removed. */
   readonly exited: Promise<DeviceResult>;
 
@@ -127,7 +130,13 @@ export class DeviceProcess {
             `could not remove the device directory ${dir}: ${error instanceof Error ? error.message : String(error)}`,
           );
         }
-        resolve({ exitCode, received: this.received, expected: this.expected, error: this.error });
+        resolve({
+          exitCode,
+          received: this.received,
+          expected: this.expected,
+          error: this.error,
+          ...(this.registeredAs === undefined ? {} : { registeredAs: this.registeredAs }),
+        });
       };
       this.child.on('error', (error) => {
         this.error = `could not start the device runner: ${error.message}`;
@@ -138,7 +147,13 @@ export class DeviceProcess {
   }
 
   private observe(line: string): void {
-    let event: { event?: string; received?: number; expected?: number; message?: string };
+    let event: {
+      event?: string;
+      received?: number;
+      expected?: number;
+      message?: string;
+      thingName?: string;
+    };
     try {
       event = JSON.parse(line) as typeof event;
     } catch {
@@ -149,6 +164,8 @@ export class DeviceProcess {
       this.expected = event.expected;
     }
     if (event.event === 'error' && typeof event.message === 'string') this.error = event.message;
+    if (event.event === 'registered' && typeof event.thingName === 'string')
+      this.registeredAs = event.thingName;
   }
 
   /** Graceful stop (SIGTERM, as systemd would), then SIGKILL after `graceMs`. */

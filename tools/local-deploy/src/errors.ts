@@ -64,3 +64,19 @@ export class StackStateError extends Error {
     this.status = status;
   }
 }
+
+/** A Lambda function invoked by a service (not by CloudFormation) failed or could not run. */
+export class FunctionInvocationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FunctionInvocationError';
+  }
+}
+
+/** An Auto Scaling API call AWS answers with `ValidationError` (HTTP 400). */
+export class AutoScalingValidationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AutoScalingValidationError';
+  }
+}

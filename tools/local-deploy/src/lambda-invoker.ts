@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 
 /** A function registered by the deployer from an `AWS::Lambda::Function`. */
 export interface LocalFunction {
@@ -25,6 +26,17 @@ export interface InvocationOutcome {
   readonly requestId: string;
   readonly exitCode: number | null;
   readonly timedOut: boolean;
+  /**
+   * What the handler returned, parsed from its JSON (`null` for nothing);
+   * `undefined` when it did not return (it threw, timed out or was stopped).
+   */
+  readonly result?: unknown;
+}
+
+/** Options of one invocation. */
+export interface InvocationOptions {
+  /** Stops the function (SIGKILL) when it aborts: the caller no longer waits for it. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -51,6 +63,7 @@ export function invokeFunction(
   event: unknown,
   baseEnv: Readonly<Record<string, string>>,
   onLog: (line: string) => void,
+  options: InvocationOptions = {},
 ): Promise<InvocationOutcome> {
   const requestId = randomUUID();
   const timeoutMs = fn.timeoutSeconds * 1000;
@@ -65,8 +78,17 @@ export function invokeFunction(
       AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeoutSeconds),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    // fd 3: the handler's result (see lambda-runtime.ts).
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
+  const resultChunks: Buffer[] = [];
+  const resultPipe = child.stdio[3] as Readable | null;
+  resultPipe?.on('data', (chunk: Buffer) => resultChunks.push(chunk));
+  resultPipe?.on('error', () => undefined);
+  const stop = (): void => {
+    child.kill('SIGKILL');
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', onLog);
   }
@@ -96,6 +118,7 @@ export function invokeFunction(
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stop);
       onLog(
         JSON.stringify({
           level: 'ERROR',
@@ -106,7 +129,18 @@ export function invokeFunction(
     });
     child.on('close', (exitCode) => {
       clearTimeout(timer);
-      resolve({ requestId, exitCode, timedOut });
+      options.signal?.removeEventListener('abort', stop);
+      resolve({ requestId, exitCode, timedOut, ...parsedResult(exitCode, resultChunks) });
     });
   });
+}
+
+/** The handler's result, when the runtime ended well and wrote one. */
+function parsedResult(exitCode: number | null, chunks: readonly Buffer[]): { result?: unknown } {
+  if (exitCode !== 0 || chunks.length === 0) return {};
+  try {
+    return { result: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+  } catch {
+    return {};
+  }
 }

@@ -1,10 +1,14 @@
 // Child-process entry that plays the Lambda runtime for one invocation: imports
 // the function's asset, builds a context whose clock counts down from the
-// function's Timeout, calls the handler once and exits. The parent kills it
-// when the Timeout passes, as Lambda does.
-import { existsSync } from 'node:fs';
+// function's Timeout, calls the handler once, writes what it returned (JSON)
+// to file descriptor 3 — the response of a synchronous invocation — and exits.
+// The parent kills it when the Timeout passes, as Lambda does.
+import { existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+/** The pipe the parent reads the handler's result from (see `invokeFunction`). */
+const RESULT_FD = 3;
 
 interface Invocation {
   assetDir: string;
@@ -44,7 +48,9 @@ async function main(): Promise<void> {
     logStreamName: `local/${invocation.requestId}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
-  await handler(invocation.event, context);
+  const result = await handler(invocation.event, context);
+  // Lambda serializes the handler's return value as JSON; `undefined` is `null`.
+  writeSync(RESULT_FD, JSON.stringify(result ?? null));
 }
 
 main().then(

@@ -145,6 +145,8 @@ export class LocalStack {
       functionEnvironment: options.functionEnvironment,
       duplicateDelivery: options.duplicateDelivery,
       iam: enforceIam ? cloud.iam : undefined,
+      setLambdaInvoker: (invoker) => cloud.fleetProvisioning.setLambdaInvoker(invoker),
+      launchTemplateData: (reference) => this.launchTemplateData(reference),
     });
   }
 
@@ -163,7 +165,28 @@ export class LocalStack {
         instanceProfile: resource.properties.IamInstanceProfile,
       });
     }
+    if (resource?.type === 'AWS::AutoScaling::AutoScalingGroup') {
+      return this.providers.fleetRoleOf(resource.properties.LaunchTemplate);
+    }
     return undefined;
+  }
+
+  /**
+   * The resolved `LaunchTemplateData` of the stack's `AWS::EC2::LaunchTemplate`
+   * a group's `LaunchTemplate` names, by id (its `Ref`) or name. Launch
+   * templates are ids only here: its current data stands for every version.
+   */
+  private launchTemplateData(
+    reference: Readonly<Record<string, unknown>>,
+  ): Readonly<Record<string, unknown>> | undefined {
+    const template = [...this.engine.resources.values()].find(
+      (resource) =>
+        resource.type === 'AWS::EC2::LaunchTemplate' &&
+        (resource.physicalId === reference.LaunchTemplateId ||
+          (reference.LaunchTemplateName !== undefined &&
+            resource.properties.LaunchTemplateName === reference.LaunchTemplateName)),
+    );
+    return template?.properties.LaunchTemplateData as Record<string, unknown> | undefined;
   }
 
   /** What the stack holds, by logical id: each resource's physical id, attributes and properties. */
@@ -191,9 +214,13 @@ export class LocalStack {
     return this.engine.retained;
   }
 
-  /** The device running on each instance the stack holds, by the instance's logical id. */
+  /**
+   * The device running on each instance the stack holds: by the instance's
+   * logical id, and for the instances of an Auto Scaling group by
+   * `<group logical id>/<instance id>`.
+   */
   get devices(): ReadonlyMap<string, DeviceProcess> {
-    const devices = new Map<string, DeviceProcess>();
+    const devices = new Map<string, DeviceProcess>(this.providers.fleetDevices);
     for (const resource of this.engine.resources.values()) {
       const device =
         resource.type === 'AWS::EC2::Instance'
@@ -202,6 +229,11 @@ export class LocalStack {
       if (device) devices.set(resource.logicalId, device);
     }
     return devices;
+  }
+
+  /** The instance ids of an Auto Scaling group of the stack (by its physical id), oldest first. */
+  instancesOf(groupName: string): string[] {
+    return this.providers.instancesOf(groupName);
   }
 
   /** How many custom-resource answers arrived for a request already answered (duplicate deliveries). */
@@ -254,19 +286,24 @@ export class LocalStack {
   }
 
   /**
-   * DeleteStack, then an audit of the local cloud: no certificate, no thing
+   * DeleteStack, then an audit of the local cloud: no certificate, no thing,
+   * no provisioning template, none of the stack's thing groups and policies
    * (but those the stack retained) and no object in a retained bucket may be
    * left.
    *
    * @throws {LeftoverResourcesError} naming every failed delete and leftover.
    */
   async destroy(): Promise<void> {
+    const held = [...this.engine.resources.values()];
     const deleted = await this.engine.delete();
     await this.providers.close();
     const failures = deleted.failed.map(
       ({ resource, reason }) => `${resource.logicalId} (${resource.physicalId}): ${reason}`,
     );
-    const leftovers = [...failures, ...(await auditLeftovers(this.iot, this.s3, this.retained))];
+    const leftovers = [
+      ...failures,
+      ...(await auditLeftovers(this.iot, this.s3, this.retained, held)),
+    ];
     if (leftovers.length > 0) throw new LeftoverResourcesError(leftovers);
     this.log('stack deleted; no certificate, thing, attachment or object left');
   }

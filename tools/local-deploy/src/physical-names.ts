@@ -34,3 +34,8 @@ export function templateOrGeneratedName(
 ): string {
   return typeof given === 'string' ? given : generatedName(stackName, logicalId, max);
 }
+
+/** A new EC2 instance id: `i-` and 17 hexadecimal digits. */
+export function newInstanceId(): string {
+  return `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+}

@@ -67,9 +67,8 @@ describe('Class: ProviderRegistry', () => {
 
       expect(role.skipped).toBe(true);
       expect(role.physicalId).toMatch(/^Thingcert-Role-[0-9A-F]{12}$/);
-      expect(role.attributes.Arn).toBe(
-        `arn:aws:iam:eu-west-1:000000000000:role/${role.physicalId}`,
-      );
+      // IAM is global: no region in its ARNs (what a provisioning template's role must look like).
+      expect(role.attributes.Arn).toBe(`arn:aws:iam::000000000000:role/${role.physicalId}`);
       expect(role.attributes.RoleId).toBe(`${role.physicalId}-RoleId`);
     });
   });

@@ -1,6 +1,7 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { LocalIam } from '@thingcert/local-cloud';
+import type { LambdaInvoker, LocalIam } from '@thingcert/local-cloud';
+import { AUTO_SCALING_ENDPOINT_VARIABLE, AutoScalingEndpoint } from './auto-scaling-endpoint';
 import type { DuplicateDelivery } from './custom-resource-call';
 import { CUSTOM_RESOURCE_TYPE } from './custom-resource-type';
 import type { DeviceProcess } from './device-process';
@@ -11,7 +12,17 @@ import {
   type WorkloadCredentials,
 } from './iam/workload-credentials';
 import type { LocalFunction } from './lambda-invoker';
+import { EventBus } from './event-bus';
+import { invokeForResult, type FunctionCallContext } from './function-calls';
+import { LifecycleActions } from './lifecycle-actions';
+import {
+  AutoScalingGroupProvider,
+  type LaunchTemplateLookup,
+} from './providers/auto-scaling-group';
 import { customResourceProvider } from './providers/custom-resource';
+import { eventsRuleProvider } from './providers/events-rule';
+import { iotProvisioningTemplateProvider, iotThingGroupProvider } from './providers/iot-fleet';
+import { lifecycleHookProvider } from './providers/lifecycle-hook';
 import { Ec2InstanceProvider } from './providers/ec2-instance';
 import {
   iamInstanceProfileProvider,
@@ -54,6 +65,18 @@ export interface ProviderRegistryOptions {
    *   process uses the admin's keys from `stack.cloudEnv`)
    */
   readonly iam?: LocalIam;
+  /**
+   * Hands the local IoT the invoker of the stack's functions, for
+   * pre-provisioning hooks (`cloud.fleetProvisioning.setLambdaInvoker`).
+   */
+  readonly setLambdaInvoker?: (invoker: LambdaInvoker) => void;
+  /**
+   * The resolved `LaunchTemplateData` of the stack's launch template an Auto
+   * Scaling group names (`LaunchTemplate` property): what its instances
+   * launch with, their instance profile included.
+   * @default none: instances launch without an instance profile
+   */
+  readonly launchTemplateData?: LaunchTemplateLookup;
 }
 
 /**
@@ -69,10 +92,18 @@ export class ProviderRegistry {
   private readonly customResources: ResourceProvider;
   private readonly idsOnly: ResourceProvider;
   private readonly instances: Ec2InstanceProvider;
+  private readonly groups: AutoScalingGroupProvider;
   private readonly functions: LambdaFunctionProvider;
   /** What each function and instance runs as. */
   readonly credentials: WorkloadCredentials;
   private readonly endpoint = new ResponseEndpoint();
+  private readonly lifecycle: LifecycleActions;
+  private readonly autoScaling: AutoScalingEndpoint;
+  /**
+   * The extra environment of every function invocation: the deployer's Auto
+   * Scaling endpoint (set once it listens), then the test's own.
+   */
+  private readonly functionEnvironment: Record<string, string>;
   /** Custom-resource invocations still running after their answer (duplicate deliveries). */
   private readonly background = new Set<Promise<unknown>>();
 
@@ -86,13 +117,37 @@ export class ProviderRegistry {
       iam === undefined || stackIam === undefined
         ? ADMIN_CREDENTIALS
         : roleSessionCredentials(iam, stackIam, log);
+    this.functionEnvironment = { ...options.functionEnvironment };
+    const calls: FunctionCallContext = {
+      stack,
+      functions,
+      functionEnvironment: this.functionEnvironment,
+      background: this.background,
+    };
+    const events = new EventBus(calls);
+    this.lifecycle = new LifecycleActions(events, log);
+    this.autoScaling = new AutoScalingEndpoint(this.lifecycle);
     this.instances = new Ec2InstanceProvider(
       stack,
       options.devicesRunOnce,
       this.credentials,
       options.deviceEnvironment,
     );
+    this.groups = new AutoScalingGroupProvider({
+      stack,
+      lifecycle: this.lifecycle,
+      runOnce: options.devicesRunOnce,
+      credentials: this.credentials,
+      launchTemplateData: options.launchTemplateData ?? (() => undefined),
+      deviceEnvironment: options.deviceEnvironment,
+    });
     this.functions = lambdaFunctionProvider(functions, stack, this.credentials);
+    // AWS IoT invokes a template's hook synchronously and waits 5 s at most
+    // (the local IoT aborts `signal` then, which stops the function).
+    const useFunctions = (): void =>
+      options.setLambdaInvoker?.((arn, payload, { signal }) =>
+        invokeForResult(calls, arn, payload, signal),
+      );
     const enforced: [string, ResourceProvider][] = [];
     if (iam !== undefined && stackIam !== undefined) {
       const keys = new StackKeys(iam);
@@ -115,12 +170,17 @@ export class ProviderRegistry {
       ['AWS::IoT::ThingPrincipalAttachment', thingPrincipalAttachmentProvider(iot, stack)],
       ['AWS::Lambda::Function', this.functions],
       ['AWS::EC2::Instance', this.instances],
+      ['AWS::IoT::ThingGroup', iotThingGroupProvider(iot, stack)],
+      ['AWS::IoT::ProvisioningTemplate', iotProvisioningTemplateProvider(iot, stack, useFunctions)],
+      ['AWS::AutoScaling::AutoScalingGroup', this.groups],
+      ['AWS::AutoScaling::LifecycleHook', lifecycleHookProvider(this.lifecycle, stack)],
+      ['AWS::Events::Rule', eventsRuleProvider(events, stack)],
     ]);
     this.customResources = customResourceProvider({
       stack,
       functions,
       endpoint: this.endpoint,
-      functionEnvironment: options.functionEnvironment,
+      functionEnvironment: this.functionEnvironment,
       duplicateDelivery: options.duplicateDelivery ?? 'none',
       background: this.background,
     });
@@ -130,6 +190,24 @@ export class ProviderRegistry {
   /** The device of every running instance, by instance id. */
   get devices(): ReadonlyMap<string, DeviceProcess> {
     return this.instances.devices;
+  }
+
+  /**
+   * The device of every running instance of the stack's Auto Scaling
+   * groups, by `<group logical id>/<instance id>`.
+   */
+  get fleetDevices(): ReadonlyMap<string, DeviceProcess> {
+    return this.groups.devices;
+  }
+
+  /** The role the instances of an Auto Scaling group run as, by its `LaunchTemplate` property. */
+  fleetRoleOf(launchTemplate: unknown): string | undefined {
+    return this.groups.roleOf(launchTemplate);
+  }
+
+  /** The instance ids of an Auto Scaling group (by name), oldest first. */
+  instancesOf(groupName: string): string[] {
+    return this.groups.instancesOf(groupName);
   }
 
   /** The device running on an instance, by instance id. */
@@ -158,6 +236,10 @@ export class ProviderRegistry {
   /** Starts serving custom-resource answers; before the first resource is created. */
   async open(): Promise<void> {
     await this.endpoint.start();
+    await this.autoScaling.start();
+    // Before the test's own, so that a test can point functions elsewhere.
+    if (!(AUTO_SCALING_ENDPOINT_VARIABLE in this.functionEnvironment))
+      this.functionEnvironment[AUTO_SCALING_ENDPOINT_VARIABLE] = this.autoScaling.endpoint;
   }
 
   /**
@@ -165,8 +247,11 @@ export class ProviderRegistry {
    * code still on disk; after the last resource is deleted.
    */
   async close(): Promise<void> {
+    this.lifecycle.close();
+    await this.groups.dispose();
     await this.settle();
     await this.endpoint.stop();
+    await this.autoScaling.stop();
     this.functions.dispose();
   }
 }

@@ -26,6 +26,11 @@ export interface RunLocalOptions {
    * new `rotationToken`) while the devices publish 10 messages a second.
    */
   readonly rotate?: number;
+  /**
+   * How many devices the run must see (`--things N`): with `once`, fewer (or
+   * more) fails the run, like a device that failed.
+   */
+  readonly expectedDevices?: number;
   readonly verbose: boolean;
   /**
    * Enforce the stack's IAM (see `LocalStackOptions.enforceIam`); `false`
@@ -205,13 +210,21 @@ async function deployAndRun(
       for (const [name, result] of results) {
         const ok = deviceSucceeded(result);
         if (!ok) exitCode = 1;
+        const registered = result.registeredAs ? `registered as ${result.registeredAs}, ` : '';
         log(
           'start',
-          `${name}: ${ok ? `${result.received}/${result.expected} messages came back` : `failed (${result.error ?? `exit ${result.exitCode}`})`}`,
+          `${name}: ${ok ? `${registered}${result.received}/${result.expected} messages came back` : `failed (${result.error ?? `exit ${result.exitCode}`})`}`,
         );
       }
       if (results.length === 0) {
         log('start', 'no device instance in the stack');
+      }
+      if (options.expectedDevices !== undefined && results.length !== options.expectedDevices) {
+        exitCode = 1;
+        log(
+          'start',
+          `expected ${options.expectedDevices} device(s), the stack ran ${results.length}`,
+        );
       }
     }
     if (options.rotate === undefined && (options.keep || !options.once)) {

@@ -83,6 +83,15 @@ const RULES: Readonly<Record<string, TypeUpdateRules>> = {
   'AWS::IoT::ThingPrincipalAttachment': { replacement: ['Principal', 'ThingName'] },
   'AWS::S3::Bucket': { replacement: ['BucketName'] },
   'AWS::Lambda::Function': { replacement: ['FunctionName', 'PackageType'] },
+  // Static groups; QueryString (a dynamic group) is not emulated.
+  'AWS::IoT::ThingGroup': { replacement: ['ThingGroupName', 'ParentGroupName'] },
+  'AWS::IoT::ProvisioningTemplate': { replacement: ['TemplateName', 'TemplateType'] },
+  // Sizes, launch template and hooks: No interruption (scaling, new launches).
+  'AWS::AutoScaling::AutoScalingGroup': { replacement: ['AutoScalingGroupName', 'InstanceId'] },
+  'AWS::AutoScaling::LifecycleHook': {
+    replacement: ['AutoScalingGroupName', 'LifecycleHookName'],
+  },
+  'AWS::Events::Rule': { replacement: ['Name', 'EventBusName'] },
   // Inline `Policies` are No interruption: updated in the update phase.
   'AWS::IAM::Role': { replacement: ['Path', 'RoleName'] },
   // PolicyDocument, PolicyName, Roles, Groups, Users: all No interruption.

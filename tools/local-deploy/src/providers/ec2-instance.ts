@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { bootDevice } from '../device-boot';
 import type { DeviceProcess } from '../device-process';
 import { ADMIN_CREDENTIALS, type WorkloadCredentials } from '../iam/workload-credentials';
+import { newInstanceId } from '../physical-names';
 import type {
   DeployedResource,
   ProvisionedResource,
@@ -64,7 +64,7 @@ export class Ec2InstanceProvider implements ResourceProvider {
   }
 
   async create({ logicalId, properties }: ResourceRequest): Promise<ProvisionedResource> {
-    const instanceId = `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+    const instanceId = newInstanceId();
     const bootMetadata = this.stack.metadataOf(logicalId);
     const credentials = await this.credentials.forInstance(
       instanceId,

@@ -19,7 +19,10 @@ export function idsOnlyProvider(stack: StackEnvironment): ResourceProvider {
           get: (_target, key) =>
             typeof key === 'string'
               ? key.endsWith('Arn') || key === 'Arn'
-                ? regionalArn(stack, service, `${kind}/${physicalId}`)
+                ? service === 'iam'
+                  ? // IAM is global: its ARNs name no region.
+                    `arn:aws:iam::${stack.accountId}:${kind}/${physicalId}`
+                  : regionalArn(stack, service, `${kind}/${physicalId}`)
                 : `${physicalId}-${key}`
               : undefined,
         },

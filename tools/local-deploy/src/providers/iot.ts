@@ -73,7 +73,7 @@ export function iotPolicyProvider(iot: IoTClient, stack: StackEnvironment): Reso
  * An in-place update AWS would make but the local IoT registry cannot: the
  * step fails (and the stack rolls back) rather than pretend it happened.
  */
-function notEmulated(logicalId: string, step: string, what: string): Promise<never> {
+export function notEmulated(logicalId: string, step: string, what: string): Promise<never> {
   return Promise.reject(
     new ResourceStepError(logicalId, step, `an in-place update of ${what} is not emulated locally`),
   );
