@@ -141,7 +141,9 @@ export function provisioningRoleStatements(
     new iam.PolicyStatement({
       sid: 'AttachCertificateToThing',
       actions: ['iot:AttachThingPrincipal'],
-      resources: [things],
+      // Evaluated on the certificate (with `iot:thingArn`), as the local IoT
+      // does; the thing is listed too, as AWS does not document which.
+      resources: [things, certificates],
     }),
     new iam.PolicyStatement({
       sid: 'ActivateCertificateWithPolicy',

@@ -156,7 +156,10 @@ describe('Class: ProvisionedFleet', () => {
           resources: [things],
         },
         { actions: ['iot:AddThingToThingGroup'], resources: [`<${groupId}.Arn>`, things] },
-        { actions: ['iot:AttachThingPrincipal'], resources: [things] },
+        {
+          actions: ['iot:AttachThingPrincipal'],
+          resources: [things, 'arn:aws:iot:eu-west-1:123456789012:cert/*'],
+        },
         {
           actions: ['iot:AttachPolicy', 'iot:UpdateCertificate'],
           resources: ['arn:aws:iot:eu-west-1:123456789012:cert/*'],
@@ -311,7 +314,7 @@ describe('Class: ProvisionedFleet', () => {
         ['logs:CreateLogStream', 'logs:PutLogEvents'],
         ['iot:ListThingsInThingGroup'],
         ['iot:ListThingPrincipals', 'iot:DetachThingPrincipal', 'iot:DeleteThing'],
-        ['iot:UpdateCertificate', 'iot:DeleteCertificate'],
+        ['iot:DetachThingPrincipal', 'iot:UpdateCertificate', 'iot:DeleteCertificate'],
         ['autoscaling:CompleteLifecycleAction'],
       ]);
       expect(statements[4]!.resources).toEqual([

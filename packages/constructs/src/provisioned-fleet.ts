@@ -405,9 +405,11 @@ export class ProvisionedFleet extends Construct {
       ['iot:ListThingPrincipals', 'iot:DetachThingPrincipal', 'iot:DeleteThing'],
       [things],
     );
+    // DetachThingPrincipal is evaluated on the certificate as well (the local
+    // IoT does; AWS does not document which of the two).
     this.deregistration.allow(
       'RemoveFleetCertificates',
-      ['iot:UpdateCertificate', 'iot:DeleteCertificate'],
+      ['iot:DetachThingPrincipal', 'iot:UpdateCertificate', 'iot:DeleteCertificate'],
       [stack.formatArn({ service: 'iot', resource: 'cert', resourceName: '*' })],
     );
     this.deregistration.allow(

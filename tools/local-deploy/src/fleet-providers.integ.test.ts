@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StackArtifact, Template } from './cloud-assembly';
+import { EXECUTION_ROLE, withRole } from '../test/execution-role';
 import { LocalStack } from './local-stack';
 
 // A fleet as hand-written CloudFormation (the shape ProvisionedFleet
@@ -91,8 +92,10 @@ function fleetTemplate(n: number, recordFile: string, desired: string, inlineHoo
   };
   const resources: Record<string, unknown> = {
     Group: { Type: 'AWS::IoT::ThingGroup', Properties: { ThingGroupName: groupName } },
-    HookFunction: inlineFunction(HOOK_CODE),
-    DeregisterFunction: inlineFunction(deregistrationCode(recordFile)),
+    // IAM is enforced: Lambda runs each function as its execution role.
+    FunctionRole: EXECUTION_ROLE,
+    HookFunction: withRole(inlineFunction(HOOK_CODE), 'FunctionRole'),
+    DeregisterFunction: withRole(inlineFunction(deregistrationCode(recordFile)), 'FunctionRole'),
     Template: {
       Type: 'AWS::IoT::ProvisioningTemplate',
       DependsOn: 'Group',

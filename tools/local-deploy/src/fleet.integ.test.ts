@@ -72,6 +72,11 @@ describe('a fleet provisioning by claim, through the local deployer', () => {
     });
     try {
       await stack.deploy(artifact);
+      // IAM is enforced: the devices run as the launch template's instance profile role.
+      const [groupId] = Object.entries(artifact.template.Resources).find(
+        ([, resource]) => resource.Type === 'AWS::AutoScaling::AutoScalingGroup',
+      )!;
+      expect(stack.roleOf(groupId)).toMatch(/Role/);
       const devices = [...stack.devices.values()];
       expect(devices).toHaveLength(THINGS);
       const results: DeviceResult[] = await Promise.all(devices.map((device) => device.exited));

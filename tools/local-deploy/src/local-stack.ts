@@ -152,11 +152,13 @@ export class LocalStack {
 
   /**
    * The role a function or an instance of the stack runs as, by its logical
-   * id (its execution role, or its instance profile's role); `undefined` for
-   * other resources, or when IAM is not enforced.
+   * id (its execution role, or its instance profile's role; for an Auto
+   * Scaling group or one of its devices, its launch template's instance
+   * profile's role); `undefined` for other resources, or when IAM is not enforced.
    */
   roleOf(logicalId: string): string | undefined {
-    const resource = this.engine.resources.get(logicalId);
+    // A fleet device is keyed `<group logical id>/<instance id>` (see `devices`).
+    const resource = this.engine.resources.get(logicalId.split('/')[0]!);
     if (resource?.type === 'AWS::Lambda::Function') {
       return this.providers.credentials.roleOf({ roleArn: resource.properties.Role });
     }

@@ -7,15 +7,26 @@ import type { DeviceProcess } from '../device-process';
 import type { ServiceEvent } from '../event-bus';
 import { LifecycleActions, TERMINATING_TRANSITION } from '../lifecycle-actions';
 import type { DeployedResource } from '../resource-provider';
-import { ADMIN_CREDENTIALS } from '../iam/workload-credentials';
-import { AutoScalingGroupProvider } from './auto-scaling-group';
+import { ADMIN_CREDENTIALS, type WorkloadCredentials } from '../iam/workload-credentials';
+import {
+  AutoScalingGroupProvider,
+  instanceProfileName,
+  type LaunchTemplateLookup,
+} from './auto-scaling-group';
 
 // The stand-in runner bundle (no network): `behaviour: 'wait'` runs until
 // SIGTERM, as a `forever` device does, and reports THINGCERT_DEVICE_ID.
 const bundleDir = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'stand-in-runner');
 const TYPE = 'AWS::AutoScaling::AutoScalingGroup';
 
-function fleet(options: { autoComplete: boolean; behaviour?: string }) {
+interface FleetOptions {
+  readonly autoComplete: boolean;
+  readonly behaviour?: string;
+  readonly credentials?: WorkloadCredentials;
+  readonly launchTemplateData?: LaunchTemplateLookup;
+}
+
+function fleet(options: FleetOptions) {
   const lines: string[] = [];
   const events: ServiceEvent[] = [];
   const stack = testStackEnvironment(lines, {
@@ -45,22 +56,30 @@ function fleet(options: { autoComplete: boolean; behaviour?: string }) {
     stack,
     lifecycle,
     runOnce: false,
-    credentials: ADMIN_CREDENTIALS,
-    launchTemplateData: () => undefined,
+    credentials: options.credentials ?? ADMIN_CREDENTIALS,
+    launchTemplateData: options.launchTemplateData ?? (() => undefined),
   });
   return { provider, lifecycle, lines, events };
 }
 
-/** The device id each device reported (the stand-in runner echoes THINGCERT_DEVICE_ID). */
-async function deviceIdOf(device: DeviceProcess, lines: string[]): Promise<string | undefined> {
+/** What a device reported in its first line (the stand-in runner echoes its environment). */
+async function reportOf(
+  device: DeviceProcess,
+  lines: string[],
+): Promise<{ deviceId?: string; containerCredentials?: string } | undefined> {
   for (let i = 0; i < 100; i++) {
     const line = lines.find(
       (l) => l.startsWith(`[device ${device.name}]`) && l.includes('deviceId'),
     );
-    if (line) return (JSON.parse(line.slice(line.indexOf('{'))) as { deviceId?: string }).deviceId;
+    if (line) return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, string>;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return undefined;
+}
+
+/** The device id each device reported (the stand-in runner echoes THINGCERT_DEVICE_ID). */
+async function deviceIdOf(device: DeviceProcess, lines: string[]): Promise<string | undefined> {
+  return (await reportOf(device, lines))?.deviceId;
 }
 
 describe('Class: AutoScalingGroupProvider', () => {
@@ -71,7 +90,10 @@ describe('Class: AutoScalingGroupProvider', () => {
     cleanup = undefined;
   });
 
-  async function launch(properties: Record<string, unknown>, options = { autoComplete: true }) {
+  async function launch(
+    properties: Record<string, unknown>,
+    options: FleetOptions = { autoComplete: true },
+  ) {
     const fixture = fleet(options);
     const made = await fixture.provider.create({ logicalId: 'Fleet', type: TYPE, properties });
     const group: DeployedResource = {
@@ -102,6 +124,52 @@ describe('Class: AutoScalingGroupProvider', () => {
     const devices = [...provider.devices.values()];
     expect(devices.map((device) => device.name).sort()).toEqual([...ids].sort());
     for (const device of devices) expect(await deviceIdOf(device, lines)).toBe(device.name);
+  });
+
+  it("runs each instance's device with a session of its launch template's instance profile role", async () => {
+    const asked: [string, unknown][] = [];
+    const credentials: WorkloadCredentials = {
+      ...ADMIN_CREDENTIALS,
+      forInstance: (instanceId, profile) => {
+        asked.push([instanceId, profile]);
+        return Promise.resolve({ AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://imds/${instanceId}` });
+      },
+    };
+    const templates: Record<string, Record<string, unknown>> = {
+      'lt-0123456789abcdef0': {
+        IamInstanceProfile: { Arn: 'arn:aws:iam::000000000000:instance-profile/fleet-profile' },
+      },
+    };
+    const { provider, group, lines } = await launch(
+      {
+        MinSize: '2',
+        MaxSize: '2',
+        LaunchTemplate: { LaunchTemplateId: 'lt-0123456789abcdef0', Version: '1' },
+      },
+      {
+        autoComplete: true,
+        credentials,
+        launchTemplateData: (reference) => templates[String(reference.LaunchTemplateId)],
+      },
+    );
+    const ids = provider.instancesOf(group.physicalId);
+    expect(asked.sort()).toEqual(ids.map((id) => [id, 'fleet-profile']).sort());
+    for (const device of provider.devices.values()) {
+      expect((await reportOf(device, lines))?.containerCredentials).toBe(
+        `http://imds/${device.name}`,
+      );
+    }
+  });
+
+  it('reads the instance profile of a launch template by Name or from its Arn', () => {
+    expect(instanceProfileName({ IamInstanceProfile: { Name: 'by-name' } })).toBe('by-name');
+    expect(
+      instanceProfileName({
+        IamInstanceProfile: { Arn: 'arn:aws:iam::000000000000:instance-profile/path/p1' },
+      }),
+    ).toBe('p1');
+    expect(instanceProfileName({})).toBeUndefined();
+    expect(instanceProfileName(undefined)).toBeUndefined();
   });
 
   it('scales in through the terminating lifecycle hook, oldest instance first, and out again', async () => {
