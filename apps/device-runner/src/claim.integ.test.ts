@@ -156,7 +156,7 @@ describe('device-runner provisioning by claim against the local cloud (the EC2 b
         env: env(),
         cwd: work,
       });
-      expect(result.code).toBe(0);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
       const events = jsonEvents(result.stdout);
       const unconfirmed = events.find((event) => event.event === 'registration-unconfirmed');
       expect(unconfirmed).toBeDefined();

@@ -361,19 +361,18 @@ class ClaimRequests {
                 ),
               limits.timeoutMs,
             );
+      const replyLost = (cause?: unknown): ClaimReplyLostError =>
+        new ClaimReplyLostError(
+          `The claim connection was interrupted during ${operation}; its reply is lost` +
+            (operation === 'RegisterThing'
+              ? ' (the registration may have happened: connect as the thing to find out)'
+              : ''),
+          { operation, certificateId: limits.certificateId },
+          ...(cause === undefined ? [] : [{ cause }]),
+        );
       const removeInterrupted = this.channel.onInterrupted(() => {
         if (limits.interruptible === false) return;
-        done(() =>
-          reject(
-            new ClaimReplyLostError(
-              `The claim connection was interrupted during ${operation}; its reply is lost` +
-                (operation === 'RegisterThing'
-                  ? ' (the registration may have happened: connect as the thing to find out)'
-                  : ''),
-              { operation, certificateId: limits.certificateId },
-            ),
-          ),
-        );
+        done(() => reject(replyLost()));
       });
       const onAbort = (): void =>
         done(() => reject(new Error(`stopped by a signal during ${operation}`)));
@@ -391,7 +390,17 @@ class ClaimRequests {
       promise.then(
         (value) => done(() => resolve(value)),
         (error: unknown) =>
-          done(() => reject(error instanceof Error ? error : new Error(String(error)))),
+          done(() =>
+            // The native client may fail the request for the lost connection
+            // before the interruption itself is reported: the same loss.
+            reject(
+              limits.interruptible !== false && isConnectionLoss(error)
+                ? replyLost(error)
+                : error instanceof Error
+                  ? error
+                  : new Error(String(error)),
+            ),
+          ),
       );
     });
   }
@@ -416,4 +425,18 @@ function rejectedError(
     `${operation} was rejected (${what || 'no status'}): ${errorMessage ?? 'no reason given'}`,
     { operation, statusCode, errorCode, errorMessage },
   );
+}
+
+/**
+ * aws-crt's errors for a request the connection's loss cancelled (a publish
+ * under way when the broker went away, dropped by the clean-session
+ * reconnect): what was sent may have arrived, its answer will not.
+ */
+const CONNECTION_LOSS =
+  /AWS_ERROR_MQTT_(CANCELLED_FOR_CLEAN_SESSION|UNEXPECTED_HANGUP|NOT_CONNECTED|CONNECTION_DESTROYED|CONNECTION_DISCONNECTING)/;
+
+function isConnectionLoss(error: unknown): boolean {
+  const name = (error as { error_name?: unknown } | undefined)?.error_name;
+  const text = `${typeof name === 'string' ? name : ''} ${error instanceof Error ? error.message : String(error)}`;
+  return CONNECTION_LOSS.test(text);
 }
