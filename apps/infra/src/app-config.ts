@@ -1,4 +1,8 @@
-import { DEFAULT_DEVICE_RUNNER_PROTOCOL, type KeyMode } from '@thingcert/constructs';
+import {
+  DEFAULT_DEVICE_RUNNER_PROTOCOL,
+  MAX_CREDENTIAL_CHECK_INTERVAL_MS,
+  type KeyMode,
+} from '@thingcert/constructs';
 import { InvalidAppConfigError } from './errors';
 
 /**
@@ -213,10 +217,10 @@ export function readAppConfig(
     if (
       !Number.isInteger(credentialCheckIntervalMs) ||
       credentialCheckIntervalMs < 100 ||
-      credentialCheckIntervalMs > 42_000
+      credentialCheckIntervalMs > MAX_CREDENTIAL_CHECK_INTERVAL_MS
     ) {
       throw new InvalidAppConfigError(
-        `Context credentialCheckIntervalMs must be an integer from 100 to 42000 (got ${JSON.stringify(rawInterval)})`,
+        `Context credentialCheckIntervalMs must be an integer from 100 to ${MAX_CREDENTIAL_CHECK_INTERVAL_MS} (got ${JSON.stringify(rawInterval)})`,
       );
     }
   }

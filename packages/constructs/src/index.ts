@@ -3,6 +3,7 @@ export {
   DEFAULT_DEVICE_RUNNER_PROTOCOL,
   DEVICE_RUNNER_METADATA_KEY,
   THING_NAME_PATTERN,
+  MAX_CREDENTIAL_CHECK_INTERVAL_MS,
   type DeviceRunnerAssetLocation,
   type DeviceRunnerConfig,
   type DeviceRunnerMetadata,

@@ -45,6 +45,10 @@ export const MAX_CREDENTIAL_SWITCH_WINDOW_SECONDS = 45;
 /** Time the device needs after its check to read the new pair and reconnect. */
 const SWITCH_MARGIN_SECONDS = 3;
 
+/** Longest device check interval whose switch window fits {@link MAX_CREDENTIAL_SWITCH_WINDOW_SECONDS}. */
+export const MAX_CREDENTIAL_CHECK_INTERVAL_MS =
+  (MAX_CREDENTIAL_SWITCH_WINDOW_SECONDS - SWITCH_MARGIN_SECONDS) * 1000;
+
 /**
  * The window for a device checking its pointer every `checkIntervalMs`: one
  * full interval (the device may have checked just before the pointer moved)
@@ -67,9 +71,7 @@ export function credentialSwitchWindowSeconds(checkIntervalMs: number): number {
   ) {
     throw new RangeError(
       `a credential check interval of ${checkIntervalMs} ms needs a ${seconds} s switch window; ` +
-        `the most is ${MAX_CREDENTIAL_SWITCH_WINDOW_SECONDS} s: check at most every ${
-          (MAX_CREDENTIAL_SWITCH_WINDOW_SECONDS - SWITCH_MARGIN_SECONDS) * 1000
-        } ms`,
+        `the most is ${MAX_CREDENTIAL_SWITCH_WINDOW_SECONDS} s: check at most every ${MAX_CREDENTIAL_CHECK_INTERVAL_MS} ms`,
     );
   }
   return seconds;

@@ -22,6 +22,7 @@ export {
   CREDENTIAL_SWITCH_WINDOW_RESOURCE_TYPE,
   credentialSwitchWindowSeconds,
   DEFAULT_CREDENTIAL_CHECK_INTERVAL_MS,
+  MAX_CREDENTIAL_CHECK_INTERVAL_MS,
   MAX_CREDENTIAL_SWITCH_WINDOW_SECONDS,
   type CredentialSwitchWindowProperties,
 } from './credential-switch-window';
