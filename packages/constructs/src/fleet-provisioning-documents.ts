@@ -1,53 +1,7 @@
-import { FLEET_THING_NAME_PARAMETER } from '@thingcert/contracts';
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { IotPolicyDocument } from './device-policy-document';
-
-/** The provisioning template's resources and what they name. */
-export interface FleetTemplateNames {
-  /** The fleet's thing group (may be a token). */
-  readonly thingGroupName: string;
-  /** The device policy every registered certificate gets (may be a token). */
-  readonly devicePolicyName: string;
-}
-
-/**
- * The fleet provisioning template body: parameter `ThingName` (the device
- * asks for its name; the hook checks it), a thing named from it in the
- * fleet's group (an existing thing joins the group: `MERGE`), the certificate
- * from the device's CSR set ACTIVE, and the device policy by name. Only the
- * `Ref` intrinsic, which AWS allows in provisioning templates.
- */
-export function fleetTemplateBody(names: FleetTemplateNames): Record<string, unknown> {
-  return {
-    Parameters: {
-      [FLEET_THING_NAME_PARAMETER]: { Type: 'String' },
-      'AWS::IoT::Certificate::Id': { Type: 'String' },
-    },
-    Resources: {
-      thing: {
-        Type: 'AWS::IoT::Thing',
-        Properties: {
-          ThingName: { Ref: FLEET_THING_NAME_PARAMETER },
-          ThingGroups: [names.thingGroupName],
-        },
-        OverrideSettings: { ThingGroups: 'MERGE' },
-      },
-      certificate: {
-        Type: 'AWS::IoT::Certificate',
-        Properties: {
-          CertificateId: { Ref: 'AWS::IoT::Certificate::Id' },
-          Status: 'ACTIVE',
-        },
-      },
-      policy: {
-        Type: 'AWS::IoT::Policy',
-        Properties: { PolicyName: names.devicePolicyName },
-      },
-    },
-  };
-}
 
 /** The MQTT API topics of fleet provisioning by CSR through one template. */
 function provisioningTopics(templateName: string): { requests: string[]; replies: string[] } {

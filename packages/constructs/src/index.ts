@@ -37,11 +37,9 @@ export { assertValidThingName, assertValidTopic, assertValidTopics } from './iot
 export { LAUNCH_TEMPLATE_NAME_FLAG_ERROR } from './launch-template-name-flag';
 export { fleetFunctionsBundleDirectory } from './bundle-directories';
 export { FleetFunction, type FleetFunctionProps } from './fleet-function';
-export {
-  claimPolicyDocument,
-  fleetTemplateBody,
-  provisioningRoleStatements,
-  type FleetTemplateNames,
-} from './fleet-provisioning-documents';
+export { claimPolicyDocument, provisioningRoleStatements } from './fleet-provisioning-documents';
+// The template body is a contract (tests register through the same one); kept here too, as
+// before, for the constructs' public API.
+export { fleetTemplateBody, type FleetTemplateNames } from '@thingcert/contracts';
 export { ProvisionedFleet, type ProvisionedFleetProps } from './provisioned-fleet';
 export { MAX_FLEET_DEVICES } from './provisioned-fleet-props';

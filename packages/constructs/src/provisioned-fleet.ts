@@ -8,6 +8,7 @@ import {
   FLEET_DEVICE_RUNNER_METADATA_KEY,
   FLEET_FUNCTION_ENVIRONMENT,
   FLEET_TERMINATION_EVENT_DETAIL_TYPE,
+  fleetTemplateBody,
   type FleetCleanupProperties,
   type FleetDeviceRunnerConfig,
   type FleetDeviceRunnerMetadata,
@@ -42,11 +43,7 @@ import { deviceImage } from './device-image';
 import { devicePolicyDocument } from './device-policy-document';
 import { InvalidConstructPropsError } from './errors';
 import { FleetFunction } from './fleet-function';
-import {
-  claimPolicyDocument,
-  fleetTemplateBody,
-  provisioningRoleStatements,
-} from './fleet-provisioning-documents';
+import { claimPolicyDocument, provisioningRoleStatements } from './fleet-provisioning-documents';
 import { assertValidTopic } from './iot-names';
 import {
   validatedFleetSettings,

@@ -166,3 +166,53 @@ export const FLEET_CLEANUP_PROPERTY = {
  * and the deregistration function handles it.
  */
 export const FLEET_TERMINATION_EVENT_DETAIL_TYPE = 'EC2 Instance-terminate Lifecycle Action';
+
+/** What a fleet provisioning template body names. */
+export interface FleetTemplateNames {
+  /** The device policy every registered certificate gets (may be a CloudFormation token). */
+  readonly devicePolicyName: string;
+  /**
+   * The fleet's thing group, which every registered thing joins (an existing
+   * thing joins it too: `MERGE`). May be a CloudFormation token.
+   * @default the thing joins no group
+   */
+  readonly thingGroupName?: string;
+}
+
+/**
+ * The body of a fleet provisioning template, as the fleet construct deploys
+ * it and tests register through it: parameter {@link FLEET_THING_NAME_PARAMETER}
+ * (the device asks for its name; the hook checks it), a thing named from it,
+ * the certificate from the device's CSR set ACTIVE, and the device policy by
+ * name. Only the `Ref` intrinsic, which AWS allows in provisioning templates.
+ */
+export function fleetTemplateBody(names: FleetTemplateNames): Record<string, unknown> {
+  const { thingGroupName } = names;
+  return {
+    Parameters: {
+      [FLEET_THING_NAME_PARAMETER]: { Type: 'String' },
+      'AWS::IoT::Certificate::Id': { Type: 'String' },
+    },
+    Resources: {
+      thing: {
+        Type: 'AWS::IoT::Thing',
+        Properties: {
+          ThingName: { Ref: FLEET_THING_NAME_PARAMETER },
+          ...(thingGroupName === undefined ? {} : { ThingGroups: [thingGroupName] }),
+        },
+        ...(thingGroupName === undefined ? {} : { OverrideSettings: { ThingGroups: 'MERGE' } }),
+      },
+      certificate: {
+        Type: 'AWS::IoT::Certificate',
+        Properties: {
+          CertificateId: { Ref: 'AWS::IoT::Certificate::Id' },
+          Status: 'ACTIVE',
+        },
+      },
+      policy: {
+        Type: 'AWS::IoT::Policy',
+        Properties: { PolicyName: names.devicePolicyName },
+      },
+    },
+  };
+}

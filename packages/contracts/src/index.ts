@@ -53,6 +53,7 @@ export {
   FLEET_FUNCTION_ENVIRONMENT,
   FLEET_TERMINATION_EVENT_DETAIL_TYPE,
   FLEET_THING_NAME_PARAMETER,
+  fleetTemplateBody,
   fleetThingName,
   InvalidFleetThingNameError,
   isFleetThingName,
@@ -60,6 +61,7 @@ export {
   type FleetCleanupProperties,
   type FleetDeviceRunnerConfig,
   type FleetDeviceRunnerMetadata,
+  type FleetTemplateNames,
 } from './fleet-provisioning';
 export {
   defaultKeyAlgorithm,

@@ -1,5 +1,5 @@
 import { CreatePolicyCommand, CreateProvisioningTemplateCommand } from '@aws-sdk/client-iot';
-import { FLEET_THING_NAME_PARAMETER } from '@thingcert/contracts';
+import { fleetTemplateBody } from '@thingcert/contracts';
 import { localClients, seedPolicy, type LocalCloudEndpoints } from './local-device';
 import { provisionPointedDevice, type PointedDevice } from './pointed-device';
 
@@ -84,7 +84,7 @@ export async function provisionClaimFleet(
   await iot.send(
     new CreateProvisioningTemplateCommand({
       templateName,
-      templateBody: fleetTemplateBody(devicePolicyName),
+      templateBody: JSON.stringify(fleetTemplateBody({ devicePolicyName })),
       provisioningRoleArn: PROVISIONING_ROLE,
       enabled: true,
       ...(options.hookArn === undefined
@@ -97,25 +97,4 @@ export async function provisionClaimFleet(
     policy: claimPolicy(cloud, templateName, thingNamePrefix),
   });
   return { templateName, thingNamePrefix, devicePolicyName, claim, iot, s3 };
-}
-
-/** The template: thing from the `ThingName` parameter, certificate ACTIVE, the device policy. */
-function fleetTemplateBody(devicePolicyName: string): string {
-  return JSON.stringify({
-    Parameters: {
-      [FLEET_THING_NAME_PARAMETER]: { Type: 'String' },
-      'AWS::IoT::Certificate::Id': { Type: 'String' },
-    },
-    Resources: {
-      thing: {
-        Type: 'AWS::IoT::Thing',
-        Properties: { ThingName: { Ref: FLEET_THING_NAME_PARAMETER } },
-      },
-      certificate: {
-        Type: 'AWS::IoT::Certificate',
-        Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
-      },
-      policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: devicePolicyName } },
-    },
-  });
 }
