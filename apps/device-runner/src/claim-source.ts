@@ -1,6 +1,8 @@
 import {
   claimedCredentialFiles,
+  CredentialsError,
   fetchPointedCredentials,
+  isCredentialsError,
   isClaimRejectedError,
   isClaimReplyLostError,
   isClaimTimeoutError,
@@ -168,6 +170,17 @@ async function fetchClaim(
       dir,
       ...(config.ca === undefined ? {} : { caPath: config.ca }),
     });
+  } catch (error) {
+    // S3's own fix ("check the thing name") does not fit a claim: its pointer is a flag.
+    if (isCredentialsError(error) && error.reason === 'not-found') {
+      throw new CredentialsError(
+        `The claim credentials ${error.location} do not exist: check --claim-pointer-key and --bucket ` +
+          "(the fleet's launch template writes both) and that the fleet's stack is deployed",
+        { reason: error.reason, location: error.location },
+        { cause: error },
+      );
+    }
+    throw error;
   } finally {
     // Needed once: the claim is not followed, and keep-alive sockets would hold the process.
     s3.destroy();

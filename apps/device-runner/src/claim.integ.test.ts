@@ -126,6 +126,22 @@ describe('device-runner provisioning by claim against the local cloud (the EC2 b
     expect(await certificateCount()).toBe(before);
   });
 
+  it('names the missing claim credentials and the fix, provisioning nothing, when the claim pointer is absent', async () => {
+    const before = await certificateCount();
+    const args = claimArgs(fleet, 'dev-no-claim');
+    args[args.indexOf('--claim-pointer-key') + 1] = 'fleet-claim/absent/current.json';
+    const result = await runProcess(runner, args, { env: env(), cwd: work });
+    // A runtime failure (restarted by systemd: the claim may be deployed later), not a refusal.
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*s3:\/\/[^ ]+\/fleet-claim\/absent\/current\.json/m);
+    expect(result.stderr).toMatch(/do not exist: check --claim-pointer-key and --bucket/);
+    expect(result.stdout + result.stderr).not.toMatch(/PRIVATE KEY/);
+    expect(await certificateCount()).toBe(before);
+    await expect(stat(join(work, 'dev-no-claim', 'device', 'registration.json'))).rejects.toThrow(
+      /ENOENT/,
+    );
+  });
+
   it('exits 77 with the reason when the pre-provisioning hook denies the device, and records no registration', async () => {
     const hooked = await provisionClaimFleet(cloud, { hookArn: HOOK });
     cloud.fleetProvisioning.setLambdaInvoker(() => Promise.resolve({ allowProvisioning: false }));
