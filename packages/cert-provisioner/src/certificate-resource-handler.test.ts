@@ -24,6 +24,11 @@ import {
 
 afterEach(closeRecorders);
 
+/** Resolves once `holds()` is true, checking every few milliseconds. */
+async function until(holds: () => boolean): Promise<void> {
+  while (!holds()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('Function: createCertificateResourceHandler', () => {
   describe('Create', () => {
     it('answers SUCCESS with the certificate id and exactly the documented Data', async () => {
@@ -690,6 +695,57 @@ describe('Function: createCertificateResourceHandler', () => {
       });
 
       expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+      expect(fake.keys()).toEqual([]);
+    });
+
+    it('keeps the record of a failed Create whose objects stayed though its certificate went, for the Delete of the cancelled Create', async () => {
+      const { fake, handler } = setup();
+      // Only the cleanup's object delete is refused (a Deny lifted, a throttled
+      // call): the certificate goes, and removing the record would succeed.
+      fake
+        .failOn('PutObject', awsError('InternalError', 500), 5)
+        .failOn('DeleteObjects', awsError('InternalError', 500), 1);
+      const rec = await recorder();
+      await handler(createEvent(rec.responseUrl()));
+      const failed = await answer(rec, 1);
+      expect(failed.Reason).toContain('cleanup of certificate');
+      expect(fake.certificates.size).toBe(0);
+      // The record names the objects left: without it nothing would find them.
+      expect(recordKeys(fake)).toHaveLength(1);
+
+      // CloudFormation cancelled this Create and deletes it under an id of its own.
+      await handler({
+        ...deleteEvent(rec.responseUrl(), 'Thingcert-Certificate-1A2B3C4D5E6F'),
+        RequestId: randomUUID(),
+      });
+
+      expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+      expect(fake.keys()).toEqual([]);
+    });
+
+    it('waits with the Delete of a cancelled Create for that Create to fail, then removes what its cleanup left', async () => {
+      const { fake, log, handler } = setup();
+      // The Create's cleanup: its object delete refused, then its deactivation
+      // held up while CloudFormation, which cancelled it, sends the Delete.
+      fake
+        .failOn('PutObject', awsError('InternalError', 500), 5)
+        .failOn('DeleteObjects', awsError('InternalError', 500), 1)
+        .hangOn('UpdateCertificate', 1);
+      const [createRec, deleteRec] = [await recorder(), await recorder()];
+      const creating = handler(createEvent(createRec.responseUrl()));
+      await until(() => fake.count('UpdateCertificate') === 1);
+
+      const deleting = handler({
+        ...deleteEvent(deleteRec.responseUrl(), 'Thingcert-Certificate-1A2B3C4D5E6F'),
+        RequestId: randomUUID(),
+      });
+      await until(() => log.text().includes('A Create of this resource is still running'));
+      fake.releaseHung();
+      await Promise.all([creating, deleting]);
+
+      expect((await answer(createRec)).Reason).toContain('cleanup of certificate');
+      expect((await answer(deleteRec)).Status).toBe('SUCCESS');
+      expect(fake.certificates.size).toBe(0);
       expect(fake.keys()).toEqual([]);
     });
 
