@@ -24,6 +24,19 @@ import {
 
 afterEach(closeRecorders);
 
+/** CloudFormation's Delete of a Create it cancelled: an id of its own, a request of its own. */
+function cancelledCreateDelete(responseUrl: string) {
+  return {
+    ...deleteEvent(responseUrl, 'Thingcert-Certificate-1A2B3C4D5E6F'),
+    RequestId: randomUUID(),
+  };
+}
+
+/** Resolves once `holds()` is true, checking every few milliseconds. */
+async function until(holds: () => boolean): Promise<void> {
+  while (!holds()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('Function: createCertificateResourceHandler', () => {
   describe('Create', () => {
     it('answers SUCCESS with the certificate id and exactly the documented Data', async () => {
@@ -666,30 +679,59 @@ describe('Function: createCertificateResourceHandler', () => {
       expect(fake.keys()).toEqual([]);
     });
 
-    it('removes with the Delete of a cancelled Create the objects its cleanup could not delete, though its certificate went', async () => {
-      const { fake, handler } = setup();
+    it.each([
+      { refused: 'every object delete until the Delete', nth: '*' as const },
+      // A Deny lifted or a throttled call: the certificate and the record could go.
+      { refused: "only the cleanup's object delete", nth: 1 },
+    ])(
+      'removes with the Delete of a cancelled Create the objects its cleanup left, though its certificate went ($refused refused)',
+      async ({ nth }) => {
+        const { fake, handler } = setup();
+        fake
+          .failOn('PutObject', awsError('InternalError', 500), 5)
+          .failOn('DeleteObjects', awsError('InternalError', 500), nth);
+        const rec = await recorder();
+        await handler(createEvent(rec.responseUrl()));
+        const failed = await answer(rec, 1);
+        expect(failed.Reason).toContain('cleanup of certificate');
+        expect(fake.certificates.size).toBe(0);
+        // The certificate and public key objects it wrote are still there, and
+        // the record that names them: without it nothing would find them.
+        expect(
+          fake.keys().filter((key) => key.endsWith('.pem.crt') || key.endsWith('.pem.key')),
+        ).toHaveLength(2);
+        expect(recordKeys(fake)).toHaveLength(1);
+
+        fake.liftFaults('DeleteObjects');
+        // CloudFormation cancelled this Create (another resource failed first),
+        // ignored its answer, and deletes the resource under an id of its own.
+        await handler(cancelledCreateDelete(rec.responseUrl()));
+
+        expect((await answer(rec, 2)).Status).toBe('SUCCESS');
+        expect(fake.keys()).toEqual([]);
+      },
+    );
+
+    it('waits with the Delete of a cancelled Create for that Create to fail, then removes what its cleanup left', async () => {
+      const { fake, log, handler } = setup();
+      // The Create's cleanup: its object delete refused, then its deactivation
+      // held up while CloudFormation, which cancelled it, sends the Delete.
       fake
         .failOn('PutObject', awsError('InternalError', 500), 5)
-        .failOn('DeleteObjects', awsError('InternalError', 500), '*');
-      const rec = await recorder();
-      await handler(createEvent(rec.responseUrl()));
-      const failed = await answer(rec, 1);
-      expect(failed.Reason).toContain('cleanup of certificate');
+        .failOn('DeleteObjects', awsError('InternalError', 500), 1)
+        .hangOn('UpdateCertificate', 1);
+      const [createRec, deleteRec] = [await recorder(), await recorder()];
+      const creating = handler(createEvent(createRec.responseUrl()));
+      await until(() => fake.count('UpdateCertificate') === 1);
+
+      const deleting = handler(cancelledCreateDelete(deleteRec.responseUrl()));
+      await until(() => log.text().includes('A Create of this resource is still running'));
+      fake.releaseHung();
+      await Promise.all([creating, deleting]);
+
+      expect((await answer(createRec)).Reason).toContain('cleanup of certificate');
+      expect((await answer(deleteRec)).Status).toBe('SUCCESS');
       expect(fake.certificates.size).toBe(0);
-      // The certificate and public key objects it wrote are still there.
-      expect(
-        fake.keys().filter((key) => key.endsWith('.pem.crt') || key.endsWith('.pem.key')),
-      ).toHaveLength(2);
-
-      fake.liftFaults('DeleteObjects');
-      // CloudFormation cancelled this Create (another resource failed first),
-      // ignored its answer, and deletes the resource under an id of its own.
-      await handler({
-        ...deleteEvent(rec.responseUrl(), 'Thingcert-Certificate-1A2B3C4D5E6F'),
-        RequestId: randomUUID(),
-      });
-
-      expect((await answer(rec, 2)).Status).toBe('SUCCESS');
       expect(fake.keys()).toEqual([]);
     });
 

@@ -107,10 +107,16 @@ export async function sweepFailedRequests(
  * (cancelled when another resource failed, or timed out). The resource ends
  * holding no certificate, so every certificate recorded for it
  * (StackId + LogicalResourceId) is removed, with its objects, and the markers
- * of its settled requests. A Create of it still running is left to itself:
- * the end mark written first makes it take its certificate back before it
- * would record success; the mark is removed when no Create of the resource
- * is running any more.
+ * of its settled requests.
+ *
+ * A Create of it still running is waited for, then what it left is removed
+ * too: it may still fail with a cleanup that left its certificate or objects
+ * behind, and CloudFormation, which ignores the answer of a Create it
+ * cancelled, sends no other event for this resource. The end mark written
+ * first makes a Create that would succeed take its certificate back instead.
+ * A Create still running at this invocation's deadline (frozen with its
+ * sandbox) is left to itself, and the mark with it; otherwise the mark goes
+ * at the end.
  *
  * @example
  * ```ts
@@ -130,16 +136,46 @@ export async function endResourceWithoutCertificate(
   };
   // First, so that a Create claiming while this Delete runs is ended too.
   await markResourceEnded(store, location, scope, signal);
+  const running = await removeSettledWork(store, location, scope, context);
+  if (running.length > 0) {
+    context.deps.logger.warn(
+      'A Create of this resource is still running; waiting for it to end before removing what it left',
+      { requests: running },
+    );
+    if (!(await untilNoneInFlight(store, location, scope, context))) {
+      context.deps.logger.warn(
+        'A Create of this resource is still running at the deadline; it is left to take back its certificate',
+        { requests: running },
+      );
+      return;
+    }
+    await removeSettledWork(store, location, scope, context);
+  }
+  // The mark stays only while a Create of the resource may still need it.
+  const stillRunning = (await markersOfResource(store, location, scope, signal)).some(
+    ({ marker }) => isInFlight(marker, Date.now()),
+  );
+  if (!stillRunning) await clearResourceEnded(store, location, scope, signal);
+}
+
+/**
+ * Removes the resource's recorded certificates, except those of requests
+ * still in flight, and the markers of its settled requests.
+ *
+ * @returns the marker keys of the requests still in flight.
+ */
+async function removeSettledWork(
+  store: CredentialStore,
+  location: CertificateLocation,
+  scope: ResourceScope,
+  context: CertificateRequestContext,
+): Promise<string[]> {
+  const { signal } = context;
   const now = Date.now();
   const markers = await markersOfResource(store, location, scope, signal);
-  const inFlight = markers.filter(({ marker }) => isInFlight(marker, now));
-  if (inFlight.length > 0) {
-    context.deps.logger.warn(
-      'A Create of this resource is still running; it will take back its certificate',
-      { requests: inFlight.map(({ key }) => key) },
-    );
-  }
-  const running = new Set(inFlight.map(({ key }) => key));
+  const running = new Set(
+    markers.filter(({ marker }) => isInFlight(marker, now)).map(({ key }) => key),
+  );
   const records = (await certificatesOfResource(store, location, scope, signal)).filter(
     (record) =>
       record.requestId === undefined ||
@@ -152,11 +188,36 @@ export async function endResourceWithoutCertificate(
     context,
     why: 'its resource was deleted with a physical id CloudFormation made up',
   });
-  const settled = markers.filter(({ marker }) => !isInFlight(marker, now)).map(({ key }) => key);
+  const settled = markers.filter(({ key }) => !running.has(key)).map(({ key }) => key);
   await store.deleteMany(settled, signal);
-  // The mark stays only while a Create of the resource may still need it.
-  const stillRunning = (await markersOfResource(store, location, scope, signal)).some(
-    ({ marker }) => isInFlight(marker, Date.now()),
-  );
-  if (!stillRunning) await clearResourceEnded(store, location, scope, signal);
+  return [...running];
+}
+
+const FIRST_POLL_MS = 100;
+const MAX_POLL_MS = 2000;
+
+/**
+ * Polls the resource's request markers, with backoff, until none is in
+ * flight.
+ *
+ * @returns false when the invocation's deadline (the signal) came first.
+ */
+async function untilNoneInFlight(
+  store: CredentialStore,
+  location: CertificateLocation,
+  scope: ResourceScope,
+  context: CertificateRequestContext,
+): Promise<boolean> {
+  const { deps, signal } = context;
+  for (let attempt = 0; ; attempt++) {
+    if (signal.aborted) return false;
+    try {
+      await deps.sleep(Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** attempt), signal);
+      const markers = await markersOfResource(store, location, scope, signal);
+      if (!markers.some(({ marker }) => isInFlight(marker, Date.now()))) return true;
+    } catch (error) {
+      if (signal.aborted) return false;
+      throw error;
+    }
+  }
 }

@@ -497,12 +497,14 @@ async function compensate(
   await attempt('deleteCertificate', () =>
     deps.iot.send(new DeleteCertificateCommand({ certificateId, forceDelete: true })),
   );
-  // The record goes only with the certificate: while the certificate may
-  // still exist, the record is what lets a later Delete find and remove it.
-  const iotRemoved = !problems.some(
-    (p) => p.startsWith('deactivateCertificate') || p.startsWith('deleteCertificate'),
-  );
-  if (recordKey && iotRemoved) await attempt('removeRecord', () => store.deleteMany([recordKey]));
+  // The record goes last, and only when everything else went: while the
+  // certificate or any of its objects (the private key among them) may still
+  // exist, the record is the only thing that lets a later Delete find and
+  // remove them. A cleanup with a step refused and the next ones allowed (a
+  // Deny lifted meanwhile, a throttled call) must not drop it.
+  if (recordKey && problems.length === 0) {
+    await attempt('removeRecord', () => store.deleteMany([recordKey]));
+  }
   if (problems.length > 0) {
     logger.error('Compensation incomplete', { ...fields, certificateId, problems });
     return problems.join('; ');

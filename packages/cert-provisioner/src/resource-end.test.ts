@@ -39,19 +39,51 @@ describe('Function: endResourceWithoutCertificate (through the handler)', () => 
     expect(cfn.credentialKeys(fake)).toHaveLength(4);
   });
 
-  it('makes a Create still running take its certificate back instead of answering it', async () => {
-    const { fake, handler } = cfn.setup();
+  it('makes a Create still running take its certificate back, and answers once that Create ended', async () => {
+    const { fake, log, handler } = cfn.setup();
     // The Create hangs writing its pointer (claim, record, three files, pointer).
+    fake.hangOn('PutObject', 6);
+    const [createRec, deleteRec] = [await cfn.recorder(), await cfn.recorder()];
+    const create = handler(cfn.createEvent(createRec.responseUrl()));
+    await expect.poll(() => fake.count('PutObject')).toBe(6);
+
+    let answered = false;
+    const deleting = handler(cfn.deleteEvent(deleteRec.responseUrl(), MADE_UP_ID)).then(() => {
+      answered = true;
+    });
+    await expect.poll(() => log.text()).toContain('waiting for it to end');
+    expect(fake.object(resourceEndKey(location, scope))).toBeDefined();
+    // The running Create's certificate is its own to take back; the Delete waits.
+    expect(fake.certificates.size).toBe(1);
+    expect(answered).toBe(false);
+
+    fake.releaseHung();
+    await Promise.all([create, deleting]);
+    const created = await cfn.answer(createRec);
+    expect(created.Status).toBe('FAILED');
+    expect(created.Reason).toContain('ResourceEndedError');
+    expect(await cfn.answer(deleteRec)).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: MADE_UP_ID,
+    });
+    expect(fake.certificates.size).toBe(0);
+    expect(fake.keys()).toEqual([]);
+  });
+
+  it('leaves a Create still running at its deadline to take its certificate back', async () => {
+    const { fake, handler } = cfn.setup({ timeoutMarginMs: 1000, cleanupReserveMs: 500 });
     fake.hangOn('PutObject', 6);
     const rec = await cfn.recorder();
     const create = handler(cfn.createEvent(rec.responseUrl()));
     await expect.poll(() => fake.count('PutObject')).toBe(6);
 
-    await handler(cfn.deleteEvent(rec.responseUrl(), MADE_UP_ID));
+    // 500 ms of work before the abort (the answer guard 500 ms later): the Create is still hung then.
+    await handler(cfn.deleteEvent(rec.responseUrl(), MADE_UP_ID), {
+      getRemainingTimeInMillis: () => 2000,
+    });
     const deleted = await cfn.answer(rec, 1);
     expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: MADE_UP_ID });
     expect(fake.object(resourceEndKey(location, scope))).toBeDefined();
-    // The running Create's certificate is its own to take back.
     expect(fake.certificates.size).toBe(1);
 
     fake.releaseHung();

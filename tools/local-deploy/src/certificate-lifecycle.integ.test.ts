@@ -74,15 +74,13 @@ function lambdaRecords(run: LifecycleRun, message: string): Record<string, unkno
  * Refuses every write of a credential pointer (`…/current.json`) with
  * AccessDenied, as an explicit Deny would on AWS: the provisioner fails after
  * the certificate, its record and its objects exist, the last step of a
- * provision. Only `thing`'s, when given.
+ * provision.
  */
-function denyPointerWrites(run: LifecycleRun, thing?: string): InjectedFault {
+function denyPointerWrites(run: LifecycleRun): InjectedFault {
   return run.cloud.faults.add({
     service: 's3',
     operation: 'PutObject',
-    when: (request) =>
-      request.key?.endsWith('/current.json') === true &&
-      (thing === undefined || request.key.startsWith(`${thing}/`)),
+    when: (request) => request.key?.endsWith('/current.json') === true,
     error: { code: 'AccessDenied', status: 403, message: 'Access Denied' },
   });
 }
@@ -137,11 +135,13 @@ const sequences: Sequence[] = [
   {
     name: 'create with failing cleanup (the rollback Delete removes what the failed Create left)',
     steps: async (run, v) => {
-      // One thing's Create fails; the other's, cancelled or not, is CloudFormation's
-      // ordinary case (and the cleanup faults never meet it: it cleans up nothing).
-      const faults = [denyPointerWrites(run, first), ...denyCleanup(run)];
-      // CloudFormation's rollback starts once the Creates answered FAILED; the
-      // Deny is lifted then, so only the Create and its own cleanup met it.
+      // Every thing's Create fails. The first FAILED starts the rollback; a
+      // Create still running then is cancelled, and its Delete (an id
+      // CloudFormation made up) may come while it still runs, or its cleanup
+      // may meet the Deny for one step and not for the next, as it is lifted.
+      const faults = [denyPointerWrites(run), ...denyCleanup(run)];
+      // The Deny is lifted when the rollback starts: the failed Creates and
+      // their own cleanups met it, the rollback Deletes do not.
       run.whenLogged(/ROLLBACK_IN_PROGRESS/, () => faults.forEach((fault) => fault.remove()));
       const error = await run.stack.deploy(v.fleet).then(
         () => undefined,
