@@ -134,6 +134,32 @@ describe('pnpm start', () => {
     expect(readdirSync(start.runTmp)).toEqual([]);
   });
 
+  it('pnpm start --once --provisioning claim --things 3: each device registers itself and gets its messages back, nothing is left, exits 0', async () => {
+    const start = pnpmStart('--once', '--provisioning', 'claim', '--things', '3');
+
+    const exitCode = await start.exited;
+
+    const output = start.output();
+    const registered = [
+      ...output.matchAll(
+        /\[start\] (i-[0-9a-f]{17}): registered as (\S+), 5\/5 messages came back/g,
+      ),
+    ].map(([, instance, thing]) => ({ instance: instance!, thing: thing! }));
+    expect(registered, output).toHaveLength(3);
+    // Each device registered as the thing named from its own instance id.
+    for (const { instance, thing } of registered)
+      expect(thing).toMatch(new RegExp(`-${instance}$`));
+    expect(new Set(registered.map(({ thing }) => thing)).size).toBe(3);
+    expect(output).toContain('stack deleted; no certificate, thing, attachment or object left');
+    expect(exitCode).toBe(0);
+    // Each device's key was made on it and stayed there; the claim key stayed in its bucket.
+    const log = readFileSync(start.logFile, 'utf8');
+    expect(log.match(/"event":"registered"/g)).toHaveLength(3);
+    expect(findSecretLeaks(output)).toEqual([]);
+    expect(findSecretLeaks(log)).toEqual([]);
+    expect(readdirSync(start.runTmp)).toEqual([]);
+  });
+
   it("pnpm start --keep prints export lines to act as the admin, the provisioner's role or a device's role", async () => {
     const start = pnpmStart('--keep');
     await start.printed(/# act as one of them.*\n/);
