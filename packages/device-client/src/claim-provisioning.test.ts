@@ -4,11 +4,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeClaimChannel, type FakeReply } from '../test/fake-identity';
 import { caught, modeOf, tempDirPerTest } from '../test/temp-dir';
 import { certificateIdOf } from './certificate-id';
-import { provisionByClaim, type ClaimProvisioningEvent } from './claim-provisioning';
+import {
+  DEFAULT_MAX_CLAIM_RETRY_DELAY_MS,
+  provisionByClaim,
+  type ClaimProvisioningEvent,
+} from './claim-provisioning';
 import { claimedCredentialFiles, readClaimedCredentials } from './claimed-credential-store';
 import { ClaimRejectedError, ClaimReplyLostError, ClaimTimeoutError } from './errors';
 
@@ -130,6 +134,37 @@ describe('Function: provisionByClaim', () => {
     );
     // Subscribed once: the retries reuse the reply subscriptions.
     expect(channel.subscribeCalls.filter((topic) => topic.startsWith('register'))).toHaveLength(2);
+  });
+
+  it('waits at most 10 s between throttled attempts by default, so a fleet does not leave the quota idle', async () => {
+    // Only timers are faked: the fake service answers on setImmediate, the key on the thread pool.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const channel = new FakeClaimChannel(
+        service((attempt) => (attempt <= 12 ? throttled : registered)),
+      );
+      const events: ClaimProvisioningEvent[] = [];
+      const { minRetryDelayMs: _min, maxRetryDelayMs: _max, ...defaults } = options();
+      let settled = false;
+      const result = provisionByClaim(channel, {
+        ...defaults,
+        replyTimeoutMs: 60_000,
+        onEvent: (event) => events.push(event),
+      }).finally(() => (settled = true));
+      while (!settled) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await vi.advanceTimersByTimeAsync(500);
+      }
+      await result;
+
+      const delays = events.flatMap((event) => (event.type === 'retrying' ? [event.delayMs] : []));
+      expect(delays).toHaveLength(12);
+      expect(DEFAULT_MAX_CLAIM_RETRY_DELAY_MS).toBe(10_000);
+      expect(Math.min(...delays)).toBeGreaterThanOrEqual(1_000);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(DEFAULT_MAX_CLAIM_RETRY_DELAY_MS);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('gives up on throttling with the last rejection once the retry time is over', async () => {

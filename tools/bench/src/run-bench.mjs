@@ -5,8 +5,8 @@
 //   --quick  tiny sizes, one run each, no apt installs, no clone (CI: keeps
 //            the harness from rotting); writes tools/bench/results/quick.json only
 //   --soak   only the soak (10 min); writes tools/bench/results/soak.json
-//   --only   just these sections (lambda, provisioning, device, local-cloud,
-//            rotation, dev-loop); prints the table, writes tools/bench/results/partial.json
+//   --only   just these sections (lambda, provisioning, claim, device,
+//            local-cloud, rotation, dev-loop); prints the table, writes tools/bench/results/partial.json
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -20,7 +20,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 /** Results live with the harness (tools/bench/README.md); only latest.json is committed. */
 const resultsDir = join(here, '..', 'results');
-const SECTION_IDS = ['lambda', 'provisioning', 'device', 'local-cloud', 'rotation', 'dev-loop'];
+const SECTION_IDS = [
+  'lambda',
+  'provisioning',
+  'claim',
+  'device',
+  'local-cloud',
+  'rotation',
+  'dev-loop',
+];
 const USAGE = `Usage: pnpm bench [--quick] [--soak] [--only ${SECTION_IDS.join(',')}] [--no-build]`;
 let flags;
 try {
@@ -61,6 +69,8 @@ if (!flags['no-build']) {
       'build',
       '-p',
       'cert-provisioner',
+      // The claim section's devices: device-client in worker processes.
+      'device-client',
       'device-runner',
       'local-cloud',
       'test-support',
@@ -80,6 +90,7 @@ if (!flags['no-build']) {
 
 // The sections import built workspace packages (the local cloud, fixtures), so
 // they are loaded only after the build above: on a fresh clone there is no dist yet.
+const { claim } = await import('./claim.mjs');
 const { device } = await import('./device.mjs');
 const { devLoop } = await import('./dev-loop.mjs');
 const { lambdaColdInit } = await import('./lambda-cold-init.mjs');
@@ -130,6 +141,7 @@ const meta = {
 const sectionsById = {
   lambda: lambdaColdInit,
   provisioning,
+  claim,
   device,
   'local-cloud': localCloud,
   rotation,
