@@ -142,10 +142,35 @@ describe('provisionByClaim against the local cloud (aws-iot-device-sdk-v2 iotide
     );
   });
 
-  it('fails with the rejection, not retried, when the hook denies the device', async () => {
-    hook = () => Promise.resolve({ allowProvisioning: false });
+  it('registers when the hook failed once: the AccessDenied is asked again with the same token', async () => {
+    let calls = 0;
+    hook = () =>
+      ++calls === 1
+        ? Promise.reject(new Error('cold start'))
+        : Promise.resolve({ allowProvisioning: true });
     await new Promise((resolve) => setTimeout(resolve, 4_000)); // a RegisterThing token
-    const { error, events, dir } = await provision(hooked);
+    const { result, events } = await provision(hooked, { accessDeniedRetryDelayMs: 200 });
+
+    expect(result?.thingName).toMatch(new RegExp(`^${hooked.thingNamePrefix}`));
+    expect(calls).toBe(2);
+    // Throttled retries (this cloud allows one RegisterThing per 4 s) are reported too.
+    expect(events.filter((event) => event.type === 'retrying' && event.statusCode === 403)).toEqual(
+      [expect.objectContaining({ operation: 'RegisterThing', statusCode: 403, attempt: 1 })],
+    );
+  });
+
+  it('fails with the rejection after its bounded retries when the hook denies the device', async () => {
+    let calls = 0;
+    hook = () => {
+      calls++;
+      return Promise.resolve({ allowProvisioning: false });
+    };
+    await new Promise((resolve) => setTimeout(resolve, 4_000)); // a RegisterThing token
+    const { error, events, dir } = await provision(hooked, {
+      accessDeniedRetryDelayMs: 200,
+      accessDeniedRetries: 1, // the default's count is the unit test's; this cloud is slow to refill
+    });
+    expect(calls).toBe(2);
 
     expect(error).toBeInstanceOf(ClaimRejectedError);
     expect(error).toMatchObject({
@@ -154,7 +179,9 @@ describe('provisionByClaim against the local cloud (aws-iot-device-sdk-v2 iotide
       errorCode: 'AccessDenied',
     });
     expect((error as Error).message).toMatch(/^RegisterThing was rejected \(403 AccessDenied\): /);
-    expect(events.filter((event) => event.type === 'retrying')).toEqual([]);
+    expect(
+      events.filter((event) => event.type === 'retrying' && event.statusCode === 403),
+    ).toHaveLength(1);
     // The key and certificate stay (the certificate dies pending); no registration is recorded.
     await expect(readFile(join(dir, 'registration.json'))).rejects.toThrow(/ENOENT/);
   });

@@ -9,6 +9,7 @@ import { FakeClaimChannel, type FakeReply } from '../test/fake-identity';
 import { caught, modeOf, tempDirPerTest } from '../test/temp-dir';
 import { certificateIdOf } from './certificate-id';
 import {
+  DEFAULT_CLAIM_ACCESS_DENIED_RETRIES,
   DEFAULT_MAX_CLAIM_RETRY_DELAY_MS,
   provisionByClaim,
   type ClaimProvisioningEvent,
@@ -76,6 +77,7 @@ describe('Function: provisionByClaim', () => {
     dir: join(workDir(), 'device'),
     minRetryDelayMs: 1,
     maxRetryDelayMs: 5,
+    accessDeniedRetryDelayMs: 2,
     replyTimeoutMs: 200,
   });
 
@@ -174,7 +176,44 @@ describe('Function: provisionByClaim', () => {
     expect(error).toMatchObject({ statusCode: 429, errorCode: 'ThrottlingException' });
   });
 
-  it('fails at once on 403 AccessDenied with the reason, leaving no registration', async () => {
+  it('asks again after a 403 AccessDenied (a hook that failed looks the same) and registers when the hook allows', async () => {
+    const channel = new FakeClaimChannel(service((attempt) => (attempt < 2 ? denied : registered)));
+    const events: ClaimProvisioningEvent[] = [];
+    const result = await provisionByClaim(channel, {
+      ...options(),
+      onEvent: (event) => events.push(event),
+    });
+
+    expect(result.thingName).toBe('fleet-i-1');
+    const registers = channel.requests.filter((request) => request.operation === 'register');
+    expect(registers.map((request) => request.payload.certificateOwnershipToken)).toEqual([
+      token,
+      token,
+    ]);
+    expect(events.filter((event) => event.type === 'retrying')).toEqual([
+      expect.objectContaining({ operation: 'RegisterThing', statusCode: 403, attempt: 1 }),
+    ]);
+  });
+
+  it('spaces AccessDenied retries: retry n waits between half and all of n times the base', async () => {
+    const channel = new FakeClaimChannel(service(() => denied));
+    const events: ClaimProvisioningEvent[] = [];
+    await caught(
+      provisionByClaim(channel, {
+        ...options(),
+        accessDeniedRetryDelayMs: 40,
+        onEvent: (event) => events.push(event),
+      }),
+    );
+    const delays = events.flatMap((event) => (event.type === 'retrying' ? [event.delayMs] : []));
+    expect(delays).toHaveLength(DEFAULT_CLAIM_ACCESS_DENIED_RETRIES);
+    for (const [index, delay] of delays.entries()) {
+      expect(delay).toBeGreaterThanOrEqual(20 * (index + 1));
+      expect(delay).toBeLessThanOrEqual(40 * (index + 1));
+    }
+  });
+
+  it('fails on 403 AccessDenied with the reason after its bounded retries, leaving no registration', async () => {
     const channel = new FakeClaimChannel(service(() => denied));
     const error = await caught(provisionByClaim(channel, options()));
 
@@ -186,7 +225,9 @@ describe('Function: provisionByClaim', () => {
       errorMessage: 'The hook denied it',
     });
     expect(error.message).toBe('RegisterThing was rejected (403 AccessDenied): The hook denied it');
-    expect(channel.requests.filter((request) => request.operation === 'register')).toHaveLength(1);
+    expect(channel.requests.filter((request) => request.operation === 'register')).toHaveLength(
+      1 + DEFAULT_CLAIM_ACCESS_DENIED_RETRIES,
+    );
     const files = claimedCredentialFiles(options().dir);
     expect(await readClaimedCredentials(files, 'fleet-i-1')).toBeUndefined();
   });

@@ -75,6 +75,19 @@ export interface ProvisionByClaimOptions {
   readonly minRetryDelayMs?: number;
   /** Longest retry delay. @default 10_000 (see {@link DEFAULT_MAX_CLAIM_RETRY_DELAY_MS}) */
   readonly maxRetryDelayMs?: number;
+  /**
+   * How many times a RegisterThing refused with 403 `AccessDenied` is sent
+   * again (same token) before the refusal is final: see
+   * {@link DEFAULT_CLAIM_ACCESS_DENIED_RETRIES}.
+   * @default 2
+   */
+  readonly accessDeniedRetries?: number;
+  /**
+   * Base of the wait before an `AccessDenied` retry: retry n waits between
+   * half and all of n × this.
+   * @default 3_000
+   */
+  readonly accessDeniedRetryDelayMs?: number;
   readonly onEvent?: (event: ClaimProvisioningEvent) => void;
   /** Stops waiting (rejects) when aborted. */
   readonly signal?: AbortSignal;
@@ -105,6 +118,17 @@ const QOS = mqtt.QoS.AtLeastOnce;
 export const DEFAULT_MAX_CLAIM_RETRY_DELAY_MS = 10_000;
 
 /**
+ * How many times a RegisterThing refused with 403 `AccessDenied` is asked
+ * again by default. AWS IoT gives that one answer for a pre-provisioning hook
+ * that denied the device and for one that threw, answered late (its 5 s
+ * limit: a cold start of a function under a fleet's first boot) or was
+ * throttled, and the device cannot tell them apart. The token stays good for
+ * its hour, so a few spaced retries let a passing hook failure pass; a real
+ * deny costs only as many more hook invocations before it is final.
+ */
+export const DEFAULT_CLAIM_ACCESS_DENIED_RETRIES = 2;
+
+/**
  * Provisions this device by claim on a connected claim connection, through
  * the SDK's identity client: makes an EC P-256 key here and writes it (0600,
  * 0700 directory) before anything is sent, asks for a certificate with a CSR
@@ -113,9 +137,10 @@ export const DEFAULT_MAX_CLAIM_RETRY_DELAY_MS = 10_000;
  * the registration. The private key leaves the process only to its file.
  *
  * A 429 (or 5xx) answer is retried with backoff for `retryForMs`, with the
- * same CSR or the same ownership token. Other rejections fail with
- * {@link ClaimRejectedError} (403 `AccessDenied`: the hook or the
- * provisioning role refused the device, final). No reply in time is a
+ * same CSR or the same ownership token. A RegisterThing refused with 403
+ * `AccessDenied` (the hook or the provisioning role refused the device, or
+ * the hook failed) is asked again `accessDeniedRetries` times, spaced, then
+ * fails with {@link ClaimRejectedError}, as other rejections do at once. No reply in time is a
  * {@link ClaimTimeoutError}; an interrupted connection a
  * {@link ClaimReplyLostError}, after which a RegisterThing may have happened
  * all the same (connect as the thing to find out).
@@ -249,17 +274,24 @@ class ClaimRequests {
     // A clean-session claim connection that came back has no subscriptions:
     // the next request subscribes again.
     const forgetSubscriptions = this.channel.onInterrupted(() => this.subscribed.clear());
+    let deniedRetries = 0;
     try {
       for (let attempt = 0; ; attempt++) {
         try {
           await this.subscribeOnce(operation, subscriptions);
           return (await this.exchange(operation, publish, certificateId)) as T;
         } catch (error) {
-          if (!isRetryable(error)) throw error;
-          const delayMs = backoffDelay(attempt, {
-            minDelayMs: this.options.minRetryDelayMs ?? 1_000,
-            maxDelayMs: this.options.maxRetryDelayMs ?? DEFAULT_MAX_CLAIM_RETRY_DELAY_MS,
-          });
+          let delayMs: number;
+          if (operation === 'RegisterThing' && this.mayRetryDenied(error, deniedRetries)) {
+            deniedRetries++;
+            const base = this.options.accessDeniedRetryDelayMs ?? 3_000;
+            delayMs = Math.round(base * deniedRetries * (0.5 + Math.random() / 2));
+          } else if (isRetryable(error)) {
+            delayMs = backoffDelay(attempt, {
+              minDelayMs: this.options.minRetryDelayMs ?? 1_000,
+              maxDelayMs: this.options.maxRetryDelayMs ?? DEFAULT_MAX_CLAIM_RETRY_DELAY_MS,
+            });
+          } else throw error;
           if (Date.now() + delayMs - started > retryForMs) throw error;
           this.options.onEvent?.({
             type: 'retrying',
@@ -278,6 +310,15 @@ class ClaimRequests {
     } finally {
       forgetSubscriptions();
     }
+  }
+
+  /** A 403 `AccessDenied` that may be a passing hook failure: retried a bounded number of times. */
+  private mayRetryDenied(error: unknown, retried: number): error is ClaimRejectedError {
+    return (
+      error instanceof ClaimRejectedError &&
+      error.statusCode === 403 &&
+      retried < (this.options.accessDeniedRetries ?? DEFAULT_CLAIM_ACCESS_DENIED_RETRIES)
+    );
   }
 
   private async subscribeOnce(

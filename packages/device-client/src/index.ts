@@ -1,6 +1,7 @@
 export { certificateIdOf } from './certificate-id';
 export { ClaimConnection, type ClaimConnectionOptions } from './claim-connection';
 export {
+  DEFAULT_CLAIM_ACCESS_DENIED_RETRIES,
   provisionByClaim,
   type ClaimChannel,
   type ClaimIdentityApi,
