@@ -114,6 +114,10 @@ describe('device-runner provisioning by claim against the local cloud (the EC2 b
     expect(findSecretLeaks(output, [key, fleet.claim.privateKeyPem])).toEqual([]);
 
     const before = await certificateCount();
+    // AWS IoT (and the local cloud) accept one CONNECT per second per client id, and refuse
+    // the next with a CONNACK that aws-crt cannot tell from "not authorized": restart as
+    // systemd would (RestartSec is 5–15 s), not within the second of the last connect.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
     const second = await runProcess(runner, claimArgs(fleet, 'dev-1', '--json', '--count', '2'), {
       env: env(),
       cwd: work,
