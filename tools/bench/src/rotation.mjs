@@ -116,7 +116,7 @@ async function rotations(ctx, count) {
 
 export async function rotation(ctx) {
   const result = section('rotation', 'Rotation: device offline time and messages lost at 10 msg/s');
-  const count = ctx.quick ? 2 : 5;
+  const count = ctx.quick ? 1 : 5;
   ctx.log(`  broker restart baseline (${count} restarts)`);
   const baseline = await brokerRestarts(ctx, count);
   const baseRow = row('broker restart: device offline', summarize(baseline.offlineMs), 'ms');

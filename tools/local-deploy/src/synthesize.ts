@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { TemplateError } from './errors';
 
 /** Where the infra app's built entry point lives, relative to the workspace root. */
@@ -26,17 +26,60 @@ interface MissingContext {
 /**
  * The context the CDK CLI hands the app: `cdk.json`'s `context` (feature
  * flags and the app's defaults), then `cdk.context.json` (cached lookups),
- * then the run's own values on top.
+ * then the run's own values on top. `localLookups` (answers the local world
+ * gave earlier, see {@link localLookupsPath}) go below `cdk.context.json`, so
+ * a value the user pinned there always wins.
  */
 export function cliContext(
   appDirectory: string,
   context: Readonly<Record<string, unknown>> = {},
+  localLookups: Readonly<Record<string, unknown>> = {},
 ): Record<string, unknown> {
   return {
     ...jsonContext(join(appDirectory, 'cdk.json')),
+    ...localLookups,
     ...readCachedLookups(appDirectory),
     ...context,
   };
+}
+
+/**
+ * Where a local run keeps the lookup answers it gave (see
+ * {@link localLookupValues}), as the CDK CLI keeps its answers in
+ * `cdk.context.json` so that the next synth needs one pass, not two (each
+ * pass of the infra app is seconds of CPU). Kept under `node_modules/.cache`,
+ * not in the app's `cdk.context.json`: the fixed local image id must never be
+ * mistaken for a real pinned image by a deploy to AWS.
+ */
+export function localLookupsPath(workspaceRoot: string): string {
+  return join(workspaceRoot, 'node_modules', '.cache', 'thingcert', 'local-lookups.json');
+}
+
+/** The kept local answers; none when the file is missing or unreadable (it is only a cache). */
+function readLocalLookups(path: string): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Adds `answers` to the kept local answers. Written to a temporary file and
+ * renamed, so that parallel synths (test workers) never read half a file.
+ */
+function keepLocalLookups(path: string, answers: Readonly<Record<string, unknown>>): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ ...readLocalLookups(path), ...answers }, null, 2));
+    renameSync(temporary, path);
+  } catch {
+    // Only a cache: the next synth answers the lookup again.
+  }
 }
 
 function jsonContext(path: string): Record<string, unknown> {
@@ -99,7 +142,8 @@ function missingOf(outdir: string): MissingContext[] {
  * `cdk.json`'s context (feature flags), cached lookups and the run's
  * `context` on top (see {@link cliContext}). When the app reports missing
  * lookups, it is synthesized again with local answers (see
- * {@link localLookupValues}), as the CLI does after looking them up.
+ * {@link localLookupValues}), as the CLI does after looking them up, and the
+ * answers are kept for the next synth (see {@link localLookupsPath}).
  *
  * The caller owns `outdir`: it creates it (or names one the app may create)
  * and removes it when done with the assembly, which holds the Lambda and
@@ -122,22 +166,38 @@ export function synthesize(options: {
   /** The cloud assembly directory to write (`cdk.out`). */
   outdir: string;
   context?: Record<string, unknown>;
+  /**
+   * Run the CDK's built-in CloudFormation template validation (the
+   * `@aws-cdk/core:validateAgainstDefaultRules` check, about half of each
+   * synth's CPU). Only a client-side check of the template: CloudFormation
+   * does not run it, and the deployer treats the template the same either
+   * way. Tests that synthesize the same app again and again to deploy it turn
+   * it off; the infra app's own tests validate every configuration.
+   * @default true
+   */
+  validate?: boolean;
 }): void {
   const appDirectory = join(options.workspaceRoot, 'apps', 'infra');
   const entry = join(options.workspaceRoot, INFRA_APP_ENTRY);
   if (!existsSync(entry)) {
     throw new TemplateError(`${entry} not found: build the infra app first (pnpm nx build infra)`);
   }
-  const context = cliContext(appDirectory, options.context);
-  runApp(entry, appDirectory, options.outdir, context);
+  const keptAnswers = localLookupsPath(options.workspaceRoot);
+  const context = cliContext(appDirectory, options.context, readLocalLookups(keptAnswers));
+  const validate = options.validate ?? true;
+  runApp(entry, appDirectory, options.outdir, context, validate);
   const missing = missingOf(options.outdir);
   if (missing.length === 0) return;
+  const answers = localLookupValues(missing);
+  keepLocalLookups(keptAnswers, answers);
   // The run's own values stay on top, as the CLI keeps -c above cached lookups.
-  runApp(entry, appDirectory, options.outdir, {
-    ...context,
-    ...localLookupValues(missing),
-    ...options.context,
-  });
+  runApp(
+    entry,
+    appDirectory,
+    options.outdir,
+    { ...context, ...answers, ...options.context },
+    validate,
+  );
   const still = missingOf(options.outdir);
   if (still.length > 0) {
     throw new TemplateError(
@@ -151,11 +211,14 @@ function runApp(
   appDirectory: string,
   outdir: string,
   context: Record<string, unknown>,
+  validate: boolean,
 ): void {
   const result = spawnSync(process.execPath, [entry], {
     cwd: appDirectory,
     env: {
       ...process.env,
+      // The CDK's documented switch for its built-in template validation.
+      ...(validate ? {} : { CDK_VALIDATION: 'false' }),
       CDK_OUTDIR: outdir,
       CDK_CONTEXT_JSON: JSON.stringify(context),
       CDK_DEFAULT_REGION: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',
