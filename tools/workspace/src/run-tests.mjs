@@ -2,7 +2,7 @@
 // `pnpm test`: every check of every project through Nx (cached), then one
 // summary line `N passed, N failed` summed from each project's vitest JSON
 // report. Exits non-zero when any target failed, any test failed, or no test ran.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -44,35 +44,54 @@ for (const dir of projectDirs) rmSync(join(dir, 'reports'), { recursive: true, f
 const targets =
   process.env.THINGCERT_TEST_TARGETS ?? 'format-check,lint,typecheck,test,check-package';
 
-/** `nx run-many -t <targets>` with this script's arguments (e.g. `--exclude`); its exit status or signal. */
-function runMany(runTargets) {
-  const result = spawnSync(
+/**
+ * The projects whose tests take minutes and wait for every build: local-deploy
+ * runs the whole stack (synth, local cloud, Lambda and device processes).
+ */
+const LONG_POLES = ['local-deploy'];
+
+const nxEnv = {
+  ...process.env,
+  NX_TUI: 'false',
+  // Nx builds its project graph in plugin worker processes unless told
+  // not to; this workspace uses only Nx's built-in package.json plugin, and
+  // in-process a fully cached run of Nx took ~0.8 s instead of ~2.5 s.
+  NX_ISOLATE_PLUGINS: process.env.NX_ISOLATE_PLUGINS ?? 'false',
+};
+
+/** `nx run-many -t <targets> <args>`, its output on ours; resolves to its exit status or signal. */
+function runMany(runTargets, args, options = {}) {
+  const child = spawn(
     process.execPath,
-    [NX, 'run-many', '-t', runTargets, '--outputStyle=static', ...process.argv.slice(2)],
-    {
-      cwd: root,
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        NX_TUI: 'false',
-        // Nx builds its project graph in plugin worker processes unless told
-        // not to; this workspace uses only Nx's built-in package.json plugin, and
-        // in-process a fully cached run of Nx took ~0.8 s instead of ~2.5 s.
-        NX_ISOLATE_PLUGINS: process.env.NX_ISOLATE_PLUGINS ?? 'false',
-      },
-    },
+    [NX, 'run-many', '-t', runTargets, '--outputStyle=static', ...args],
+    { cwd: root, stdio: ['inherit', options.buffered ? 'pipe' : 'inherit', 'inherit'], env: nxEnv },
   );
-  return result.status ?? result.signal;
+  const output = [];
+  child.stdout?.on('data', (chunk) => output.push(chunk));
+  return new Promise((resolve) => {
+    child.on('close', (status, signal) => {
+      // A buffered run prints its whole output at once, after the live one.
+      if (output.length > 0) process.stdout.write(Buffer.concat(output));
+      resolve(status ?? signal);
+    });
+  });
 }
 
-// Every build first, then the checks. In one run, Nx hands its few slots to
-// whichever tasks are ready: the tests of the bottom packages took them while
-// the builds that local-deploy's tests wait for (the longest task, at the end
-// of the chain) queued behind, and those tests started minutes late. With the
-// builds done, Nx starts the tasks of the projects with the most dependencies
-// first: local-deploy's.
-const built = runMany('build');
-const nxStatus = built === 0 ? runMany(targets) : built;
+const userArgs = process.argv.slice(2);
+let nxStatus = await runMany('build', userArgs);
+if (nxStatus === 0 && userArgs.length > 0) {
+  nxStatus = await runMany(targets, userArgs);
+} else if (nxStatus === 0) {
+  // Every build first, then the checks, with the long poles in an Nx run of
+  // their own beside the rest. Nx starts ready tasks of the projects most
+  // others depend on first, so in one run local-deploy's tests (the longest
+  // task, nothing depends on that project) started last, minutes after the
+  // others and ended alone with a core idle. Their output comes after the rest.
+  const poles = runMany(targets, ['--projects', LONG_POLES.join(',')], { buffered: true });
+  const rest = runMany(targets, ['--exclude', LONG_POLES.join(',')]);
+  const statuses = await Promise.all([rest, poles]);
+  nxStatus = statuses.find((status) => status !== 0) ?? 0;
+}
 
 const totals = summarize(collectReports(root));
 for (const line of totals.details) console.log(line);
