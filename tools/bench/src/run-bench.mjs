@@ -2,8 +2,9 @@
 // `pnpm bench [--quick] [--soak] [--only a,b]`: thingcert's performance, each
 // figure next to a baseline measured in the same run (see BENCHMARKS.md).
 // Reports, never asserts speed; exits non-zero only when a section could not run.
-//   --quick  tiny sizes, one run each, no apt installs, no clone (CI: keeps
-//            the harness from rotting); writes tools/bench/results/quick.json only
+//   --quick  tiny sizes, one run each, no apt installs, no clone (a test in
+//            pnpm test: keeps the harness from rotting); writes tools/bench/results/quick.json only
+//   --results-dir  where the results go instead of tools/bench/results (the test's temp dir)
 //   --soak   only the soak (10 min); writes tools/bench/results/soak.json
 //   --only   just these sections (lambda, provisioning, claim, device,
 //            local-cloud, rotation, dev-loop); prints the table, writes tools/bench/results/partial.json
@@ -19,7 +20,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 /** Results live with the harness (tools/bench/README.md); only latest.json is committed. */
-const resultsDir = join(here, '..', 'results');
+const defaultResultsDir = join(here, '..', 'results');
 const SECTION_IDS = [
   'lambda',
   'provisioning',
@@ -29,7 +30,7 @@ const SECTION_IDS = [
   'rotation',
   'dev-loop',
 ];
-const USAGE = `Usage: pnpm bench [--quick] [--soak] [--only ${SECTION_IDS.join(',')}] [--no-build]`;
+const USAGE = `Usage: pnpm bench [--quick] [--soak] [--only ${SECTION_IDS.join(',')}] [--no-build] [--results-dir <dir>]`;
 let flags;
 try {
   ({ values: flags } = parseArgs({
@@ -38,12 +39,14 @@ try {
       soak: { type: 'boolean', default: false },
       only: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
+      'results-dir': { type: 'string' },
     },
   }));
 } catch (error) {
   process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);
   process.exit(2);
 }
+const resultsDir = flags['results-dir'] ?? defaultResultsDir;
 const only = flags.only?.split(',').map((id) => id.trim());
 const unknown = only?.filter((id) => !SECTION_IDS.includes(id)) ?? [];
 if (unknown.length > 0 || (only !== undefined && flags.soak)) {
