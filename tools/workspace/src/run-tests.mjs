@@ -45,10 +45,12 @@ const targets =
   process.env.THINGCERT_TEST_TARGETS ?? 'format-check,lint,typecheck,test,check-package';
 
 /**
- * The projects whose tests take minutes and wait for every build: local-deploy
- * runs the whole stack (synth, local cloud, Lambda and device processes).
+ * The projects whose tests take minutes and wait for many builds, and that no
+ * project depends on (so one Nx run starts them last): local-deploy runs the
+ * whole stack (synth, local cloud, Lambda and device processes), bench its
+ * quick harness, workspace a fresh CDK app with the packed packages.
  */
-const LONG_POLES = ['local-deploy'];
+const LONG_POLES = ['local-deploy', 'bench', 'workspace'];
 
 const nxEnv = {
   ...process.env,
@@ -84,9 +86,9 @@ if (nxStatus === 0 && userArgs.length > 0) {
 } else if (nxStatus === 0) {
   // Every build first, then the checks, with the long poles in an Nx run of
   // their own beside the rest. Nx starts ready tasks of the projects most
-  // others depend on first, so in one run local-deploy's tests (the longest
-  // task, nothing depends on that project) started last, minutes after the
-  // others and ended alone with a core idle. Their output comes after the rest.
+  // others depend on first, so in one run the long poles' tests started last,
+  // minutes after the others, and ended alone with a core idle. Their output
+  // comes after the rest's.
   const poles = runMany(targets, ['--projects', LONG_POLES.join(',')], { buffered: true });
   const rest = runMany(targets, ['--exclude', LONG_POLES.join(',')]);
   const statuses = await Promise.all([rest, poles]);
