@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SECTION_IDS } from './section-ids.mjs';
 
 // `pnpm bench --quick` as part of `pnpm test`: every section of the harness
 // at its smallest sizes against the built workspace (Nx builds what the
@@ -43,15 +44,7 @@ describe('pnpm bench --quick', () => {
       expect(run.code, run.stderr).toBe(0);
       const written = JSON.parse(readFileSync(join(results, 'quick.json'), 'utf8')) as QuickResults;
       expect(written.meta.mode).toBe('quick');
-      expect(written.sections.map((section) => section.id)).toEqual([
-        'lambda',
-        'provisioning',
-        'claim',
-        'device',
-        'local-cloud',
-        'rotation',
-        'dev-loop',
-      ]);
+      expect(written.sections.map((section) => section.id)).toEqual(SECTION_IDS);
       for (const section of written.sections) {
         expect(section.error, section.id).toBeUndefined();
         // The developer loop needs a clone and full test runs: skipped, saying so.

@@ -15,21 +15,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderMarkdown, spliceBenchmarks } from './report.mjs';
+import { SECTION_IDS } from './section-ids.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 /** Results live with the harness (tools/bench/README.md); only latest.json is committed. */
 const defaultResultsDir = join(here, '..', 'results');
-const SECTION_IDS = [
-  'lambda',
-  'provisioning',
-  'claim',
-  'device',
-  'local-cloud',
-  'rotation',
-  'dev-loop',
-];
 const USAGE = `Usage: pnpm bench [--quick] [--soak] [--only ${SECTION_IDS.join(',')}] [--no-build] [--results-dir <dir>]`;
 let flags;
 try {
