@@ -66,7 +66,11 @@ const nxEnv = {
   NX_ISOLATE_PLUGINS: process.env.NX_ISOLATE_PLUGINS ?? 'false',
 };
 
-/** `nx run-many -t <targets> <args>`, its output on ours; resolves to its exit status or signal. */
+/**
+ * `nx run-many -t <targets> <args>`. Its output goes to ours as it comes, or,
+ * with `buffered`, is kept and handed back. Resolves to its exit status (or
+ * signal) and the kept output.
+ */
 function runMany(runTargets, args, options = {}) {
   const child = spawn(
     process.execPath,
@@ -76,28 +80,27 @@ function runMany(runTargets, args, options = {}) {
   const output = [];
   child.stdout?.on('data', (chunk) => output.push(chunk));
   return new Promise((resolve) => {
-    child.on('close', (status, signal) => {
-      // A buffered run prints its whole output at once, after the live one.
-      if (output.length > 0) process.stdout.write(Buffer.concat(output));
-      resolve(status ?? signal);
-    });
+    child.on('close', (status, signal) =>
+      resolve({ status: status ?? signal, output: Buffer.concat(output) }),
+    );
   });
 }
 
 const userArgs = process.argv.slice(2);
-let nxStatus = await runMany('build', userArgs);
+let nxStatus = (await runMany('build', userArgs)).status;
 if (nxStatus === 0 && userArgs.length > 0) {
-  nxStatus = await runMany(targets, userArgs);
+  nxStatus = (await runMany(targets, userArgs)).status;
 } else if (nxStatus === 0) {
   // Every build first, then the checks, with the long poles in an Nx run of
   // their own beside the rest. Nx starts ready tasks of the projects most
   // others depend on first, so in one run the long poles' tests started last,
   // minutes after the others, and ended alone with a core idle. Their output
-  // comes after the rest's.
+  // is printed once both runs are over, after the rest's.
   const poles = runMany(targets, ['--projects', LONG_POLES.join(',')], { buffered: true });
-  const rest = runMany(targets, ['--exclude', LONG_POLES.join(',')]);
-  const statuses = await Promise.all([rest, poles]);
-  nxStatus = statuses.find((status) => status !== 0) ?? 0;
+  const rest = await runMany(targets, ['--exclude', LONG_POLES.join(',')]);
+  const longPoles = await poles;
+  process.stdout.write(longPoles.output);
+  nxStatus = [rest.status, longPoles.status].find((status) => status !== 0) ?? 0;
 }
 
 const totals = summarize(collectReports(root));
