@@ -12,15 +12,14 @@ import { IoTClient, ListCertificatesCommand, ListThingsCommand } from '@aws-sdk/
 import { startLocalCloud, type LocalCloud } from '@thingcert/local-cloud';
 import { findSecretLeaks, freePort } from '@thingcert/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readCloudAssembly, type StackArtifact } from './cloud-assembly';
+import type { StackArtifact } from './cloud-assembly';
 import { isResourceStepError, type ResourceStepError } from './errors';
 import { LocalStack } from './local-stack';
 import type { DeployedResource } from './resource-provider';
-import { synthesize } from './synthesize';
+import { synthesizeInto } from '../test/lifecycle-harness';
 
 // The real thing: the infra app synthesized here, the bundled provisioner
 // Lambda from its CDK asset, the bundled device runner, the local cloud.
-const workspaceRoot = join(import.meta.dirname, '..', '..', '..');
 
 // Everything this file writes (cloud assemblies, the run's log) lives under
 // one directory, removed at the end; the deployed devices run from the assets
@@ -33,19 +32,9 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** The infra app synthesized with `context` (devices checking their pointer every second). */
 function synth(context: Record<string, unknown> = {}): StackArtifact {
-  const outdir = mkdtempSync(join(work, 'cdk.out-'));
-  // Devices checking their pointer every second: a rotation's switch window is 4 s, not 33 s.
-  synthesize({
-    workspaceRoot,
-    outdir,
-    context: { credentialCheckIntervalMs: 1000, ...context },
-    // The infra app's own tests validate its templates.
-    validate: false,
-  });
-  const [artifact] = readCloudAssembly(outdir);
-  if (!artifact) throw new Error('no stack synthesized');
-  return artifact;
+  return synthesizeInto(work, context);
 }
 
 /** A deep copy of a template whose resources of `type` are passed through `edit`. */
