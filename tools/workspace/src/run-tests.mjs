@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSystemPackages } from './system-packages.mjs';
-import { collectReports, summarize } from './test-summary.mjs';
+import { collectReports, failedTasks, summarize } from './test-summary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const projectDirs = collectReports.projectDirs(root);
@@ -68,17 +68,20 @@ const nxEnv = {
 
 /**
  * `nx run-many -t <targets> <args>`. Its output goes to ours as it comes, or,
- * with `buffered`, is kept and handed back. Resolves to its exit status (or
- * signal) and the kept output.
+ * with `buffered`, is kept until the caller prints it; either way it is kept
+ * for {@link failedTasks}. Resolves to its exit status (or signal) and output.
  */
 function runMany(runTargets, args, options = {}) {
   const child = spawn(
     process.execPath,
     [NX, 'run-many', '-t', runTargets, '--outputStyle=static', ...args],
-    { cwd: root, stdio: ['inherit', options.buffered ? 'pipe' : 'inherit', 'inherit'], env: nxEnv },
+    { cwd: root, stdio: ['inherit', 'pipe', 'inherit'], env: nxEnv },
   );
   const output = [];
-  child.stdout?.on('data', (chunk) => output.push(chunk));
+  child.stdout.on('data', (chunk) => {
+    output.push(chunk);
+    if (!options.buffered) process.stdout.write(chunk);
+  });
   return new Promise((resolve) => {
     child.on('close', (status, signal) =>
       resolve({ status: status ?? signal, output: Buffer.concat(output) }),
@@ -87,29 +90,43 @@ function runMany(runTargets, args, options = {}) {
 }
 
 const userArgs = process.argv.slice(2);
-let nxStatus = (await runMany('build', userArgs)).status;
-if (nxStatus === 0 && userArgs.length > 0) {
-  nxStatus = (await runMany(targets, userArgs)).status;
-} else if (nxStatus === 0) {
-  // Every build first, then the checks, with the long poles in an Nx run of
-  // their own beside the rest. Nx starts ready tasks of the projects most
-  // others depend on first, so in one run the long poles' tests started last,
-  // minutes after the others, and ended alone with a core idle. Their output
-  // is printed once both runs are over, after the rest's.
-  const poles = runMany(targets, ['--projects', LONG_POLES.join(',')], { buffered: true });
-  const rest = await runMany(targets, ['--exclude', LONG_POLES.join(',')]);
+const build = await runMany('build', userArgs);
+// The checks run after every build, without their task dependencies
+// (`--excludeTaskDependencies`): the builds are done, and without the Nx
+// daemon a cache hit always copies the outputs back (deleting `dist` first),
+// so a second Nx run replaying the builds would pull `dist` from under the
+// tasks of the first (a check failed that way on CI with every test green).
+const checkArgs = [...userArgs, '--excludeTaskDependencies'];
+let runs = [build];
+if (build.status === 0 && userArgs.length > 0) {
+  runs = [build, await runMany(targets, checkArgs)];
+} else if (build.status === 0) {
+  // The long poles in an Nx run of their own beside the rest. Nx starts
+  // ready tasks of the projects most others depend on first, so in one run
+  // the long poles' tests started last, minutes after the others, and ended
+  // alone with a core idle. Their output is printed once both runs are over,
+  // after the rest's.
+  const poles = runMany(targets, [...checkArgs, '--projects', LONG_POLES.join(',')], {
+    buffered: true,
+  });
+  const rest = await runMany(targets, [...checkArgs, '--exclude', LONG_POLES.join(',')]);
   const longPoles = await poles;
   process.stdout.write(longPoles.output);
-  nxStatus = [rest.status, longPoles.status].find((status) => status !== 0) ?? 0;
+  runs = [build, rest, longPoles];
 }
+const nxStatus = runs.map((run) => run.status).find((status) => status !== 0) ?? 0;
 
 const totals = summarize(collectReports(root));
 for (const line of totals.details) console.log(line);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
 
 if (nxStatus !== 0) {
+  // Nx names them in its summary, which the long poles' output can push far
+  // up the log: name them again last, where a log's tail shows them.
+  const failed = runs.flatMap((run) => failedTasks(run.output.toString('utf8')));
   console.error(
-    `nx run-many exited with ${nxStatus} (if workspace:format-check failed: pnpm format)`,
+    `nx run-many exited with ${nxStatus}; failed: ${failed.join(', ') || 'see the Nx output above'}` +
+      (failed.includes('workspace:format-check') ? ' (pnpm format fixes the formatting)' : ''),
   );
   process.exit(1);
 }

@@ -49,3 +49,25 @@ export function summarize(reports) {
   }
   return { passed, failed, details };
 }
+
+/** The headings of Nx's run summary that list tasks which did not succeed. */
+const UNSUCCESSFUL_TASK_HEADINGS = ['Failed tasks:', 'Tasks stopped before they finished:'];
+
+/**
+ * The ids (`project:target`) of the tasks an `nx run-many` summary lists as
+ * failed or stopped, in order, from its printed output (colours included).
+ * @param {string} output what `nx run-many --outputStyle=static` printed
+ * @returns {string[]}
+ */
+export function failedTasks(output) {
+  const ids = [];
+  let listing = false;
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes are what is stripped
+  for (const line of output.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/)) {
+    const text = line.trim();
+    if (UNSUCCESSFUL_TASK_HEADINGS.includes(text)) listing = true;
+    else if (listing && text.startsWith('- ')) ids.push(text.slice(2).trim());
+    else if (text !== '') listing = false;
+  }
+  return ids;
+}
