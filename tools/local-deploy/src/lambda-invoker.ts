@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 /** A function registered by the deployer from an `AWS::Lambda::Function`. */
@@ -24,6 +25,11 @@ export interface LocalFunction {
 /** How one invocation ended, from the runtime's point of view. */
 export interface InvocationOutcome {
   readonly requestId: string;
+  /**
+   * 0 when the handler returned, 1 when it threw (or its module failed to
+   * load), the runtime's own exit code when its process died mid-invocation,
+   * `null` when it was killed (timeout, abort).
+   */
   readonly exitCode: number | null;
   readonly timedOut: boolean;
   /**
@@ -54,93 +60,231 @@ function runtimeEntry(): string {
 }
 
 /**
- * Invokes a function once in a fresh Node.js process (a cold start every
- * time, like a new Lambda sandbox), with the function's environment on top of
- * `baseEnv`, killed when its `Timeout` passes. Every output line goes to `onLog`.
+ * How long a frozen environment is kept for its next invocation. Lambda keeps
+ * idle environments for minutes and may drop one at any time; a short wait
+ * still serves the invocations of one stack operation and its neighbours.
  */
-export function invokeFunction(
+const IDLE_ENVIRONMENT_MS = 60_000;
+
+/**
+ * A runtime process of one function configuration, reused for its invocations
+ * one at a time (a warm start), frozen with SIGSTOP in between. Its process is
+ * in a process group of its own: if the deployer dies without killing it, the
+ * group is orphaned with a stopped member, and the kernel sends it SIGHUP then
+ * SIGCONT, which ends it, instead of leaving it stopped forever.
+ */
+class ExecutionEnvironment {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly streams: readonly Socket[];
+  private onLog: (line: string) => void = () => undefined;
+  private pending?: (message: { requestId: string; ok: boolean; result?: unknown }) => void;
+  private exited?: (exitCode: number | null) => void;
+  private idleTimer?: NodeJS.Timeout;
+  private frozen = false;
+  /** Ended or being ended: never invoked again. */
+  gone = false;
+  readonly functionArn: string;
+  /** The function's configuration and environment: what makes environments interchangeable. */
+  readonly configuration: string;
+
+  constructor(fn: LocalFunction, configuration: string, env: Record<string, string>) {
+    this.functionArn = fn.arn;
+    this.configuration = configuration;
+    const runtime = [process.execPath, runtimeEntry()];
+    const [command, args] = existsSync(PERL)
+      ? [PERL, ['-e', 'setpgrp(0, 0); exec { $ARGV[0] } @ARGV or die "exec: $!\\n"', ...runtime]]
+      : [process.execPath, runtime.slice(1)];
+    this.child = spawn(command, args, {
+      env,
+      // fd 3: one line per invocation, how it ended (see lambda-runtime.ts).
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    const results = this.child.stdio[3] as Readable;
+    // Pipes to a child are sockets: they can stop holding the event loop open.
+    this.streams = [this.child.stdin, this.child.stdout, this.child.stderr, results].map(
+      (stream) => stream as unknown as Socket,
+    );
+    results.on('error', () => undefined);
+    createInterface({ input: results }).on('line', (line) => {
+      const message = JSON.parse(line) as { requestId: string; ok: boolean; result?: unknown };
+      this.pending?.(message);
+    });
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => this.onLog(line));
+    }
+    // A runtime that dies before reading its input must not crash the deployer.
+    this.child.stdin.on('error', () => undefined);
+    this.child.on('error', (error) => {
+      this.onLog(
+        JSON.stringify({
+          level: 'ERROR',
+          message: `could not start the function: ${error.message}`,
+        }),
+      );
+      // A process that never started emits no 'close'.
+      if (this.child.pid === undefined) {
+        this.gone = true;
+        forget(this);
+        this.exited?.(null);
+      }
+    });
+    this.child.on('close', (exitCode) => {
+      this.gone = true;
+      clearTimeout(this.idleTimer);
+      forget(this);
+      this.exited?.(exitCode);
+    });
+    this.child.stdin.write(
+      `${JSON.stringify({ assetDir: fn.assetDir, handler: fn.handler, functionName: fn.functionName })}\n`,
+    );
+  }
+
+  /** Runs one invocation; the environment is frozen again, or gone, when it resolves. */
+  invoke(
+    event: unknown,
+    timeoutMs: number,
+    onLog: (line: string) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<InvocationOutcome> {
+    const requestId = randomUUID();
+    this.onLog = onLog;
+    this.thaw();
+    return new Promise((resolve) => {
+      const finish = (outcome: Omit<InvocationOutcome, 'requestId'>): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', stop);
+        this.pending = undefined;
+        this.exited = undefined;
+        resolve({ requestId, ...outcome });
+      };
+      const stop = (): void => this.end();
+      const timer = setTimeout(() => {
+        onLog(
+          JSON.stringify({
+            level: 'ERROR',
+            message: `Task timed out after ${timeoutMs / 1000} seconds`,
+          }),
+        );
+        // Lambda resets the environment of an invocation that timed out.
+        this.end();
+        finish({ exitCode: null, timedOut: true });
+      }, timeoutMs);
+      signal?.addEventListener('abort', stop, { once: true });
+      this.pending = (message) => {
+        if (message.requestId !== requestId) return;
+        finish(
+          message.ok
+            ? { exitCode: 0, timedOut: false, result: message.result }
+            : { exitCode: 1, timedOut: false },
+        );
+      };
+      this.exited = (exitCode) => finish({ exitCode, timedOut: false });
+      this.child.stdin.write(`${JSON.stringify({ requestId, event, timeoutMs })}\n`);
+    });
+  }
+
+  /** Between invocations: frozen, not keeping the deployer alive, dropped after a while. */
+  freeze(): void {
+    if (this.gone) return;
+    this.frozen = this.child.kill('SIGSTOP');
+    for (const stream of this.streams) stream.unref();
+    this.child.unref();
+    this.idleTimer = setTimeout(() => this.end(), IDLE_ENVIRONMENT_MS);
+    this.idleTimer.unref();
+  }
+
+  private thaw(): void {
+    clearTimeout(this.idleTimer);
+    this.child.ref();
+    for (const stream of this.streams) stream.ref();
+    if (this.frozen) this.child.kill('SIGCONT');
+    this.frozen = false;
+  }
+
+  /** Kills the process (SIGKILL ends a stopped one too). */
+  end(): void {
+    this.gone = true;
+    clearTimeout(this.idleTimer);
+    forget(this);
+    this.child.kill('SIGKILL');
+  }
+}
+
+/**
+ * Sets a runtime process in a process group of its own (see
+ * {@link ExecutionEnvironment}); perl is part of every Debian system. Without
+ * it the process shares the deployer's group: the exit handler below still
+ * ends it, but a deployer killed outright may leave it stopped.
+ */
+const PERL = '/usr/bin/perl';
+
+/** Frozen environments waiting for an invocation, by function configuration. */
+const idle = new Map<string, ExecutionEnvironment[]>();
+/** Every environment of this process, busy or frozen. */
+const environments = new Set<ExecutionEnvironment>();
+
+function forget(environment: ExecutionEnvironment): void {
+  environments.delete(environment);
+  const waiting = idle.get(environment.configuration);
+  const index = waiting?.indexOf(environment) ?? -1;
+  if (index >= 0) waiting?.splice(index, 1);
+  if (waiting?.length === 0) idle.delete(environment.configuration);
+}
+
+// A deployer that exits (a finished run, a failed test) takes its environments with it.
+process.once('exit', () => {
+  for (const environment of environments) environment.end();
+});
+
+/**
+ * Ends the environments of a function: its configuration changed or it was
+ * deleted, or its stack's life is over. One running an invocation ends when
+ * that invocation does.
+ */
+export function retireFunctionEnvironments(functionArn: string): void {
+  for (const environment of [...environments]) {
+    if (environment.functionArn !== functionArn) continue;
+    environment.gone = true;
+    if (idle.get(environment.configuration)?.includes(environment)) environment.end();
+  }
+}
+
+/**
+ * Invokes a function in one of its execution environments: a frozen one of
+ * the same configuration when there is one (a warm start, as Lambda reuses
+ * environments), else a new Node.js process (a cold start: INIT imports the
+ * handler's module). The function's environment goes on top of `baseEnv`; the
+ * invocation is stopped when its `Timeout` passes. Concurrent invocations run
+ * in separate environments. Every output line goes to `onLog`.
+ */
+export async function invokeFunction(
   fn: LocalFunction,
   event: unknown,
   baseEnv: Readonly<Record<string, string>>,
   onLog: (line: string) => void,
   options: InvocationOptions = {},
 ): Promise<InvocationOutcome> {
-  const requestId = randomUUID();
-  const timeoutMs = fn.timeoutSeconds * 1000;
-  const child = spawn(process.execPath, [runtimeEntry()], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...baseEnv,
-      ...fn.environment,
-      // Reserved: a function's own Environment cannot set them on Lambda.
-      ...fn.credentials,
-      AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
-      AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeoutSeconds),
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
-    // fd 3: the handler's result (see lambda-runtime.ts).
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-  });
-  const resultChunks: Buffer[] = [];
-  const resultPipe = child.stdio[3] as Readable | null;
-  resultPipe?.on('data', (chunk: Buffer) => resultChunks.push(chunk));
-  resultPipe?.on('error', () => undefined);
-  const stop = (): void => {
-    child.kill('SIGKILL');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ...baseEnv,
+    ...fn.environment,
+    // Reserved: a function's own Environment cannot set them on Lambda.
+    ...fn.credentials,
+    AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeoutSeconds),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  options.signal?.addEventListener('abort', stop, { once: true });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', onLog);
+  const configuration = JSON.stringify([fn.arn, fn.assetDir, fn.handler, fn.timeoutSeconds, env]);
+  const environment =
+    idle.get(configuration)?.pop() ?? new ExecutionEnvironment(fn, configuration, env);
+  if (idle.get(configuration)?.length === 0) idle.delete(configuration);
+  environments.add(environment);
+  if (options.signal?.aborted) environment.end();
+  const outcome = await environment.invoke(event, fn.timeoutSeconds * 1000, onLog, options.signal);
+  if (environment.gone) environment.end();
+  else {
+    environment.freeze();
+    idle.set(configuration, [...(idle.get(configuration) ?? []), environment]);
   }
-  // A runtime that dies before reading its event must not crash the deployer.
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(
-    JSON.stringify({
-      assetDir: fn.assetDir,
-      handler: fn.handler,
-      event,
-      timeoutMs,
-      functionName: fn.functionName,
-      requestId,
-    }),
-  );
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      onLog(
-        JSON.stringify({
-          level: 'ERROR',
-          message: `Task timed out after ${fn.timeoutSeconds} seconds`,
-        }),
-      );
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', stop);
-      onLog(
-        JSON.stringify({
-          level: 'ERROR',
-          message: `could not start the function: ${error.message}`,
-        }),
-      );
-      resolve({ requestId, exitCode: null, timedOut: false });
-    });
-    child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', stop);
-      resolve({ requestId, exitCode, timedOut, ...parsedResult(exitCode, resultChunks) });
-    });
-  });
-}
-
-/** The handler's result, when the runtime ended well and wrote one. */
-function parsedResult(exitCode: number | null, chunks: readonly Buffer[]): { result?: unknown } {
-  if (exitCode !== 0 || chunks.length === 0) return {};
-  try {
-    return { result: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
-  } catch {
-    return {};
-  }
+  return outcome;
 }

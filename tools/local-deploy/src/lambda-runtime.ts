@@ -1,69 +1,109 @@
-// Child-process entry that plays the Lambda runtime for one invocation: imports
-// the function's asset, builds a context whose clock counts down from the
-// function's Timeout, calls the handler once, writes what it returned (JSON)
-// to file descriptor 3 — the response of a synchronous invocation — and exits.
-// The parent kills it when the Timeout passes, as Lambda does.
+// Child-process entry that plays the Lambda runtime of one execution
+// environment: the INIT phase imports the function's asset once, then each
+// line on stdin is one invocation — a context whose clock counts down from the
+// function's Timeout, the handler called once, and one line on file
+// descriptor 3 saying how it ended (what it returned, as JSON: the response
+// of a synchronous invocation). Between invocations the parent freezes the
+// process (SIGSTOP), as Lambda freezes an idle environment; it kills it when
+// the Timeout passes, as Lambda resets the environment then. A handler that
+// throws fails its invocation and keeps the environment, as on Lambda; an
+// uncaught error outside the handler ends the process, and the environment.
 import { existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
-/** The pipe the parent reads the handler's result from (see `invokeFunction`). */
+/** The pipe the parent reads each invocation's outcome from (see `lambda-invoker.ts`). */
 const RESULT_FD = 3;
 
-interface Invocation {
+/** The environment's function, on the first line of stdin. */
+interface FunctionSetup {
   assetDir: string;
   handler: string;
+  functionName: string;
+}
+
+/** One invocation, one line of stdin each after the setup. */
+interface Invocation {
+  requestId: string;
   event: unknown;
   timeoutMs: number;
-  functionName: string;
-  requestId: string;
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function main(): Promise<void> {
-  const invocation = JSON.parse(await readStdin()) as Invocation;
-  const deadline = Date.now() + invocation.timeoutMs;
-  const dot = invocation.handler.lastIndexOf('.');
-  const moduleName = invocation.handler.slice(0, dot);
-  const exportName = invocation.handler.slice(dot + 1);
+/** INIT: imports the handler's module from the asset, as Lambda does once per environment. */
+async function loadHandler(setup: FunctionSetup): Promise<Handler> {
+  const dot = setup.handler.lastIndexOf('.');
+  const moduleName = setup.handler.slice(0, dot);
+  const exportName = setup.handler.slice(dot + 1);
   const file = ['.mjs', '.js', '.cjs']
-    .map((extension) => join(invocation.assetDir, moduleName + extension))
+    .map((extension) => join(setup.assetDir, moduleName + extension))
     .find((candidate) => existsSync(candidate));
   if (!file) throw new Error(`handler module ${moduleName} not found in the function's asset`);
   const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const handler = loaded[exportName] as Handler | undefined;
+  const handler = loaded[exportName];
   if (typeof handler !== 'function')
-    throw new Error(`${invocation.handler} is not an exported function`);
-  const context = {
-    functionName: invocation.functionName,
-    awsRequestId: invocation.requestId,
-    logGroupName: `/aws/lambda/${invocation.functionName}`,
-    logStreamName: `local/${invocation.requestId}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-  };
-  const result = await handler(invocation.event, context);
-  // Lambda serializes the handler's return value as JSON; `undefined` is `null`.
-  writeSync(RESULT_FD, JSON.stringify(result ?? null));
+    throw new Error(`${setup.handler} is not an exported function`);
+  return handler as Handler;
 }
 
+function logFailure(error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.error(
+    JSON.stringify({ level: 'ERROR', message: 'Invocation failed', error: message.split('\n')[0] }),
+  );
+}
+
+/** One line on the result pipe: `{ requestId, ok, result? }`. */
+function report(requestId: string, ok: boolean, result?: unknown): void {
+  // Lambda serializes the handler's return value as JSON; `undefined` is `null`.
+  writeSync(
+    RESULT_FD,
+    `${JSON.stringify({ requestId, ok, result: ok ? (result ?? null) : undefined })}\n`,
+  );
+}
+
+async function main(): Promise<void> {
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) return;
+  const setup = JSON.parse(first.value) as FunctionSetup;
+  // An INIT failure fails the first invocation and ends the environment.
+  const handler = loadHandler(setup);
+  handler.catch(() => undefined);
+  for (let line = await lines.next(); !line.done; line = await lines.next()) {
+    const invocation = JSON.parse(line.value) as Invocation;
+    const deadline = Date.now() + invocation.timeoutMs;
+    const context = {
+      functionName: setup.functionName,
+      awsRequestId: invocation.requestId,
+      logGroupName: `/aws/lambda/${setup.functionName}`,
+      logStreamName: `local/${invocation.requestId}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+    let loaded: Handler;
+    try {
+      loaded = await handler;
+    } catch (error) {
+      logFailure(error);
+      report(invocation.requestId, false);
+      process.exit(1);
+    }
+    try {
+      report(invocation.requestId, true, await loaded(invocation.event, context));
+    } catch (error) {
+      logFailure(error);
+      report(invocation.requestId, false);
+    }
+  }
+}
+
+// stdin closed: the parent let the environment go.
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    console.error(
-      JSON.stringify({
-        level: 'ERROR',
-        message: 'Invocation failed',
-        error: message.split('\n')[0],
-      }),
-    );
+    logFailure(error);
     process.exit(1);
   },
 );

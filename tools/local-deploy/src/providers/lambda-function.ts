@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkloadCredentials } from '../iam/workload-credentials';
-import type { LocalFunction } from '../lambda-invoker';
+import { retireFunctionEnvironments, type LocalFunction } from '../lambda-invoker';
 import { regionalArn, templateOrGeneratedName } from '../physical-names';
 import { runStep, type ResourceProvider, type StackEnvironment } from '../resource-provider';
 
@@ -24,7 +24,10 @@ function removeInlineCode(dir: string | undefined): void {
 
 /** The functions provider, and the clean-up of the inline code it wrote. */
 export interface LambdaFunctionProvider extends ResourceProvider {
-  /** Removes the directories of inline code still on disk (at the end of a stack's life). */
+  /**
+   * Ends the functions' execution environments and removes the directories of
+   * inline code still on disk (at the end of a stack's life).
+   */
   dispose(): void;
 }
 
@@ -32,8 +35,8 @@ export interface LambdaFunctionProvider extends ResourceProvider {
  * `AWS::Lambda::Function`: registered into `functions` (by ARN, what a custom
  * resource's `ServiceToken` names) from its asset directory in the cloud
  * assembly, or from its inline `Code.ZipFile`, written to `index.js` in a
- * temp directory as Lambda does; each invocation later runs it in a fresh
- * Node.js process. An in-place update (code, environment, timeout) registers
+ * temp directory as Lambda does; invocations later run it in execution
+ * environments of their own (see `invokeFunction`). An in-place update (code, environment, timeout) registers
  * the new configuration under the same name. Each runs with a session of its
  * execution role (`Role`), taken when it is registered, as Lambda refuses a
  * role it may not assume when the function is created or updated.
@@ -67,6 +70,8 @@ export function lambdaFunctionProvider(
       inlineCode.delete(arn);
     }
     removeInlineCode(previousInline);
+    // A new configuration starts in new execution environments, as on Lambda.
+    retireFunctionEnvironments(arn);
     const fn = localFunction(functionName, arn, assetDir, properties, roleEnv);
     functions.set(arn, fn);
     return fn;
@@ -92,10 +97,12 @@ export function lambdaFunctionProvider(
     async delete(resource) {
       const arn = String(resource.attributes.Arn);
       functions.delete(arn);
+      retireFunctionEnvironments(arn);
       removeInlineCode(inlineCode.get(arn));
       inlineCode.delete(arn);
     },
     dispose() {
+      for (const arn of functions.keys()) retireFunctionEnvironments(arn);
       for (const dir of inlineCode.values()) removeInlineCode(dir);
       inlineCode.clear();
     },
