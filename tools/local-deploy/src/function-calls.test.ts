@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { inlineFunction } from '../test/inline-function';
 import { testStackEnvironment } from '../test/stack-environment';
 import { invokeAsynchronously, invokeForResult, type FunctionCallContext } from './function-calls';
-import type { LocalFunction } from './lambda-invoker';
 
 // Functions as inline code in a temp directory, run by the built Lambda runtime (no network).
 const dir = mkdtempSync(join(tmpdir(), 'thingcert-function-calls-'));
@@ -18,19 +18,7 @@ const ROLE_SESSION = {
 };
 
 function context(code: string, timeoutSeconds = 5) {
-  const name = `fn${Math.random().toString(16).slice(2)}`;
-  const assetDir = join(dir, name);
-  mkdirSync(assetDir);
-  writeFileSync(join(assetDir, 'index.js'), code);
-  const fn: LocalFunction = {
-    functionName: name,
-    arn: `arn:aws:lambda:eu-west-1:000000000000:function:${name}`,
-    assetDir,
-    handler: 'index.handler',
-    timeoutSeconds,
-    environment: {},
-    credentials: ROLE_SESSION,
-  };
+  const fn = inlineFunction(dir, code, { timeoutSeconds, credentials: ROLE_SESSION });
   const lines: string[] = [];
   const calls: FunctionCallContext = {
     stack: testStackEnvironment(lines, { assetDir: () => dir, metadataOf: () => ({}) }),

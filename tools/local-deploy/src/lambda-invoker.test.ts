@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { inlineFunction } from '../test/inline-function';
 import { invokeFunction, retireFunctionEnvironments, type LocalFunction } from './lambda-invoker';
 
 // Functions as inline code in a temp directory, run by the built Lambda runtime (no network).
@@ -12,19 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'thingcert-lambda-invoker-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function localFunction(code: string, timeoutSeconds = 5): LocalFunction {
-  const name = `fn${Math.random().toString(16).slice(2)}`;
-  const assetDir = join(dir, name);
-  mkdirSync(assetDir);
-  writeFileSync(join(assetDir, 'index.js'), code);
-  return {
-    functionName: name,
-    arn: `arn:aws:lambda:eu-west-1:000000000000:function:${name}`,
-    assetDir,
-    handler: 'index.handler',
-    timeoutSeconds,
-    environment: {},
-    credentials: {},
-  };
+  return inlineFunction(dir, code, { timeoutSeconds });
 }
 
 /** A handler reporting its process and how many times this environment ran it. */
@@ -69,8 +58,9 @@ describe('Function: invokeFunction (execution environments)', () => {
     const first = await invoke(fn, { answer: 1 });
     expect(first).toMatchObject({ exitCode: 0, timedOut: false });
     expect(first.result).toMatchObject({ invocations: 1, answer: 1 });
-    // Between invocations the process is stopped: no background work runs.
-    expect(processState(first.result.pid)).toBe('T');
+    // Between invocations the process is stopped (SIGSTOP lands within moments): no
+    // background work runs.
+    await until(() => processState(first.result.pid) === 'T', 'the environment to be frozen');
 
     const second = await invoke(fn, { answer: 2 });
     expect(second.result).toEqual({ pid: first.result.pid, invocations: 2, answer: 2 });
@@ -119,7 +109,7 @@ describe('Function: invokeFunction (execution environments)', () => {
     const before = await invoke(fn, {}, { SETTING: 'a' });
     const changed = await invoke(fn, {}, { SETTING: 'b' });
     expect(changed.result.pid).not.toBe(before.result.pid);
-    expect(processState(before.result.pid)).toBe('T');
+    await until(() => processState(before.result.pid) === 'T', 'the first one to be frozen');
 
     retireFunctionEnvironments(fn.arn);
     await until(
@@ -153,7 +143,7 @@ describe('Function: invokeFunction (execution environments)', () => {
       createInterface({ input: deployer.stdout }).once('line', (text) => resolve([text])),
     );
     const { pid } = JSON.parse(line ?? '{}') as { pid: number };
-    expect(processState(pid)).toBe('T');
+    await until(() => processState(pid) === 'T', 'the environment to be frozen');
     deployer.kill('SIGKILL');
     await until(() => ended(pid), 'the orphaned runtime to end');
   });
