@@ -16,6 +16,13 @@ export {
   type ResourceStepErrorOptions,
 } from './errors';
 export { referencedResources, resolveValue, type ResolveContext } from './intrinsics';
+export {
+  invokeFunction,
+  retireFunctionEnvironments,
+  type InvocationOptions,
+  type InvocationOutcome,
+  type LocalFunction,
+} from './lambda-invoker';
 export { LocalStack, type LocalStackOptions } from './local-stack';
 export type { DeployedResource } from './resource-provider';
 export {

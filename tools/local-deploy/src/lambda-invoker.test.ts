@@ -131,18 +131,21 @@ describe('Function: invokeFunction (execution environments)', () => {
     const fn = localFunction(COUNTING);
     // A deployer process that invokes once and waits, then is killed with SIGKILL
     // (no exit handler runs): its frozen environment must still end.
+    // The built package (the test target depends on the build), as a deployer loads it.
+    const built = join(import.meta.dirname, '..', 'dist', 'index.js');
     const script = `
-      const { invokeFunction } = await import(${JSON.stringify(join(import.meta.dirname, 'lambda-invoker.ts'))});
+      const { invokeFunction } = await import(${JSON.stringify(built)});
       const outcome = await invokeFunction(${JSON.stringify(fn)}, {}, {}, () => {});
       console.log(JSON.stringify(outcome.result));
       setInterval(() => {}, 1000);`;
     const deployer = spawn(process.execPath, ['--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const [line] = await new Promise<string[]>((resolve) =>
-      createInterface({ input: deployer.stdout }).once('line', (text) => resolve([text])),
-    );
-    const { pid } = JSON.parse(line ?? '{}') as { pid: number };
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: deployer.stdout }).once('line', resolve);
+      deployer.once('close', (code) => reject(new Error(`the deployer exited ${code}`)));
+    });
+    const { pid } = JSON.parse(line) as { pid: number };
     await until(() => processState(pid) === 'T', 'the environment to be frozen');
     deployer.kill('SIGKILL');
     await until(() => ended(pid), 'the orphaned runtime to end');

@@ -5,6 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import {
+  END_OF_INVOCATION,
+  type FunctionSetup,
+  type InvocationReport,
+  type InvocationRequest,
+} from './lambda-runtime-protocol';
 
 /** A function registered by the deployer from an `AWS::Lambda::Function`. */
 export interface LocalFunction {
@@ -77,7 +83,8 @@ class ExecutionEnvironment {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly streams: readonly Socket[];
   private onLog: (line: string) => void = () => undefined;
-  private pending?: (message: { requestId: string; ok: boolean; result?: unknown }) => void;
+  /** The running invocation's listener for its report and its two fences. */
+  private pending?: (event: InvocationReport | { fence: string }) => void;
   private exited?: (exitCode: number | null) => void;
   private idleTimer?: NodeJS.Timeout;
   private frozen = false;
@@ -106,11 +113,14 @@ class ExecutionEnvironment {
     );
     results.on('error', () => undefined);
     createInterface({ input: results }).on('line', (line) => {
-      const message = JSON.parse(line) as { requestId: string; ok: boolean; result?: unknown };
-      this.pending?.(message);
+      this.pending?.(JSON.parse(line) as InvocationReport);
     });
     for (const stream of [this.child.stdout, this.child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => this.onLog(line));
+      createInterface({ input: stream }).on('line', (line) => {
+        if (line.startsWith(END_OF_INVOCATION))
+          this.pending?.({ fence: line.slice(END_OF_INVOCATION.length) });
+        else this.onLog(line);
+      });
     }
     // A runtime that dies before reading its input must not crash the deployer.
     this.child.stdin.on('error', () => undefined);
@@ -134,9 +144,12 @@ class ExecutionEnvironment {
       forget(this);
       this.exited?.(exitCode);
     });
-    this.child.stdin.write(
-      `${JSON.stringify({ assetDir: fn.assetDir, handler: fn.handler, functionName: fn.functionName })}\n`,
-    );
+    const setup: FunctionSetup = {
+      assetDir: fn.assetDir,
+      handler: fn.handler,
+      functionName: fn.functionName,
+    };
+    this.child.stdin.write(`${JSON.stringify(setup)}\n`);
   }
 
   /** Runs one invocation; the environment is frozen again, or gone, when it resolves. */
@@ -170,16 +183,23 @@ class ExecutionEnvironment {
         finish({ exitCode: null, timedOut: true });
       }, timeoutMs);
       signal?.addEventListener('abort', stop, { once: true });
-      this.pending = (message) => {
-        if (message.requestId !== requestId) return;
+      // The outcome counts once its report and both fences are in: by then
+      // every line the invocation printed has gone to `onLog`.
+      let report: InvocationReport | undefined;
+      let fences = 0;
+      this.pending = (received) => {
+        if ('fence' in received) fences += received.fence === requestId ? 1 : 0;
+        else if (received.requestId === requestId) report = received;
+        if (!report || fences < 2) return;
         finish(
-          message.ok
-            ? { exitCode: 0, timedOut: false, result: message.result }
+          report.ok
+            ? { exitCode: 0, timedOut: false, result: report.result }
             : { exitCode: 1, timedOut: false },
         );
       };
       this.exited = (exitCode) => finish({ exitCode, timedOut: false });
-      this.child.stdin.write(`${JSON.stringify({ requestId, event, timeoutMs })}\n`);
+      const request: InvocationRequest = { requestId, event, timeoutMs };
+      this.child.stdin.write(`${JSON.stringify(request)}\n`);
     });
   }
 

@@ -12,23 +12,13 @@ import { existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-
-/** The pipe the parent reads each invocation's outcome from (see `lambda-invoker.ts`). */
-const RESULT_FD = 3;
-
-/** The environment's function, on the first line of stdin. */
-interface FunctionSetup {
-  assetDir: string;
-  handler: string;
-  functionName: string;
-}
-
-/** One invocation, one line of stdin each after the setup. */
-interface Invocation {
-  requestId: string;
-  event: unknown;
-  timeoutMs: number;
-}
+import {
+  endOfInvocationLine,
+  RESULT_FD,
+  type FunctionSetup,
+  type InvocationReport,
+  type InvocationRequest,
+} from './lambda-runtime-protocol';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -55,13 +45,19 @@ function logFailure(error: unknown): void {
   );
 }
 
-/** One line on the result pipe: `{ requestId, ok, result? }`. */
+/**
+ * Reports how an invocation ended, after the fences that tell the parent
+ * every line printed before this has been sent (see `END_OF_INVOCATION`).
+ */
 function report(requestId: string, ok: boolean, result?: unknown): void {
+  const fence = `${endOfInvocationLine(requestId)}\n`;
+  process.stdout.write(fence);
+  process.stderr.write(fence);
   // Lambda serializes the handler's return value as JSON; `undefined` is `null`.
-  writeSync(
-    RESULT_FD,
-    `${JSON.stringify({ requestId, ok, result: ok ? (result ?? null) : undefined })}\n`,
-  );
+  const outcome: InvocationReport = ok
+    ? { requestId, ok, result: result ?? null }
+    : { requestId, ok };
+  writeSync(RESULT_FD, `${JSON.stringify(outcome)}\n`);
 }
 
 async function main(): Promise<void> {
@@ -73,7 +69,7 @@ async function main(): Promise<void> {
   const handler = loadHandler(setup);
   handler.catch(() => undefined);
   for (let line = await lines.next(); !line.done; line = await lines.next()) {
-    const invocation = JSON.parse(line.value) as Invocation;
+    const invocation = JSON.parse(line.value) as InvocationRequest;
     const deadline = Date.now() + invocation.timeoutMs;
     const context = {
       functionName: setup.functionName,

@@ -60,6 +60,9 @@ const nxEnv = {
   NODE_COMPILE_CACHE:
     process.env.NODE_COMPILE_CACHE ?? join(root, 'node_modules', '.cache', 'node-compile-cache'),
   NX_TUI: 'false',
+  // Nx's output reaches the terminal through a pipe (it is kept to name the
+  // failed tasks at the end): keep its colours when ours is a terminal.
+  ...(process.stdout.isTTY && process.env.FORCE_COLOR === undefined ? { FORCE_COLOR: '1' } : {}),
   // Nx builds its project graph in plugin worker processes unless told
   // not to; this workspace uses only Nx's built-in package.json plugin, and
   // in-process a fully cached run of Nx took ~0.8 s instead of ~2.5 s.
@@ -67,21 +70,28 @@ const nxEnv = {
 };
 
 /**
- * `nx run-many -t <targets> <args>`. Its output goes to ours as it comes, or,
- * with `buffered`, is kept until the caller prints it; either way it is kept
- * for {@link failedTasks}. Resolves to its exit status (or signal) and output.
+ * `nx run-many -t <targets> <args>`. Its output (stdout and stderr, where Nx
+ * prints a failed run's summary) goes to ours as it comes, or, with
+ * `buffered`, is kept in arrival order until the caller prints it; either way
+ * it is kept for {@link failedTasks}. Resolves to its exit status (or signal)
+ * and output.
  */
 function runMany(runTargets, args, options = {}) {
   const child = spawn(
     process.execPath,
     [NX, 'run-many', '-t', runTargets, '--outputStyle=static', ...args],
-    { cwd: root, stdio: ['inherit', 'pipe', 'inherit'], env: nxEnv },
+    { cwd: root, stdio: ['inherit', 'pipe', 'pipe'], env: nxEnv },
   );
   const output = [];
-  child.stdout.on('data', (chunk) => {
-    output.push(chunk);
-    if (!options.buffered) process.stdout.write(chunk);
-  });
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ]) {
+    from.on('data', (chunk) => {
+      output.push(chunk);
+      if (!options.buffered) to.write(chunk);
+    });
+  }
   return new Promise((resolve) => {
     child.on('close', (status, signal) =>
       resolve({ status: status ?? signal, output: Buffer.concat(output) }),
