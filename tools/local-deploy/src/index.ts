@@ -32,5 +32,11 @@ export {
   type StackStatus,
 } from './stack-events';
 export { ResponseEndpoint, type CustomResourceAnswer } from './response-endpoint';
+export {
+  readPrintedRotations,
+  ROTATION_LOG_SOURCE,
+  type PrintedDeviceRotation,
+  type PrintedRotation,
+} from './rotation-stats';
 export { runLocal, type RunLocalOptions } from './run-local';
 export { INFRA_APP_ENTRY, synthesize } from './synthesize';

@@ -6,6 +6,7 @@ import { Agent } from 'node:https';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { findSecretLeaks } from '@thingcert/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPrintedRotations } from './rotation-stats';
 
 // `pnpm start` as a user runs it: the built CLI, the infra app synthesized by
 // it, the bundled Lambda and device runner, a local cloud of its own. (A file
@@ -108,23 +109,29 @@ describe('pnpm start', () => {
     const exitCode = await start.exited;
 
     const output = start.output();
-    const rotation = /\[rotate\] rotation 1\/1: UPDATE_COMPLETE in (\d+\.\d\d) s/.exec(output);
-    expect(rotation, output).not.toBeNull();
-    const device =
-      /\[rotate\] {3}thingcert-device-1: offline (\d+\.\d\d) s \([12] reconnects?\), published (\d+), received (\d+), lost 0, on ([0-9a-f]{12})…/.exec(
-        output,
-      );
+    const [rotation, ...more] = readPrintedRotations(output);
+    expect(more, output).toEqual([]);
+    expect(rotation, output).toMatchObject({ rotation: 1, of: 1, status: 'UPDATE_COMPLETE' });
+    const [device] = rotation?.devices ?? [];
     // One reconnect when the device saw the pointer move first; two when the
     // cleanup's deactivation dropped it before (refused, then re-read).
-    expect(device, output).not.toBeNull();
+    expect(device, output).toMatchObject({
+      device: 'thingcert-device-1',
+      stillOffline: false,
+      lost: 0,
+    });
+    expect([1, 2]).toContain(device?.reconnects);
+    expect(device?.certificatePrefix).toMatch(/^[0-9a-f]{12}$/);
     // Publishing 10 a second through a multi-second Update.
-    expect(Number(device?.[2])).toBeGreaterThan(10);
+    expect(device?.published).toBeGreaterThan(10);
     expect(output).toContain(
       '[rotate] 1 rotation(s), 0 message(s) lost; every device on the certificate CloudFormation holds',
     );
     // The device moved by itself to the certificate the Update made.
     expect(output).toMatch(
-      new RegExp(`credentials-changed from=[0-9a-f]{64} to=${device?.[4]}[0-9a-f]{52}`),
+      new RegExp(
+        `credentials-changed from=[0-9a-f]{64} to=${device?.certificatePrefix}[0-9a-f]{52}`,
+      ),
     );
     // Booted once: the deployer never restarts a device.
     expect(output.match(/\] booted FleetInstance/g)).toHaveLength(1);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceEventTracker, formatRotation } from './rotation-stats';
+import {
+  DeviceEventTracker,
+  formatRotation,
+  readPrintedRotations,
+  ROTATION_LOG_SOURCE,
+  type DeviceRotationStats,
+  type RotationReport,
+} from './rotation-stats';
 
 const line = (event: Record<string, unknown>): string => JSON.stringify(event);
 const published = (index: number): string =>
@@ -95,5 +102,73 @@ describe('formatRotation', () => {
       'rotation 1/2: UPDATE_COMPLETE in 3.10 s',
       '  d1: offline 0.41 s (1 reconnect), published 62, received 62, lost 0, on 5c1e01234567…',
     ]);
+  });
+});
+
+describe('readPrintedRotations', () => {
+  it('reads back what formatRotation printed under [rotate], skipping every other line', () => {
+    const device = (
+      name: string,
+      overrides: Partial<DeviceRotationStats>,
+    ): DeviceRotationStats => ({
+      device: name,
+      offlineMs: 410,
+      reconnects: 1,
+      stillOffline: false,
+      published: 62,
+      received: 62,
+      lost: 0,
+      certificateId: '5c1e0123456789abcdef',
+      ...overrides,
+    });
+    const reports: RotationReport[] = [
+      {
+        rotation: 1,
+        of: 2,
+        status: 'UPDATE_COMPLETE',
+        // Printed to the hundredth of a second, so read back exactly.
+        updateMs: 3100,
+        devices: [
+          device('thingcert-device-1', {}),
+          device('thingcert-device-2', { reconnects: 2 }),
+        ],
+      },
+      {
+        rotation: 2,
+        of: 2,
+        status: 'UPDATE_ROLLBACK_COMPLETE',
+        updateMs: 12_000,
+        devices: [
+          device('thingcert-device-1', {
+            stillOffline: true,
+            offlineMs: 5000,
+            lost: 3,
+            received: 59,
+            certificateId: undefined,
+          }),
+        ],
+      },
+    ];
+    const printed = [
+      '[stack] Thingcert UPDATE_IN_PROGRESS',
+      ...reports.flatMap((report) =>
+        formatRotation(report).map((text) => `[${ROTATION_LOG_SOURCE}] ${text}`),
+      ),
+      '  thingcert-device-1: offline 9.99 s (1 reconnect), published 1, received 1, lost 1, on x…',
+      `[${ROTATION_LOG_SOURCE}] 2 rotation(s), 3 message(s) lost`,
+    ].join('\n');
+
+    expect(readPrintedRotations(printed)).toEqual(
+      reports.map((report) => ({
+        rotation: report.rotation,
+        of: report.of,
+        status: report.status,
+        updateMs: report.updateMs,
+        devices: report.devices.map(({ certificateId, ...stats }) => ({
+          ...stats,
+          certificatePrefix: certificateId?.slice(0, 12) ?? 'no certificate',
+        })),
+      })),
+    );
   });
 });

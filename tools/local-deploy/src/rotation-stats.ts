@@ -184,3 +184,79 @@ export function formatRotation(report: RotationReport): string[] {
     ),
   ];
 }
+
+/** The source `pnpm start` prints its rotation lines under: `[rotate] rotation 1/2: …`. */
+export const ROTATION_LOG_SOURCE = 'rotate';
+
+/** One device line of a rotation, as read back from `pnpm start`'s output. */
+export interface PrintedDeviceRotation {
+  readonly device: string;
+  readonly offlineMs: number;
+  readonly reconnects: number;
+  readonly stillOffline: boolean;
+  readonly published: number;
+  readonly received: number;
+  readonly lost: number;
+  /** The first 12 hex digits of the certificate id it ended on, or `no certificate`. */
+  readonly certificatePrefix: string;
+}
+
+/** One rotation read back from `pnpm start`'s output (the lines of {@link formatRotation}). */
+export interface PrintedRotation {
+  readonly rotation: number;
+  readonly of: number;
+  readonly status: string;
+  /** Milliseconds, to the hundredth of a second printed. */
+  readonly updateMs: number;
+  readonly devices: readonly PrintedDeviceRotation[];
+}
+
+const PRINTED_HEADER = /^rotation (\d+)\/(\d+): (\S+) in (\d+\.\d\d) s$/;
+const PRINTED_DEVICE =
+  /^ {2}(\S+): offline (\d+\.\d\d) s \((\d+) reconnects?(, still offline)?\), published (\d+), received (\d+), lost (\d+), on (.+)…$/;
+
+/**
+ * The rotations in what `pnpm start --rotate N` printed: every line under
+ * `[rotate]` that {@link formatRotation} wrote, parsed back, in order. Other
+ * lines are skipped. The inverse of the format, for those who read the CLI's
+ * output (its integration test, the benchmark).
+ */
+export function readPrintedRotations(output: string): PrintedRotation[] {
+  const prefix = `[${ROTATION_LOG_SOURCE}] `;
+  const rotations: {
+    header: Omit<PrintedRotation, 'devices'>;
+    devices: PrintedDeviceRotation[];
+  }[] = [];
+  const ms = (printed: string | undefined): number => Math.round(Number(printed) * 1000);
+  for (const line of output.split(/\r?\n/)) {
+    if (!line.startsWith(prefix)) continue;
+    const text = line.slice(prefix.length);
+    const header = PRINTED_HEADER.exec(text);
+    if (header) {
+      rotations.push({
+        header: {
+          rotation: Number(header[1]),
+          of: Number(header[2]),
+          status: String(header[3]),
+          updateMs: ms(header[4]),
+        },
+        devices: [],
+      });
+      continue;
+    }
+    const device = PRINTED_DEVICE.exec(text);
+    if (device) {
+      rotations.at(-1)?.devices.push({
+        device: String(device[1]),
+        offlineMs: ms(device[2]),
+        reconnects: Number(device[3]),
+        stillOffline: device[4] !== undefined,
+        published: Number(device[5]),
+        received: Number(device[6]),
+        lost: Number(device[7]),
+        certificatePrefix: String(device[8]),
+      });
+    }
+  }
+  return rotations.map(({ header, devices }) => ({ ...header, devices }));
+}

@@ -9,7 +9,7 @@ import { workloadEnvironment } from './iam/workload-credentials';
 import { keepExports, type KeptIdentity } from './keep-exports';
 import { LocalStack, STACK_EVENT_SOURCE } from './local-stack';
 import { runRotations } from './rotation-run';
-import { DeviceEventTracker } from './rotation-stats';
+import { DeviceEventTracker, ROTATION_LOG_SOURCE } from './rotation-stats';
 import { synthesize } from './synthesize';
 
 /** Options of one local run (what `pnpm start` parses its flags into). */
@@ -129,7 +129,7 @@ export async function runLocal(options: RunLocalOptions): Promise<number> {
     let rotation = 0;
     const synthesizeWith = (rotationToken: string): StackArtifact => {
       const rotationOutdir = join(outdir, `rotation-${++rotation}`);
-      log('rotate', `synthesizing with rotationToken=${rotationToken}`);
+      log(ROTATION_LOG_SOURCE, `synthesizing with rotationToken=${rotationToken}`);
       synthesize({
         workspaceRoot: options.workspaceRoot,
         context: { ...context, rotationToken },
@@ -192,11 +192,11 @@ async function deployAndRun(
         tracker: rotation.tracker,
         rotations: options.rotate,
         synthesizeWith: rotation.synthesizeWith,
-        print: (line) => log('rotate', line),
+        print: (line) => log(ROTATION_LOG_SOURCE, line),
       });
-      for (const problem of result.problems) log('rotate', `problem: ${problem}`);
+      for (const problem of result.problems) log(ROTATION_LOG_SOURCE, `problem: ${problem}`);
       log(
-        'rotate',
+        ROTATION_LOG_SOURCE,
         `${result.reports.length} rotation(s), ${result.lost} message(s) lost${result.problems.length === 0 ? '; every device on the certificate CloudFormation holds' : ''}`,
       );
       if (result.problems.length > 0) exitCode = 1;
