@@ -14,6 +14,24 @@ const published = (index: number): string =>
 const received = (index: number): string =>
   line({ event: 'received', topic: 't', payload: JSON.stringify(`Hello World! [${index}]`) });
 
+/** One device's rotation figures, as the tracker reports them; `overrides` change some. */
+function deviceStats(
+  name: string,
+  overrides: Partial<DeviceRotationStats> = {},
+): DeviceRotationStats {
+  return {
+    device: name,
+    offlineMs: 410,
+    reconnects: 1,
+    stillOffline: false,
+    published: 62,
+    received: 62,
+    lost: 0,
+    certificateId: '5c1e0123456789abcdef',
+    ...overrides,
+  };
+}
+
 describe('DeviceEventTracker', () => {
   it('times offline→online inside the window and counts acknowledged, received and lost', () => {
     const tracker = new DeviceEventTracker();
@@ -85,18 +103,7 @@ describe('formatRotation', () => {
         of: 2,
         status: 'UPDATE_COMPLETE',
         updateMs: 3100,
-        devices: [
-          {
-            device: 'd1',
-            offlineMs: 412,
-            reconnects: 1,
-            stillOffline: false,
-            published: 62,
-            received: 62,
-            lost: 0,
-            certificateId: '5c1e0123456789abcdef',
-          },
-        ],
+        devices: [deviceStats('d1', { offlineMs: 412 })],
       }),
     ).toEqual([
       'rotation 1/2: UPDATE_COMPLETE in 3.10 s',
@@ -107,20 +114,6 @@ describe('formatRotation', () => {
 
 describe('readPrintedRotations', () => {
   it('reads back what formatRotation printed under [rotate], skipping every other line', () => {
-    const device = (
-      name: string,
-      overrides: Partial<DeviceRotationStats>,
-    ): DeviceRotationStats => ({
-      device: name,
-      offlineMs: 410,
-      reconnects: 1,
-      stillOffline: false,
-      published: 62,
-      received: 62,
-      lost: 0,
-      certificateId: '5c1e0123456789abcdef',
-      ...overrides,
-    });
     const reports: RotationReport[] = [
       {
         rotation: 1,
@@ -129,8 +122,8 @@ describe('readPrintedRotations', () => {
         // Printed to the hundredth of a second, so read back exactly.
         updateMs: 3100,
         devices: [
-          device('thingcert-device-1', {}),
-          device('thingcert-device-2', { reconnects: 2 }),
+          deviceStats('thingcert-device-1'),
+          deviceStats('thingcert-device-2', { reconnects: 2 }),
         ],
       },
       {
@@ -139,7 +132,7 @@ describe('readPrintedRotations', () => {
         status: 'UPDATE_ROLLBACK_COMPLETE',
         updateMs: 12_000,
         devices: [
-          device('thingcert-device-1', {
+          deviceStats('thingcert-device-1', {
             stillOffline: true,
             offlineMs: 5000,
             lost: 3,

@@ -188,18 +188,14 @@ export function formatRotation(report: RotationReport): string[] {
 /** The source `pnpm start` prints its rotation lines under: `[rotate] rotation 1/2: …`. */
 export const ROTATION_LOG_SOURCE = 'rotate';
 
-/** One device line of a rotation, as read back from `pnpm start`'s output. */
-export interface PrintedDeviceRotation {
-  readonly device: string;
-  readonly offlineMs: number;
-  readonly reconnects: number;
-  readonly stillOffline: boolean;
-  readonly published: number;
-  readonly received: number;
-  readonly lost: number;
+/**
+ * One device line of a rotation, as read back from `pnpm start`'s output: the
+ * tracker's figures, with the start of the certificate id the line shows.
+ */
+export type PrintedDeviceRotation = Omit<DeviceRotationStats, 'certificateId'> & {
   /** The first 12 hex digits of the certificate id it ended on, or `no certificate`. */
   readonly certificatePrefix: string;
-}
+};
 
 /** One rotation read back from `pnpm start`'s output (the lines of {@link formatRotation}). */
 export interface PrintedRotation {
