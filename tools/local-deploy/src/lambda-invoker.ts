@@ -243,12 +243,32 @@ const idle = new Map<string, ExecutionEnvironment[]>();
 /** Every environment of this process, busy or frozen. */
 const environments = new Set<ExecutionEnvironment>();
 
+/** A frozen environment of `configuration`, out of the idle pool; `undefined` when none waits. */
+function takeIdle(configuration: string): ExecutionEnvironment | undefined {
+  const environment = idle.get(configuration)?.at(-1);
+  if (environment) removeIdle(environment);
+  return environment;
+}
+
+/** Freezes an environment after its invocation and puts it in the idle pool. */
+function park(environment: ExecutionEnvironment): void {
+  environment.freeze();
+  const waiting = idle.get(environment.configuration) ?? [];
+  waiting.push(environment);
+  idle.set(environment.configuration, waiting);
+}
+
+function removeIdle(environment: ExecutionEnvironment): void {
+  const waiting = idle.get(environment.configuration) ?? [];
+  const index = waiting.indexOf(environment);
+  if (index >= 0) waiting.splice(index, 1);
+  if (waiting.length === 0) idle.delete(environment.configuration);
+}
+
+/** Drops an environment that ended (or is ending) from both sets. */
 function forget(environment: ExecutionEnvironment): void {
   environments.delete(environment);
-  const waiting = idle.get(environment.configuration);
-  const index = waiting?.indexOf(environment) ?? -1;
-  if (index >= 0) waiting?.splice(index, 1);
-  if (waiting?.length === 0) idle.delete(environment.configuration);
+  removeIdle(environment);
 }
 
 // A deployer that exits (a finished run, a failed test) takes its environments with it.
@@ -295,16 +315,11 @@ export async function invokeFunction(
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const configuration = JSON.stringify([fn.arn, fn.assetDir, fn.handler, fn.timeoutSeconds, env]);
-  const environment =
-    idle.get(configuration)?.pop() ?? new ExecutionEnvironment(fn, configuration, env);
-  if (idle.get(configuration)?.length === 0) idle.delete(configuration);
+  const environment = takeIdle(configuration) ?? new ExecutionEnvironment(fn, configuration, env);
   environments.add(environment);
   if (options.signal?.aborted) environment.end();
   const outcome = await environment.invoke(event, fn.timeoutSeconds * 1000, onLog, options.signal);
   if (environment.gone) environment.end();
-  else {
-    environment.freeze();
-    idle.set(configuration, [...(idle.get(configuration) ?? []), environment]);
-  }
+  else park(environment);
   return outcome;
 }
