@@ -103,7 +103,7 @@ const userArgs = process.argv.slice(2);
 const build = await runMany('build', userArgs);
 // The checks run after every build, without their task dependencies
 // (`--excludeTaskDependencies`): the builds are done, and without the Nx
-// daemon a cache hit always copies the outputs back (deleting `dist` first),
+// daemon a cache hit always copies the outputs back (rewriting `dist` in place),
 // so a second Nx run replaying the builds would pull `dist` from under the
 // tasks of the first (a check failed that way on CI with every test green).
 const checkArgs = [...userArgs, '--excludeTaskDependencies'];
